@@ -1,0 +1,21 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The library depends on the toolchain alone (Foundation, Dispatch, Synchronization).
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Tributary", targets: ["Tributary"]),
+        .executable(name: "tributary", targets: ["TributaryCLI"]),
+        .executable(name: "tributary-bench", targets: ["TributaryBench"]),
+    ],
+    targets: [
+        .target(name: "Tributary"),
+        .executableTarget(name: "TributaryCLI", dependencies: ["Tributary"], path: "Sources/tributary"),
+        .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
+        .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount"),
+        .testTarget(name: "TributaryTests", dependencies: ["Tributary"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

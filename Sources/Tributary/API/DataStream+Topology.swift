@@ -1,0 +1,71 @@
+extension DataStream {
+    /// Names the operator that produced this stream. Names appear in results, events and
+    /// checkpoints, and must be unique within a job (checked at `submit()`).
+    public func named(_ name: String) -> DataStream<Element> {
+        if name.isEmpty || name.contains("/") || name.contains("\n") {
+            environment.recordProblem(
+                PipelineError(code: .invalidName, message: "operator name \"\(name)\" is not allowed: use a non-empty name without '/' or line breaks"))
+        } else {
+            environment.updateNode(nodeID) { $0.name = name }
+        }
+        return self
+    }
+
+    /// Runs `count` instances of the operator that produced this stream. Records reach them
+    /// round-robin by batch, or by key after ``keyBy(_:)``. Sources run as one instance.
+    public func parallelism(_ count: Int) -> DataStream<Element> {
+        if count < 1 || count > 1024 {
+            environment.recordProblem(
+                PipelineError(code: .invalidParallelism, message: "parallelism(\(count)) for '\(name)' is out of range: use 1...1024"))
+        } else {
+            environment.updateNode(nodeID) {
+                $0.parallelism = count
+                $0.parallelismWasSet = true
+            }
+        }
+        return self
+    }
+
+    /// Merges this stream with `others` (fan-in). Records of each input keep their order;
+    /// records of different inputs interleave.
+    public func union(_ others: DataStream<Element>...) -> DataStream<Element> {
+        guard !others.isEmpty else { return self }
+        for other in others where other.environment !== environment {
+            environment.recordProblem(
+                PipelineError(code: .foreignStream, message: "union of '\(name)' with '\(other.name)', a stream of another environment: build all streams of a job from one LocalEnvironment"))
+            return self
+        }
+        let node = UnionNode<Element>(inputs: [nodeID] + others.map(\.nodeID))
+        return DataStream(environment: environment, nodeID: environment.addNode(node))
+    }
+
+    /// Ends the stream in `sink`. See ``Sink`` for when its output counts as committed.
+    @discardableResult
+    public func sink<S: Sink>(_ sink: S) -> DataStreamSink where S.Element == Element {
+        let id = environment.addNode(SinkNode(sink: sink, input: nodeID))
+        return DataStreamSink(environment: environment, nodeID: id)
+    }
+}
+
+/// The sink operator added by ``DataStream/sink(_:)``; lets it be named or run in parallel.
+public struct DataStreamSink: Sendable {
+    let environment: LocalEnvironment
+    let nodeID: Int
+
+    /// The sink operator's name.
+    public var name: String { environment.nodeName(nodeID) }
+
+    /// Names the sink operator.
+    @discardableResult
+    public func named(_ name: String) -> DataStreamSink {
+        _ = DataStream<Never>(environment: environment, nodeID: nodeID).named(name)
+        return self
+    }
+
+    /// Runs `count` instances of the sink.
+    @discardableResult
+    public func parallelism(_ count: Int) -> DataStreamSink {
+        _ = DataStream<Never>(environment: environment, nodeID: nodeID).parallelism(count)
+        return self
+    }
+}

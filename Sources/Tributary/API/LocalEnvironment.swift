@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+
+/// Builds a pipeline and runs it in this process.
+///
+/// ```swift
+/// let env = try LocalEnvironment("word_count", config: ["fault_tolerance": ["strategy": "restart"]])
+/// let counts = CollectSink<(String, Int)>()
+/// env.fromSource(FileSource(path: "input.txt"))
+///     .flatMap { $0.split(separator: " ").map(String.init) }
+///     .keyBy { $0 }
+///     .mapWithState(initial: 0) { (count: inout Int, word: String) in count += 1; return (word, count) }
+///     .sink(counts)
+/// let result = try await env.submit()
+/// ```
+///
+/// Building only records the graph; ``submit()`` validates it, compiles it into actors and
+/// channels, and runs it. An environment runs one job at a time.
+public final class LocalEnvironment: Sendable {
+    /// The job's name, as given.
+    public let name: String
+    /// The validated configuration.
+    public let configuration: EnvironmentConfiguration
+    /// The job's id: `job_id` from the configuration, or a new
+    /// `YYYYMMDD_HHMMSS_<name>_<6 hex digits>`.
+    public let jobID: String
+
+    let graph = Mutex(GraphState())
+    private let running = Mutex<JobControl?>(nil)
+
+    /// Creates an environment from a configuration dictionary (API.md section 4).
+    /// - Throws: ``ConfigurationError`` naming the key path, the value given and what is allowed.
+    public convenience init(_ name: String, config: [String: ConfigValue] = [:]) throws {
+        try self.init(name, configuration: try EnvironmentConfiguration(config))
+    }
+
+    /// Creates an environment from a typed configuration.
+    public init(_ name: String, configuration: EnvironmentConfiguration) throws {
+        self.name = name
+        self.configuration = configuration
+        self.jobID = configuration.jobID ?? Self.newJobID(name: name)
+    }
+
+    static func newJobID(name: String, date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd_HHmmss"
+        let safeName = String(name.unicodeScalars.map { scalar -> Character in
+            CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || scalar == "-" ? Character(scalar) : "_"
+        }.prefix(40))
+        let suffix = String(format: "%06x", UInt32.random(in: 0...0xFF_FFFF))
+        return "\(formatter.string(from: date))_\(safeName.isEmpty ? "job" : safeName)_\(suffix)"
+    }
+
+    // MARK: Sources
+
+    /// A stream of the records `source` reads.
+    @inlinable
+    public func fromSource<S: Source>(_ source: S) -> DataStream<S.Element> {
+        let node = SourceNode(source: source) { chain, settings, isolation in
+            try await runSourceLoop(source, chain: chain, settings: settings, isolation: isolation)
+        }
+        return DataStream(environment: self, nodeID: addNode(node))
+    }
+
+    /// A stream of the given elements, in order (a ``CollectionSource``).
+    @inlinable
+    public func fromCollection<Element: Sendable>(_ elements: [Element]) -> DataStream<Element> {
+        fromSource(CollectionSource(elements))
+    }
+
+    // MARK: Running
+
+    /// Runs the pipeline until every source is exhausted and every record has drained into the
+    /// sinks, and returns what happened.
+    ///
+    /// - Returns: the ``JobResult``, with status `.completed`, or `.cancelled` after ``cancel()``.
+    /// - Throws: ``PipelineError`` before anything runs when the graph cannot run (no sink, an
+    ///   unconsumed stream, a bad parallelism or name, a job already running);
+    ///   ``JobFailedError`` when an operator's failure could not be recovered from.
+    public func submit() async throws -> JobResult {
+        let plan = try graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph) }
+        let control = JobControl()
+        let alreadyRunning = running.withLock { current -> Bool in
+            if current != nil { return true }
+            current = control
+            return false
+        }
+        if alreadyRunning {
+            throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
+        }
+        defer { running.withLock { $0 = nil } }
+        let run = JobRun(jobID: jobID, jobName: name, plan: plan, configuration: configuration, control: control)
+        switch await run.execute() {
+        case .completed(let result), .cancelled(let result):
+            return result
+        case .failed(let result, let cause, let history):
+            throw JobFailedError(result: result, cause: cause, history: history)
+        }
+    }
+
+    /// Stops the running job: sources stop reading, in-flight records are dropped, and
+    /// ``submit()`` returns a result with status `.cancelled`. Does nothing when no job runs.
+    public func cancel() {
+        running.withLock { $0 }?.stop(.cancelled)
+    }
+
+    // MARK: Graph building
+
+    @usableFromInline
+    func addNode(_ blueprint: some NodeBlueprint) -> Int {
+        graph.withLock { graph in
+            graph.nodes.append(GraphState.Node(blueprint: blueprint))
+            return graph.nodes.count - 1
+        }
+    }
+
+    @usableFromInline
+    func recordProblem(_ problem: PipelineError) {
+        graph.withLock { $0.problems.append(problem) }
+    }
+
+    func updateNode(_ id: Int, _ update: (inout GraphState.Node) -> Void) {
+        graph.withLock { update(&$0.nodes[id]) }
+    }
+
+    func nodeName(_ id: Int) -> String {
+        graph.withLock { $0.name(of: id) }
+    }
+}

@@ -1,0 +1,64 @@
+/// A stateful map operator made by a factory (``DataStream/map(_:)-factory``): the factory is
+/// called when the operator starts and again at every restart, so a restart always begins from
+/// a fresh instance.
+public protocol MapOperator<Input, Output>: Sendable {
+    associatedtype Input: Sendable
+    associatedtype Output: Sendable
+    /// Transforms one record; may keep state in `self` between calls.
+    mutating func map(_ input: Input) async throws -> Output
+}
+
+/// An operator whose own state (beyond the runtime's keyed state) belongs in checkpoints:
+/// `snapshotState()` is called at each checkpoint barrier and `restoreState(_:)` on a fresh
+/// instance when a job recovers from a checkpoint.
+public protocol CheckpointableOperator {
+    associatedtype State: Codable & Sendable
+    func snapshotState() throws -> State
+    mutating func restoreState(_ state: State) throws
+}
+
+extension DataStream {
+    /// Transforms each record with an operator instance made by `make` (called at start and at
+    /// every restart, once per parallel instance).
+    @inlinable
+    public func map<Operator: MapOperator>(
+        _ make: @escaping @Sendable () throws -> Operator
+    ) -> DataStream<Operator.Output> where Operator.Input == Element {
+        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID) { input, output, _ in
+            // The buffers and the operator belong to the one instance actor that runs this step;
+            // the async body runs only on that actor (its `isolated` parameter).
+            nonisolated(unsafe) let (input, output) = (input, output)
+            nonisolated(unsafe) let holder = WriterBox<Operator?>(try make())
+            return .async { _, start in
+                var records = input.take()
+                var results = output.take()
+                guard var instance = holder.value else {
+                    return .failed(index: start, recordsIn: 0, recordsOut: 0, error: RuntimeInvariantError("operator instance missing"), record: "")
+                }
+                holder.value = nil
+                defer { holder.value = instance }
+                let before = results.count
+                var index = start
+                while index < records.count {
+                    do {
+                        results.append(try await instance.map(records[index]))
+                    } catch {
+                        let produced = results.count - before
+                        let record = describeRecord(records[index])
+                        input.items = records
+                        output.items = results
+                        return .failed(index: index, recordsIn: index - start, recordsOut: produced, error: error, record: record)
+                    }
+                    index += 1
+                }
+                let consumed = records.count - start
+                let produced = results.count - before
+                records.removeAll(keepingCapacity: true)
+                input.items = records
+                output.items = results
+                return .completed(recordsIn: consumed, recordsOut: produced)
+            }
+        }
+        return DataStream<Operator.Output>(environment: environment, nodeID: environment.addNode(node))
+    }
+}

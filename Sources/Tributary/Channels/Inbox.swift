@@ -1,0 +1,93 @@
+import Synchronization
+
+/// The bounded, multi-lane input of one operator instance: each upstream instance sends on its
+/// own lane, the instance's single run loop receives from all of them.
+///
+/// - Important: ``send(_:lane:)`` suspends while the lane holds `capacity` messages, so a slow
+///   consumer slows its producers down and memory stays bounded (about `capacity + 1` batches per
+///   lane). Sending and receiving run on the caller's executor (`nonisolated(nonsending)`): the
+///   fast path takes one lock and never hops threads.
+@usableFromInline
+final class Inbox<Element: Sendable>: Sendable {
+    private let state: Mutex<InboxStateMachine<Element>>
+    let laneCount: Int
+
+    init(lanes: Int, capacity: Int) {
+        state = Mutex(InboxStateMachine(lanes: lanes, capacity: capacity))
+        laneCount = lanes
+    }
+
+    /// Sends a message on `lane`, suspending while the lane is full.
+    /// - Throws: the error the inbox was closed with, when the job is shutting down.
+    nonisolated(nonsending) func send(_ message: Message<Element>, lane: Int) async throws {
+        let action = state.withLock { $0.send(message, lane: lane) }
+        switch action {
+        case .queued:
+            return
+        case .deliver(let consumer, let delivery):
+            consumer.resume(returning: delivery)
+            return
+        case .fail(let error):
+            throw error
+        case .full:
+            break
+        }
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+            let park = state.withLock { $0.park(message, lane: lane, continuation: continuation) }
+            switch park {
+            case .parked:
+                break
+            case .resume(let producer, let delivery):
+                if let (consumer, value) = delivery { consumer.resume(returning: value) }
+                producer.resume()
+            case .fail(let producer, let error):
+                producer.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Receives the next message from any lane, suspending while all lanes are empty.
+    /// - Throws: the error the inbox was closed with.
+    nonisolated(nonsending) func receive() async throws -> (lane: Int, message: Message<Element>) {
+        let action = state.withLock { $0.receive() }
+        switch action {
+        case .take(let delivery, let producer):
+            producer?.resume()
+            return delivery
+        case .fail(let error):
+            throw error
+        case .empty:
+            break
+        }
+        return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<(lane: Int, message: Message<Element>), any Error>) in
+            let wait = state.withLock { $0.wait(continuation: continuation) }
+            switch wait {
+            case .waiting:
+                break
+            case .resume(let consumer, .take(let delivery, let producer)):
+                producer?.resume()
+                consumer.resume(returning: delivery)
+            case .resume(let consumer, .fail(let error)):
+                consumer.resume(throwing: error)
+            case .resume(_, .empty):
+                preconditionFailure("wait(continuation:) parks the consumer when every lane is empty")
+            }
+        }
+    }
+
+    /// Fails every waiting and later call with `error`; used to stop a job.
+    @usableFromInline
+    func close(with error: any Error) {
+        let (consumer, producers) = state.withLock { $0.close(with: error) }
+        consumer?.resume(throwing: error)
+        for producer in producers { producer.resume(throwing: error) }
+    }
+}
+
+/// Lets the runtime close inboxes of different element types alike.
+@usableFromInline
+protocol ClosableInbox: Sendable {
+    func close(with error: any Error)
+}
+
+extension Inbox: ClosableInbox {}

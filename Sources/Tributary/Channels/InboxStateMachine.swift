@@ -1,0 +1,137 @@
+/// The decisions of an ``Inbox``: a bounded queue per input lane, one consumer, one producer per
+/// lane. Pure state; the ``Inbox`` holds it under a lock and resumes continuations only after
+/// leaving the lock.
+///
+/// A lane holds at most `capacity` messages; a producer that finds its lane full parks its
+/// message and continuation in the lane (so at most `capacity + 1` messages of a lane are ever
+/// in memory) until the consumer takes one. That suspension is the backpressure.
+struct InboxStateMachine<Element: Sendable> {
+    typealias Delivery = (lane: Int, message: Message<Element>)
+
+    struct Lane {
+        var queue = RingBuffer<Message<Element>>()
+        var parkedProducer: (message: Message<Element>, continuation: UnsafeContinuation<Void, any Error>)?
+    }
+
+    private(set) var lanes: [Lane]
+    let capacity: Int
+    private var waitingConsumer: UnsafeContinuation<Delivery, any Error>?
+    private var nextLane = 0
+    private var closedError: (any Error)?
+
+    init(lanes: Int, capacity: Int) {
+        precondition(lanes > 0 && capacity > 0)
+        self.lanes = Array(repeating: Lane(), count: lanes)
+        self.capacity = capacity
+    }
+
+    var laneCount: Int { lanes.count }
+
+    /// Messages queued or parked across all lanes.
+    var bufferedCount: Int { lanes.reduce(0) { $0 + $1.queue.count + ($1.parkedProducer == nil ? 0 : 1) } }
+
+    // MARK: Sending
+
+    enum SendAction {
+        /// Queued; nothing else to do.
+        case queued
+        /// Hand the message straight to the waiting consumer.
+        case deliver(UnsafeContinuation<Delivery, any Error>, Delivery)
+        /// The lane is full: the producer must park (call ``park(_:lane:continuation:)``).
+        case full
+        /// The inbox was shut down.
+        case fail(any Error)
+    }
+
+    mutating func send(_ message: Message<Element>, lane: Int) -> SendAction {
+        if let closedError { return .fail(closedError) }
+        if let consumer = waitingConsumer {
+            precondition(lanes[lane].queue.isEmpty, "a consumer waits only while every lane is empty")
+            waitingConsumer = nil
+            return .deliver(consumer, (lane, message))
+        }
+        if lanes[lane].queue.count < capacity {
+            lanes[lane].queue.append(message)
+            return .queued
+        }
+        return .full
+    }
+
+    enum ParkAction {
+        case parked
+        /// Space appeared or a consumer arrived between the first try and parking.
+        case resume(UnsafeContinuation<Void, any Error>, deliver: (UnsafeContinuation<Delivery, any Error>, Delivery)?)
+        case fail(UnsafeContinuation<Void, any Error>, any Error)
+    }
+
+    mutating func park(_ message: Message<Element>, lane: Int, continuation: UnsafeContinuation<Void, any Error>) -> ParkAction {
+        switch send(message, lane: lane) {
+        case .queued: return .resume(continuation, deliver: nil)
+        case .deliver(let consumer, let delivery): return .resume(continuation, deliver: (consumer, delivery))
+        case .fail(let error): return .fail(continuation, error)
+        case .full:
+            precondition(lanes[lane].parkedProducer == nil, "one producer per lane")
+            lanes[lane].parkedProducer = (message, continuation)
+            return .parked
+        }
+    }
+
+    // MARK: Receiving
+
+    enum ReceiveAction {
+        /// A message was taken; if a producer was parked on its lane, resume it.
+        case take(Delivery, resumeProducer: UnsafeContinuation<Void, any Error>?)
+        case empty
+        case fail(any Error)
+    }
+
+    /// Takes the next message, visiting lanes round-robin so that no input starves another.
+    mutating func receive() -> ReceiveAction {
+        if let closedError { return .fail(closedError) }
+        let count = lanes.count
+        for offset in 0..<count {
+            let index = (nextLane + offset) % count
+            guard let message = lanes[index].queue.popFirst() else { continue }
+            var producer: UnsafeContinuation<Void, any Error>?
+            if let parked = lanes[index].parkedProducer {
+                lanes[index].queue.append(parked.message)
+                lanes[index].parkedProducer = nil
+                producer = parked.continuation
+            }
+            nextLane = (index + 1) % count
+            return .take((index, message), resumeProducer: producer)
+        }
+        return .empty
+    }
+
+    enum WaitAction {
+        case waiting
+        case resume(UnsafeContinuation<Delivery, any Error>, ReceiveAction)
+    }
+
+    mutating func wait(continuation: UnsafeContinuation<Delivery, any Error>) -> WaitAction {
+        let action = receive()
+        if case .empty = action {
+            precondition(waitingConsumer == nil, "one consumer per inbox")
+            waitingConsumer = continuation
+            return .waiting
+        }
+        return .resume(continuation, action)
+    }
+
+    // MARK: Shutting down
+
+    /// Fails every waiter and every later call with `error`; buffered messages are dropped.
+    mutating func close(with error: any Error) -> (consumer: UnsafeContinuation<Delivery, any Error>?, producers: [UnsafeContinuation<Void, any Error>]) {
+        guard closedError == nil else { return (nil, []) }
+        closedError = error
+        let consumer = waitingConsumer
+        waitingConsumer = nil
+        var producers: [UnsafeContinuation<Void, any Error>] = []
+        for index in lanes.indices {
+            if let parked = lanes[index].parkedProducer { producers.append(parked.continuation) }
+            lanes[index] = Lane()
+        }
+        return (consumer, producers)
+    }
+}

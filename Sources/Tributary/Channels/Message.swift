@@ -1,0 +1,8 @@
+/// What travels on an edge between two operator instances, in order: batches of records and
+/// control messages. Keeping control in-band is what lets end-of-stream (and, with checkpoints,
+/// barriers) separate exactly the records before it from the records after it.
+@usableFromInline
+enum Message<Element: Sendable>: Sendable {
+    case batch([Element])
+    case endOfStream
+}

@@ -1,0 +1,233 @@
+/// Parses the dictionary form of a configuration into ``EnvironmentConfiguration``.
+///
+/// Every key, its type and default (durations are seconds, as numbers):
+///
+/// | key | type | default |
+/// |---|---|---|
+/// | `job_id` | string of letters, digits, `_`, `-`, `.` | a new id |
+/// | `work_dir` | non-empty string | `.tributary` |
+/// | `batch_size` | integer 1...65536 | 1024 |
+/// | `batch_linger` | seconds ≥ 0 | 0.005 |
+/// | `channel_capacity` | integer 1...1024 | 4 |
+/// | `fault_tolerance.strategy` | `checkpoint`, `restart`, `none` | `restart` |
+/// | `fault_tolerance.checkpoint_interval` | seconds > 0 | 60 |
+/// | `fault_tolerance.max_recovery_attempts` | integer ≥ 0 | 3 |
+/// | `fault_tolerance.checkpoint_dir` | non-empty string | `.checkpoints` |
+/// | `fault_tolerance.retained_checkpoints` | integer ≥ 1 | 3 |
+/// | `fault_tolerance.checkpoint_timeout` | seconds > 0 | 600 |
+/// | `fault_tolerance.restart_strategy` | `fixed`, `exponential`, `failure_rate` | `fixed` |
+/// | `fault_tolerance.delay` (fixed, failure_rate) | seconds ≥ 0 | 5.0 |
+/// | `fault_tolerance.max_attempts` (fixed) | integer ≥ 0 | 3 |
+/// | `fault_tolerance.initial_delay` (exponential) | seconds ≥ 0 | 1.0 |
+/// | `fault_tolerance.max_delay` (exponential) | seconds ≥ initial_delay | 60.0 |
+/// | `fault_tolerance.multiplier` (exponential) | number ≥ 1 | 2.0 |
+/// | `fault_tolerance.max_attempts` (exponential) | integer ≥ 0 | 5 |
+/// | `fault_tolerance.jitter` (exponential) | number 0...1 | 0 |
+/// | `fault_tolerance.reset_after` (exponential) | seconds > 0 | max_delay × 2 |
+/// | `fault_tolerance.max_failures_per_interval` (failure_rate) | integer ≥ 0 | 3 |
+/// | `fault_tolerance.interval_seconds` (failure_rate) | seconds > 0 | 60.0 |
+/// | `fault_tolerance.seed` | integer ≥ 0 | random |
+/// | `fault_tolerance.operator_timeout` | seconds > 0 | none |
+///
+/// With no `fault_tolerance` key at all the job uses `restart` with `fixed`, delay 0.1 s and 3
+/// attempts.
+enum ConfigurationParser {
+    static let topLevelKeys = ["job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance"]
+    static let faultToleranceKeys = [
+        "strategy", "checkpoint_interval", "max_recovery_attempts", "checkpoint_dir", "retained_checkpoints",
+        "checkpoint_timeout", "restart_strategy", "seed", "operator_timeout",
+    ]
+    /// The restart strategies and the keys each of them takes.
+    static let restartStrategyKeys: [(name: String, keys: [String])] = [
+        ("fixed", ["delay", "max_attempts"]),
+        ("exponential", ["initial_delay", "max_delay", "multiplier", "max_attempts", "jitter", "reset_after"]),
+        ("failure_rate", ["max_failures_per_interval", "interval_seconds", "delay"]),
+    ]
+
+    static func parse(_ dictionary: [String: ConfigValue]) throws(ConfigurationError) -> EnvironmentConfiguration {
+        let top = ConfigObject(dictionary, path: "")
+        try top.rejectUnknownKeys(allowed: topLevelKeys)
+        var configuration = EnvironmentConfiguration()
+        if let jobID = try top.string("job_id") {
+            let allowedCharacters = jobID.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0)
+            }
+            guard !jobID.isEmpty, allowedCharacters, jobID != ".", jobID != ".." else {
+                throw ConfigurationError(
+                    code: .outOfRange, keyPath: "job_id", given: ConfigValue.string(jobID).description,
+                    allowed: "a non-empty name of letters, digits, '_', '-' and '.' (it names a folder)")
+            }
+            configuration.jobID = jobID
+        }
+        if let workDirectory = try top.nonEmptyString("work_dir") { configuration.workDirectory = workDirectory }
+        if let batchSize = try top.int("batch_size", in: 1...65536) { configuration.batchSize = batchSize }
+        if let linger = try top.seconds("batch_linger", minimum: 0, inclusive: true) { configuration.batchLinger = linger }
+        if let capacity = try top.int("channel_capacity", in: 1...1024) { configuration.channelCapacity = capacity }
+        if let faultTolerance = try top.object("fault_tolerance") {
+            configuration.faultTolerance = try parseFaultTolerance(faultTolerance)
+        }
+        return configuration
+    }
+
+    static func parseFaultTolerance(_ object: ConfigObject) throws(ConfigurationError) -> FaultToleranceConfiguration {
+        var result = FaultToleranceConfiguration()
+        if let name = try object.string("strategy") {
+            let known = FaultToleranceStrategy.builtIn.map(\.name)
+            guard known.contains(name) else {
+                throw ConfigurationError(
+                    code: .unknownValue, keyPath: object.path("strategy"), given: ConfigValue.string(name).description,
+                    allowed: known.map { "\"\($0)\"" }.joined(separator: ", "),
+                    suggestion: NearestName.suggestion(for: name, among: known))
+            }
+            result.strategy = FaultToleranceStrategy(name: name)
+        }
+
+        let restartName = try object.string("restart_strategy") ?? "fixed"
+        guard let selected = restartStrategyKeys.first(where: { $0.name == restartName }) else {
+            let names = restartStrategyKeys.map(\.name)
+            throw ConfigurationError(
+                code: .unknownValue, keyPath: object.path("restart_strategy"),
+                given: ConfigValue.string(restartName).description,
+                allowed: names.map { "\"\($0)\"" }.joined(separator: ", "),
+                suggestion: NearestName.suggestion(for: restartName, among: names))
+        }
+        let everyStrategyKey = Set(restartStrategyKeys.flatMap(\.keys))
+        try object.rejectUnknownKeys(allowed: faultToleranceKeys + everyStrategyKey.sorted())
+        for key in everyStrategyKey.sorted() where object.has(key) && !selected.keys.contains(key) {
+            let owners = restartStrategyKeys.filter { $0.keys.contains(key) }.map { "\"\($0.name)\"" }
+            throw ConfigurationError(
+                code: .conflictingKeys, keyPath: object.path(key), given: object[key]?.description,
+                allowed: "'\(key)' applies to restart_strategy \(owners.joined(separator: " or ")), but restart_strategy is \"\(restartName)\"; its keys are \(selected.keys.joined(separator: ", "))")
+        }
+
+        if let interval = try object.seconds("checkpoint_interval", minimum: 0, inclusive: false) {
+            result.checkpointInterval = interval
+        }
+        if let attempts = try object.int("max_recovery_attempts", in: 0...Int.max) { result.maxRecoveryAttempts = attempts }
+        if let directory = try object.nonEmptyString("checkpoint_dir") { result.checkpointDirectory = directory }
+        if let retained = try object.int("retained_checkpoints", in: 1...Int.max) { result.retainedCheckpoints = retained }
+        if let timeout = try object.seconds("checkpoint_timeout", minimum: 0, inclusive: false) {
+            result.checkpointTimeout = timeout
+        }
+        if let seed = try object.int("seed", in: 0...Int.max) { result.seed = UInt64(seed) }
+        if let timeout = try object.seconds("operator_timeout", minimum: 0, inclusive: false) {
+            result.operatorTimeout = timeout
+        }
+
+        switch restartName {
+        case "exponential":
+            let initialDelay = try object.seconds("initial_delay", minimum: 0, inclusive: true) ?? .seconds(1)
+            let maxDelay = try object.seconds("max_delay", minimum: 0, inclusive: true) ?? .seconds(60)
+            guard maxDelay >= initialDelay else {
+                throw ConfigurationError(
+                    code: .outOfRange, keyPath: object.path("max_delay"), given: object["max_delay"]?.description ?? "60.0 (default)",
+                    allowed: "a number of seconds at least initial_delay (\(initialDelay.seconds))")
+            }
+            let multiplier = try object.number("multiplier", minimum: 1, maximum: nil) ?? 2
+            let attempts = try object.int("max_attempts", in: 0...Int.max) ?? 5
+            let jitter = try object.number("jitter", minimum: 0, maximum: 1) ?? 0
+            let resetAfter = try object.seconds("reset_after", minimum: 0, inclusive: false)
+            result.restartStrategy = .exponential(
+                initialDelay: initialDelay, maxDelay: maxDelay, multiplier: multiplier, maxAttempts: attempts,
+                jitter: jitter, resetAfter: resetAfter)
+        case "failure_rate":
+            result.restartStrategy = .failureRate(
+                maxFailures: try object.int("max_failures_per_interval", in: 0...Int.max) ?? 3,
+                interval: try object.seconds("interval_seconds", minimum: 0, inclusive: false) ?? .seconds(60),
+                delay: try object.seconds("delay", minimum: 0, inclusive: true) ?? .seconds(5))
+        default:
+            result.restartStrategy = .fixed(
+                delay: try object.seconds("delay", minimum: 0, inclusive: true) ?? .seconds(5),
+                maxAttempts: try object.int("max_attempts", in: 0...Int.max) ?? 3)
+        }
+        return result
+    }
+}
+
+/// A configuration object being read, with its key path for error messages.
+struct ConfigObject {
+    let fields: [String: ConfigValue]
+    let prefix: String
+
+    init(_ fields: [String: ConfigValue], path prefix: String) {
+        self.fields = fields
+        self.prefix = prefix
+    }
+
+    subscript(key: String) -> ConfigValue? { fields[key] }
+    func has(_ key: String) -> Bool { fields[key] != nil }
+    func path(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
+
+    func rejectUnknownKeys(allowed: [String]) throws(ConfigurationError) {
+        for key in fields.keys.sorted() where !allowed.contains(key) {
+            throw ConfigurationError(
+                code: .unknownKey, keyPath: path(key), given: fields[key]?.description,
+                allowed: "the keys \(allowed.joined(separator: ", "))",
+                suggestion: NearestName.suggestion(for: key, among: allowed))
+        }
+    }
+
+    private func wrongType(_ key: String, _ value: ConfigValue, expected: String) -> ConfigurationError {
+        ConfigurationError(
+            code: .wrongType, keyPath: path(key), given: "\(value) (\(value.typeDescription))", allowed: expected)
+    }
+
+    func string(_ key: String) throws(ConfigurationError) -> String? {
+        guard let value = fields[key] else { return nil }
+        guard case .string(let string) = value else { throw wrongType(key, value, expected: "a string") }
+        return string
+    }
+
+    func nonEmptyString(_ key: String) throws(ConfigurationError) -> String? {
+        guard let string = try string(key) else { return nil }
+        guard !string.isEmpty else {
+            throw ConfigurationError(code: .outOfRange, keyPath: path(key), given: "\"\"", allowed: "a non-empty path")
+        }
+        return string
+    }
+
+    func object(_ key: String) throws(ConfigurationError) -> ConfigObject? {
+        guard let value = fields[key] else { return nil }
+        guard case .object(let object) = value else { throw wrongType(key, value, expected: "an object of keys") }
+        return ConfigObject(object, path: path(key))
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let value = fields[key] else { return nil }
+        let integer: Int
+        switch value {
+        case .int(let number): integer = number
+        case .double(let number) where number == number.rounded() && abs(number) < 1e18: integer = Int(number)
+        default: throw wrongType(key, value, expected: "an integer \(Self.describe(range))")
+        }
+        guard range.contains(integer) else {
+            throw ConfigurationError(code: .outOfRange, keyPath: path(key), given: value.description, allowed: "an integer \(Self.describe(range))")
+        }
+        return integer
+    }
+
+    func number(_ key: String, minimum: Double, maximum: Double?) throws(ConfigurationError) -> Double? {
+        guard let value = fields[key] else { return nil }
+        let allowed = maximum.map { "a number from \(minimum) to \($0)" } ?? "a number of at least \(minimum)"
+        guard let number = value.numberValue else { throw wrongType(key, value, expected: allowed) }
+        guard number.isFinite, number >= minimum, number <= (maximum ?? .infinity) else {
+            throw ConfigurationError(code: .outOfRange, keyPath: path(key), given: value.description, allowed: allowed)
+        }
+        return number
+    }
+
+    /// A duration written as a number of seconds.
+    func seconds(_ key: String, minimum: Double, inclusive: Bool) throws(ConfigurationError) -> Duration? {
+        guard let value = fields[key] else { return nil }
+        let allowed = inclusive ? "a number of seconds, at least \(minimum)" : "a number of seconds greater than \(minimum)"
+        guard let number = value.numberValue else { throw wrongType(key, value, expected: allowed) }
+        guard number.isFinite, inclusive ? number >= minimum : number > minimum, number <= 1e9 else {
+            throw ConfigurationError(code: .outOfRange, keyPath: path(key), given: value.description, allowed: allowed)
+        }
+        return .seconds(number)
+    }
+
+    private static func describe(_ range: ClosedRange<Int>) -> String {
+        range.upperBound == .max ? "of at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+    }
+}

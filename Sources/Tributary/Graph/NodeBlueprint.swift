@@ -1,0 +1,140 @@
+/// What a logical operator is, and how the runtime builds its pieces for one instance.
+///
+/// The builder records one blueprint per operator. Blueprints are generic over the element
+/// types, so the runtime (which is not) asks them for typed buffers, inboxes, steps and
+/// emitters and hands those back to them erased; each cast happens once, when an instance
+/// starts, never per record.
+@usableFromInline
+protocol NodeBlueprint: Sendable {
+    var role: NodeRole { get }
+    /// The operator kind, used for default names (`map-2`).
+    var label: String { get }
+    /// The node ids of the inputs, in order.
+    var inputs: [Int] { get }
+    /// Set when the input arrives through `keyBy`: records are hash-partitioned by key.
+    var inputPartitioner: (any Sendable)? { get }
+    /// The element types, for error messages.
+    var inputTypeName: String? { get }
+    var outputTypeName: String? { get }
+}
+
+@usableFromInline
+enum NodeRole: Sendable, Equatable {
+    case source
+    case transform
+    case union
+    case sink
+}
+
+/// The output side of a blueprint (sources, transforms, unions).
+@usableFromInline
+protocol OutputBlueprint: NodeBlueprint {
+    associatedtype Output: Sendable
+    func makeOutputBuffer(capacity: Int) -> AnyObject
+    func makeEmitter(buffer: AnyObject, edges: [EdgeWiring], batchCapacity: Int) throws -> any ChainEmitter
+}
+
+/// The input side of a blueprint (transforms, unions, sinks).
+@usableFromInline
+protocol InputBlueprint: NodeBlueprint {
+    associatedtype Input: Sendable
+    func makeInputBuffer(capacity: Int) -> AnyObject
+    func makeInbox(lanes: Int, capacity: Int) -> any ClosableInbox
+    func makeStep(input: AnyObject, output: AnyObject?, context: StepContext) throws -> Step
+    func runInbox(_ inbox: any ClosableInbox, chain: Chain, isolation: isolated (any Actor)?) async throws
+}
+
+/// A source's blueprint: runs the read loop of one source instance.
+@usableFromInline
+protocol SourceBlueprint: OutputBlueprint {
+    var isReplayable: Bool { get }
+    func runSource(chain: Chain, settings: SourceSettings, isolation: isolated (any Actor)?) async throws
+}
+
+extension NodeBlueprint {
+    @usableFromInline var inputPartitioner: (any Sendable)? { nil }
+}
+
+extension OutputBlueprint {
+    @usableFromInline var outputTypeName: String? { String(describing: Output.self) }
+
+    @usableFromInline
+    func makeOutputBuffer(capacity: Int) -> AnyObject { BatchBuffer<Output>(capacity: capacity) }
+
+    @usableFromInline
+    func makeEmitter(buffer: AnyObject, edges: [EdgeWiring], batchCapacity: Int) throws -> any ChainEmitter {
+        guard let buffer = buffer as? BatchBuffer<Output> else { throw RuntimeInvariantError("emitter buffer type") }
+        let typed: [Emitter<Output>.Edge] = try edges.map { wiring in
+            let targets = try wiring.targets.map { inbox in
+                guard let typed = inbox as? Inbox<Output> else { throw RuntimeInvariantError("edge inbox type") }
+                return typed
+            }
+            let route: Emitter<Output>.Route
+            switch wiring.route {
+            case .forward(let index): route = .forward(index)
+            case .roundRobin(let start): route = .roundRobin(next: start % targets.count)
+            case .hash(let partitioner):
+                guard let typed = partitioner as? HashPartitioner<Output> else {
+                    throw RuntimeInvariantError("key partitioner type")
+                }
+                route = targets.count == 1 ? .forward(0) : .hash(typed)
+            }
+            return Emitter<Output>.Edge(targets: targets, lane: wiring.lane, route: route)
+        }
+        return Emitter(buffer: buffer, edges: typed, batchCapacity: batchCapacity)
+    }
+}
+
+extension InputBlueprint {
+    @usableFromInline var inputTypeName: String? { String(describing: Input.self) }
+
+    @usableFromInline
+    func makeInputBuffer(capacity: Int) -> AnyObject { BatchBuffer<Input>(capacity: capacity) }
+
+    @usableFromInline
+    func makeInbox(lanes: Int, capacity: Int) -> any ClosableInbox { Inbox<Input>(lanes: lanes, capacity: capacity) }
+
+    /// The run loop of a vertex fed by other vertices: moves each batch into the head buffer and
+    /// runs the chain, until every input lane has sent end-of-stream.
+    @usableFromInline
+    func runInbox(_ inbox: any ClosableInbox, chain: Chain, isolation: isolated (any Actor)?) async throws {
+        guard let inbox = inbox as? Inbox<Input>, let head = chain.head as? BatchBuffer<Input> else {
+            throw RuntimeInvariantError("inbox type")
+        }
+        var openLanes = inbox.laneCount
+        while openLanes > 0 {
+            let (_, message) = try await inbox.receive()
+            switch message {
+            case .batch(let records):
+                head.items = records
+                try await chain.process()
+            case .endOfStream:
+                openLanes -= 1
+            }
+        }
+    }
+}
+
+/// How one producing instance reaches the instances of one consumer (erased element type).
+@usableFromInline
+struct EdgeWiring: Sendable {
+    @usableFromInline
+    enum Route: Sendable {
+        case forward(Int)
+        case roundRobin(start: Int)
+        case hash(any Sendable)
+    }
+
+    let targets: [any ClosableInbox]
+    let lane: Int
+    let route: Route
+}
+
+/// An internal invariant of the runtime did not hold: a bug in Tributary, reported as an error
+/// rather than a crash so that the job fails cleanly.
+@usableFromInline
+struct RuntimeInvariantError: Error, CustomStringConvertible {
+    let what: String
+    @usableFromInline init(_ what: String) { self.what = what }
+    @usableFromInline var description: String { "internal error in Tributary's runtime (\(what)); please report it" }
+}

@@ -1,0 +1,58 @@
+/// A source operator. `loop` is built by the inlinable `fromSource`, so reading records runs
+/// code specialised for the concrete source.
+@usableFromInline
+struct SourceNode<S: Source>: SourceBlueprint {
+    @usableFromInline typealias Output = S.Element
+    @usableFromInline
+    typealias Loop = @Sendable (Chain, SourceSettings, isolated (any Actor)?) async throws -> Void
+
+    let source: S
+    let loop: Loop
+
+    @usableFromInline
+    init(source: S, loop: @escaping Loop) {
+        self.source = source
+        self.loop = loop
+    }
+
+    @usableFromInline var role: NodeRole { .source }
+    @usableFromInline var label: String { "source" }
+    @usableFromInline var inputs: [Int] { [] }
+    @usableFromInline var inputTypeName: String? { nil }
+    @usableFromInline var isReplayable: Bool { source.isReplayable }
+
+    @usableFromInline
+    func runSource(chain: Chain, settings: SourceSettings, isolation: isolated (any Actor)?) async throws {
+        try await loop(chain, settings, isolation)
+    }
+}
+
+/// The read loop of one source instance: fill a batch, run the chain over it, until the source
+/// is exhausted or the job is cancelled.
+@inlinable
+func runSourceLoop<S: Source>(
+    _ source: S, chain: Chain, settings: SourceSettings, isolation: isolated (any Actor)?
+) async throws {
+    guard let head = chain.head as? BatchBuffer<S.Element> else { throw RuntimeInvariantError("source buffer type") }
+    var reader: S.Reader
+    do {
+        reader = try source.makeReader(startingAt: nil)
+    } catch {
+        throw chain.sourceFailure(error)
+    }
+    var more = true
+    while more, !Task.isCancelled {
+        var records = head.take()
+        do {
+            more = try await reader.read(
+                into: &records, limit: ReadLimit(maxCount: settings.batchSize, deadline: .now + settings.linger))
+        } catch is CancellationError {
+            return
+        } catch {
+            throw chain.sourceFailure(error)
+        }
+        chain.sourceRecords += records.count
+        head.items = records
+        if !records.isEmpty { try await chain.process() }
+    }
+}

@@ -1,0 +1,18 @@
+/// What a step is told about the instance it runs in.
+@usableFromInline
+struct StepContext: Sendable {
+    @usableFromInline let jobID: String
+    @usableFromInline let nodeID: Int
+    @usableFromInline let operatorName: String
+    @usableFromInline let instance: Int
+    @usableFromInline let parallelism: Int
+    @usableFromInline let batchSize: Int
+    @usableFromInline let deliversCommits: Bool
+}
+
+/// How a source instance fills batches.
+@usableFromInline
+struct SourceSettings: Sendable {
+    @usableFromInline let batchSize: Int
+    @usableFromInline let linger: Duration
+}

@@ -1,0 +1,126 @@
+/// A one-input operator (`map`, `filter`, `flatMap`, `mapAsync`, `reduce`, `mapWithState`, …).
+/// `makeBody` is built by the inlinable builder method, so the body's record loop is specialised.
+@usableFromInline
+struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputBlueprint {
+    @usableFromInline
+    typealias BodyFactory = @Sendable (BatchBuffer<Input>, BatchBuffer<Output>, StepContext) throws -> Step.Body
+
+    @usableFromInline let label: String
+    @usableFromInline let inputs: [Int]
+    @usableFromInline let partitioner: HashPartitioner<Input>?
+    let makeBody: BodyFactory
+
+    @usableFromInline
+    init(label: String, input: Int, partitioner: HashPartitioner<Input>? = nil, makeBody: @escaping BodyFactory) {
+        self.label = label
+        self.inputs = [input]
+        self.partitioner = partitioner
+        self.makeBody = makeBody
+    }
+
+    @usableFromInline var role: NodeRole { .transform }
+    @usableFromInline var inputPartitioner: (any Sendable)? { partitioner }
+
+    @usableFromInline
+    func makeStep(input: AnyObject, output: AnyObject?, context: StepContext) throws -> Step {
+        guard let input = input as? BatchBuffer<Input>, let output = output as? BatchBuffer<Output> else {
+            throw RuntimeInvariantError("step buffer types of \(context.operatorName)")
+        }
+        let body: Step.Body
+        do {
+            body = try makeBody(input, output, context)
+        } catch {
+            throw OperatorFailure(operatorName: context.operatorName, instance: context.instance, recordIndex: nil, record: nil, error: error)
+        }
+        return Step(nodeID: context.nodeID, name: context.operatorName, body: body)
+    }
+}
+
+/// Merges streams of one type; its step passes batches through unchanged.
+@usableFromInline
+struct UnionNode<Element: Sendable>: InputBlueprint, OutputBlueprint {
+    @usableFromInline typealias Input = Element
+    @usableFromInline typealias Output = Element
+    @usableFromInline let inputs: [Int]
+
+    @usableFromInline
+    init(inputs: [Int]) {
+        self.inputs = inputs
+    }
+
+    @usableFromInline var role: NodeRole { .union }
+    @usableFromInline var label: String { "union" }
+
+    @usableFromInline
+    func makeStep(input: AnyObject, output: AnyObject?, context: StepContext) throws -> Step {
+        guard let input = input as? BatchBuffer<Element>, let output = output as? BatchBuffer<Element> else {
+            throw RuntimeInvariantError("union buffer types")
+        }
+        return Step(nodeID: context.nodeID, name: context.operatorName, body: .sync({ start in
+            var records = input.take()
+            if start > 0 { records.removeFirst(start) }
+            let count = records.count
+            if output.items.isEmpty {
+                output.items = records
+            } else {
+                output.items.append(contentsOf: records)
+            }
+            return .completed(recordsIn: count, recordsOut: count)
+        }))
+    }
+}
+
+/// A sink operator: its step writes each batch through the instance's writer.
+@usableFromInline
+struct SinkNode<S: Sink>: InputBlueprint {
+    @usableFromInline typealias Input = S.Element
+    @usableFromInline let inputs: [Int]
+    let sink: S
+
+    @usableFromInline
+    init(sink: S, input: Int) {
+        self.sink = sink
+        self.inputs = [input]
+    }
+
+    @usableFromInline var role: NodeRole { .sink }
+    @usableFromInline var label: String { "sink" }
+    @usableFromInline var outputTypeName: String? { nil }
+
+    @usableFromInline
+    func makeStep(input: AnyObject, output: AnyObject?, context: StepContext) throws -> Step {
+        guard let input = input as? BatchBuffer<S.Element> else { throw RuntimeInvariantError("sink buffer type") }
+        let sinkContext = SinkContext(
+            jobID: context.jobID, operatorName: context.operatorName, instance: context.instance,
+            parallelism: context.parallelism, deliversCommits: context.deliversCommits)
+        let writer: WriterBox<S.Writer>
+        do {
+            writer = WriterBox(try sink.makeWriter(sinkContext))
+        } catch {
+            throw OperatorFailure(operatorName: context.operatorName, instance: context.instance, recordIndex: nil, record: nil, error: error)
+        }
+        let body: Step.SyncBody = { start in
+            var records = input.take()
+            if start > 0 { records.removeFirst(start) }
+            let count = records.count
+            do {
+                try writer.value.write(records)
+            } catch {
+                let first = records.first.map(describeRecord) ?? ""
+                input.items = records
+                return .failed(index: 0, recordsIn: 0, recordsOut: 0, error: error, record: first)
+            }
+            records.removeAll(keepingCapacity: true)
+            input.items = records
+            return .completed(recordsIn: count, recordsOut: 0)
+        }
+        return Step(nodeID: context.nodeID, name: context.operatorName, body: .sync(body), finish: { try writer.value.close() })
+    }
+}
+
+/// Holds a mutable value (a sink writer, an operator instance) for the closures of one step.
+@usableFromInline
+final class WriterBox<Value> {
+    @usableFromInline var value: Value
+    @usableFromInline init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// What a finished (or failed, or cancelled) job did.
+public struct JobResult: Sendable, CustomStringConvertible {
+    public enum Status: String, Sendable, Codable {
+        /// Every source was exhausted and everything drained into the sinks.
+        case completed
+        /// A failure could not be recovered from (see ``JobFailedError``).
+        case failed
+        /// ``LocalEnvironment/cancel()`` stopped the job.
+        case cancelled
+    }
+
+    /// Records counted at one logical operator, summed over its parallel instances.
+    public struct OperatorMetrics: Sendable, Equatable {
+        public let name: String
+        /// `source`, `map`, `filter`, `flatMap`, `mapAsync`, `reduce`, `mapWithState`, `union`, `sink`, …
+        public let kind: String
+        public let parallelism: Int
+        /// Records that reached the operator (0 for a source).
+        public let recordsIn: Int
+        /// Records the operator produced (records read, for a source; 0 for a sink).
+        public let recordsOut: Int
+    }
+
+    public let jobID: String
+    /// The name given to ``LocalEnvironment/init(_:config:)``.
+    public let jobName: String
+    public let status: Status
+    /// One entry per logical operator, in the order they were added to the pipeline.
+    public let operators: [OperatorMetrics]
+    /// From `submit()` to the end of the job.
+    public let wallTime: Duration
+
+    /// The metrics of the operator with this name.
+    public subscript(operator name: String) -> OperatorMetrics? {
+        operators.first { $0.name == name }
+    }
+
+    public var description: String {
+        var lines = ["job \(jobID) \(status.rawValue) in \(Self.format(wallTime))"]
+        for metrics in operators {
+            lines.append(
+                "  \(metrics.name) [\(metrics.kind) ×\(metrics.parallelism)] in: \(metrics.recordsIn) out: \(metrics.recordsOut)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let seconds = duration.seconds
+        return seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : String(format: "%.2f s", seconds)
+    }
+}

@@ -1,0 +1,77 @@
+/// Sends one chain's output to the instances of the vertices that consume it.
+///
+/// Each outgoing edge routes a batch one of three ways: `forward` to the instance with the same
+/// index (equal parallelism), `roundRobin` whole batches across instances, or `hash` each record
+/// to the instance that owns its key (after `keyBy`). Several edges (fan-out) all receive the
+/// same batch; arrays are copy-on-write, so that costs no copy.
+final class Emitter<Element: Sendable>: ChainEmitter {
+    enum Route {
+        case forward(Int)
+        case roundRobin(next: Int)
+        case hash(HashPartitioner<Element>)
+    }
+
+    struct Edge {
+        let targets: [Inbox<Element>]
+        let lane: Int
+        var route: Route
+    }
+
+    private let buffer: BatchBuffer<Element>
+    private var edges: [Edge]
+    private let batchCapacity: Int
+
+    init(buffer: BatchBuffer<Element>, edges: [Edge], batchCapacity: Int) {
+        self.buffer = buffer
+        self.edges = edges
+        self.batchCapacity = batchCapacity
+    }
+
+    nonisolated(nonsending) func emit() async throws {
+        guard !buffer.items.isEmpty else { return }
+        let batch = buffer.take()
+        buffer.items.reserveCapacity(batchCapacity)
+        for index in edges.indices {
+            let edge = edges[index]
+            switch edge.route {
+            case .forward(let target):
+                try await edge.targets[target].send(.batch(batch), lane: edge.lane)
+            case .roundRobin(let next):
+                edges[index].route = .roundRobin(next: (next + 1) % edge.targets.count)
+                try await edge.targets[next].send(.batch(batch), lane: edge.lane)
+            case .hash(let partitioner):
+                let parts = partitioner.split(batch, edge.targets.count)
+                for (target, part) in parts.enumerated() where !part.isEmpty {
+                    try await edge.targets[target].send(.batch(part), lane: edge.lane)
+                }
+            }
+        }
+    }
+
+    nonisolated(nonsending) func finish() async throws {
+        try await emit()
+        for edge in edges {
+            for target in edge.targets {
+                try await target.send(.endOfStream, lane: edge.lane)
+            }
+        }
+    }
+}
+
+/// Splits a batch by key into one part per downstream instance; built where the key type is
+/// concrete, so hashing each record runs specialised code.
+@usableFromInline
+final class HashPartitioner<Element>: Sendable {
+    let split: @Sendable ([Element], Int) -> [[Element]]
+
+    @usableFromInline
+    init(split: @escaping @Sendable ([Element], Int) -> [[Element]]) {
+        self.split = split
+    }
+
+    /// Which of `count` instances owns `key`. Stable within a process.
+    @inlinable
+    static func instance<Key: Hashable>(for key: Key, of count: Int) -> Int {
+        Int(UInt(bitPattern: key.hashValue) % UInt(count))
+    }
+}

@@ -1,0 +1,64 @@
+import Synchronization
+
+/// The stop signal of one running job, shared by `submit()`, `cancel()` and the instances.
+///
+/// Stopping closes every inbox (so instances suspended on a full or empty channel wake up with
+/// ``JobStoppedError``) and wakes the job's watcher task, which cancels the task group (so a
+/// source waiting inside `read` is cancelled too).
+final class JobControl: Sendable {
+    enum Reason: Sendable, Equatable {
+        case finished
+        case failed
+        case cancelled
+    }
+
+    private struct State {
+        var reason: Reason?
+        var watcher: CheckedContinuation<Reason, Never>?
+        var inboxes: [any ClosableInbox] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Registers the inboxes to close on stop.
+    func register(_ inboxes: [any ClosableInbox]) {
+        state.withLock { $0.inboxes = inboxes }
+    }
+
+    /// Why the job stopped, once it has.
+    var reason: Reason? { state.withLock { $0.reason } }
+
+    /// Stops the job; only the first call has an effect.
+    func stop(_ reason: Reason) {
+        let (watcher, inboxes) = state.withLock { state -> (CheckedContinuation<Reason, Never>?, [any ClosableInbox]) in
+            guard state.reason == nil else { return (nil, []) }
+            state.reason = reason
+            defer { state.watcher = nil }
+            return (state.watcher, state.inboxes)
+        }
+        if reason != .finished {
+            let error = JobStoppedError(reason: reason)
+            for inbox in inboxes { inbox.close(with: error) }
+        }
+        watcher?.resume(returning: reason)
+    }
+
+    /// Returns once the job stops, for whatever reason.
+    func waitForStop() async -> Reason {
+        await withCheckedContinuation { continuation in
+            let reason = state.withLock { state -> Reason? in
+                if let reason = state.reason { return reason }
+                state.watcher = continuation
+                return nil
+            }
+            if let reason { continuation.resume(returning: reason) }
+        }
+    }
+}
+
+/// Thrown inside a job's instances when the job is stopping (another instance failed, or the
+/// job was cancelled); never the cause of a failure.
+struct JobStoppedError: Error, CustomStringConvertible {
+    let reason: JobControl.Reason
+    var description: String { "the job is stopping (\(reason))" }
+}

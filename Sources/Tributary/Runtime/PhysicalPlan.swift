@@ -1,0 +1,126 @@
+/// The graph compiled for running: operators grouped into vertices (fused chains), each with
+/// its parallelism and its edges.
+///
+/// An operator joins its input's vertex ("fusion", Flink's chaining) when it has exactly one
+/// input, that input feeds nothing else, neither is a source-after or sink-before the other,
+/// the edge is not a `keyBy`, and both have the same parallelism. Fused operators hand batches
+/// over by a function call; every other edge is a bounded channel between actors.
+struct PhysicalPlan: Sendable {
+    enum EdgeKind: Sendable {
+        case forward
+        case roundRobin
+        case hash(any Sendable)
+    }
+
+    struct InputEdge: Sendable {
+        let fromVertex: Int
+        let laneOffset: Int
+        let laneCount: Int
+        let kind: EdgeKind
+    }
+
+    struct OutputEdge: Sendable {
+        let toVertex: Int
+        let laneOffset: Int
+        let kind: EdgeKind
+    }
+
+    struct Vertex: Sendable {
+        let id: Int
+        /// Node ids, head first.
+        var nodes: [Int]
+        let parallelism: Int
+        var inputs: [InputEdge] = []
+        var outputs: [OutputEdge] = []
+        var laneCount: Int { inputs.reduce(0) { $0 + $1.laneCount } }
+    }
+
+    struct Node: Sendable {
+        let blueprint: any NodeBlueprint
+        let name: String
+        let parallelism: Int
+        let vertex: Int
+    }
+
+    let nodes: [Node]
+    let vertices: [Vertex]
+
+    /// Validates the graph and compiles it.
+    /// - Throws: ``PipelineError`` for a pipeline that cannot run.
+    static func compile(_ graph: GraphState) throws(PipelineError) -> PhysicalPlan {
+        if let problem = graph.problems.first { throw problem }
+        let count = graph.nodes.count
+        var consumers = Array(repeating: [Int](), count: count)
+        for (id, node) in graph.nodes.enumerated() {
+            for input in node.blueprint.inputs {
+                guard input >= 0, input < id else {
+                    throw PipelineError(code: .cycle, message: "operator '\(graph.name(of: id))' consumes a stream that is not upstream of it: the graph has a cycle")
+                }
+                consumers[input].append(id)
+            }
+        }
+        guard graph.nodes.contains(where: { $0.blueprint.role == .sink }) else {
+            throw PipelineError(code: .noSink, message: "the pipeline has no sink: end at least one stream with .sink(...) (for example CollectSink, FileSink or TerminalSink)")
+        }
+        var seenNames: [String: Int] = [:]
+        for (id, node) in graph.nodes.enumerated() {
+            let name = graph.name(of: id)
+            if let other = seenNames[name] {
+                throw PipelineError(code: .invalidName, message: "two operators are named '\(name)' (operators \(other) and \(id)); names must be unique within a job")
+            }
+            seenNames[name] = id
+            if node.blueprint.role != .sink, consumers[id].isEmpty {
+                throw PipelineError(code: .unconsumedStream, message: "the stream of '\(name)' is never consumed: end it with .sink(...) or remove it")
+            }
+            if node.blueprint.role == .source, node.parallelism != 1 {
+                throw PipelineError(code: .invalidParallelism, message: "source '\(name)' has parallelism \(node.parallelism), but a source runs as one instance; set parallelism on the operators after it")
+            }
+        }
+
+        // Fuse.
+        var vertexOf = Array(repeating: -1, count: count)
+        var vertices: [Vertex] = []
+        for (id, node) in graph.nodes.enumerated() {
+            let blueprint = node.blueprint
+            if blueprint.role != .source, blueprint.role != .union, blueprint.inputs.count == 1, blueprint.inputPartitioner == nil {
+                let input = blueprint.inputs[0]
+                if consumers[input].count == 1, graph.nodes[input].blueprint.role != .sink,
+                    graph.nodes[input].parallelism == node.parallelism
+                {
+                    vertexOf[id] = vertexOf[input]
+                    vertices[vertexOf[id]].nodes.append(id)
+                    continue
+                }
+            }
+            vertexOf[id] = vertices.count
+            vertices.append(Vertex(id: vertices.count, nodes: [id], parallelism: node.parallelism))
+        }
+
+        // Wire vertex edges: the head of a vertex consumes the tails of other vertices.
+        for index in vertices.indices {
+            let head = graph.nodes[vertices[index].nodes[0]].blueprint
+            var laneOffset = 0
+            for input in head.inputs {
+                let from = vertexOf[input]
+                let kind: EdgeKind
+                if let partitioner = head.inputPartitioner {
+                    kind = .hash(partitioner)
+                } else if vertices[from].parallelism == vertices[index].parallelism {
+                    kind = .forward
+                } else {
+                    kind = .roundRobin
+                }
+                let lanes: Int
+                if case .forward = kind { lanes = 1 } else { lanes = vertices[from].parallelism }
+                vertices[index].inputs.append(InputEdge(fromVertex: from, laneOffset: laneOffset, laneCount: lanes, kind: kind))
+                vertices[from].outputs.append(OutputEdge(toVertex: index, laneOffset: laneOffset, kind: kind))
+                laneOffset += lanes
+            }
+        }
+
+        let nodes = graph.nodes.enumerated().map { id, node in
+            Node(blueprint: node.blueprint, name: graph.name(of: id), parallelism: node.parallelism, vertex: vertexOf[id])
+        }
+        return PhysicalPlan(nodes: nodes, vertices: vertices)
+    }
+}

@@ -1,0 +1,77 @@
+/// Generates `count` records by calling `make(i)` for i = 0, 1, …; its position is the next i.
+///
+/// With `ratePerSecond` the records are spaced out in time (a load generator); without it the
+/// source produces as fast as the pipeline takes records. Replayable: `make` must be a pure
+/// function of `i`.
+public struct GeneratorSource<Element: Sendable>: Source {
+    public let count: Int
+    public let ratePerSecond: Double?
+    @usableFromInline let make: @Sendable (Int) -> Element
+
+    public init(count: Int, ratePerSecond: Double? = nil, _ make: @escaping @Sendable (Int) -> Element) {
+        precondition(count >= 0, "GeneratorSource: count must not be negative")
+        precondition(ratePerSecond.map { $0 > 0 && $0.isFinite } ?? true, "GeneratorSource: ratePerSecond must be positive")
+        self.count = count
+        self.ratePerSecond = ratePerSecond
+        self.make = make
+    }
+
+    public func makeReader(startingAt position: Int?) throws -> Reader {
+        let start = position ?? 0
+        guard (0...count).contains(start) else {
+            throw SourcePositionError(source: "GeneratorSource", position: "\(start)", allowed: "0...\(count)")
+        }
+        return Reader(source: self, position: start)
+    }
+
+    public struct Reader: SourceReader {
+        @usableFromInline let source: GeneratorSource
+        @usableFromInline var next: Int
+        /// The index of the next element to read.
+        public var position: Int { next }
+        /// When the rate-limited reader started, and the index it started at.
+        @usableFromInline var origin: (instant: ContinuousClock.Instant, index: Int)?
+
+        @usableFromInline
+        init(source: GeneratorSource, position: Int) {
+            self.source = source
+            self.next = position
+        }
+
+        @inlinable
+        public mutating func read(into buffer: inout [Element], limit: ReadLimit) async throws -> Bool {
+            var end = min(source.count, next + limit.maxCount)
+            if let rate = source.ratePerSecond {
+                end = try await dueIndex(rate: rate, upTo: end, deadline: limit.deadline)
+            }
+            let make = source.make
+            var index = next
+            while index < end {
+                buffer.append(make(index))
+                index += 1
+            }
+            next = end
+            return end < source.count
+        }
+
+        /// The index up to which records are due at the configured rate, waiting (until the
+        /// deadline at most) when none is due yet.
+        @usableFromInline
+        mutating func dueIndex(rate: Double, upTo end: Int, deadline: ContinuousClock.Instant) async throws -> Int {
+            let clock = ContinuousClock()
+            let origin = self.origin ?? (clock.now, next)
+            self.origin = origin
+            func due(at instant: ContinuousClock.Instant) -> Int {
+                let elapsed = (instant - origin.instant).seconds
+                return min(end, origin.index + Int(elapsed * rate))
+            }
+            var available = due(at: clock.now)
+            if available <= next {
+                let nextDue = origin.instant + .seconds(Double(next + 1 - origin.index) / rate)
+                try await clock.sleep(until: min(nextDue, max(deadline, clock.now)))
+                available = due(at: clock.now)
+            }
+            return max(next, available)
+        }
+    }
+}

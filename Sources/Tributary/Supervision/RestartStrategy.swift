@@ -1,0 +1,75 @@
+/// How an operator (or, with checkpoints, the job) is restarted after a failure: how long to
+/// wait before each attempt and when to give up and escalate.
+///
+/// A struct with static constructors rather than an enum, so strategies can be added without
+/// breaking code that switches over them.
+///
+/// - `fixed`: the same delay before every attempt, at most `maxAttempts` attempts.
+/// - `exponential`: the delay before attempt k is `initialDelay × multiplier^(k-1)` capped at
+///   `maxDelay`, multiplied by a random factor in `[1 − jitter, 1 + jitter]` and clamped again to
+///   `[initialDelay, maxDelay]`; `resetAfter` without a failure starts the sequence over.
+/// - `failureRate`: a failure escalates when it is the (maxFailures+1)-th within the last
+///   `interval` (a sliding window, as Erlang/OTP's intensity and period); otherwise it restarts
+///   after `delay`.
+public struct RestartStrategy: Sendable, Hashable, CustomStringConvertible {
+    enum Kind: Sendable, Hashable {
+        case fixed(delay: Duration, maxAttempts: Int)
+        case exponential(
+            initialDelay: Duration, maxDelay: Duration, multiplier: Double, maxAttempts: Int, jitter: Double,
+            resetAfter: Duration)
+        case failureRate(maxFailures: Int, interval: Duration, delay: Duration)
+    }
+
+    let kind: Kind
+
+    /// The same `delay` before each attempt; the failure escalates after `maxAttempts` attempts.
+    public static func fixed(delay: Duration = .seconds(5), maxAttempts: Int = 3) -> RestartStrategy {
+        precondition(delay >= .zero, "RestartStrategy.fixed: delay must not be negative")
+        precondition(maxAttempts >= 0, "RestartStrategy.fixed: maxAttempts must not be negative")
+        return RestartStrategy(kind: .fixed(delay: delay, maxAttempts: maxAttempts))
+    }
+
+    /// Exponential backoff with optional jitter; `resetAfter` defaults to `maxDelay × 2`.
+    public static func exponential(
+        initialDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(60), multiplier: Double = 2,
+        maxAttempts: Int = 5, jitter: Double = 0, resetAfter: Duration? = nil
+    ) -> RestartStrategy {
+        precondition(initialDelay >= .zero && maxDelay >= initialDelay, "RestartStrategy.exponential: need 0 <= initialDelay <= maxDelay")
+        precondition(multiplier >= 1, "RestartStrategy.exponential: multiplier must be at least 1")
+        precondition((0...1).contains(jitter), "RestartStrategy.exponential: jitter must be within 0...1")
+        precondition(maxAttempts >= 0, "RestartStrategy.exponential: maxAttempts must not be negative")
+        return RestartStrategy(
+            kind: .exponential(
+                initialDelay: initialDelay, maxDelay: maxDelay, multiplier: multiplier, maxAttempts: maxAttempts,
+                jitter: jitter, resetAfter: resetAfter ?? maxDelay * 2))
+    }
+
+    /// Restart after `delay` unless this failure is the (maxFailures+1)-th within `interval`.
+    public static func failureRate(
+        maxFailures: Int = 3, interval: Duration = .seconds(60), delay: Duration = .seconds(5)
+    ) -> RestartStrategy {
+        precondition(maxFailures >= 0, "RestartStrategy.failureRate: maxFailures must not be negative")
+        precondition(interval > .zero, "RestartStrategy.failureRate: interval must be positive")
+        precondition(delay >= .zero, "RestartStrategy.failureRate: delay must not be negative")
+        return RestartStrategy(kind: .failureRate(maxFailures: maxFailures, interval: interval, delay: delay))
+    }
+
+    public var description: String {
+        switch kind {
+        case .fixed(let delay, let maxAttempts):
+            "fixed(delay: \(delay.seconds)s, maxAttempts: \(maxAttempts))"
+        case .exponential(let initialDelay, let maxDelay, let multiplier, let maxAttempts, let jitter, let resetAfter):
+            "exponential(initialDelay: \(initialDelay.seconds)s, maxDelay: \(maxDelay.seconds)s, multiplier: \(multiplier), maxAttempts: \(maxAttempts), jitter: \(jitter), resetAfter: \(resetAfter.seconds)s)"
+        case .failureRate(let maxFailures, let interval, let delay):
+            "failureRate(maxFailures: \(maxFailures), interval: \(interval.seconds)s, delay: \(delay.seconds)s)"
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a floating-point number.
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}
