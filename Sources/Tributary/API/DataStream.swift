@@ -24,7 +24,7 @@ public struct DataStream<Element: Sendable>: Sendable {
     @inlinable
     public func map<Output: Sendable>(_ transform: @escaping @Sendable (Element) throws -> Output) -> DataStream<Output> {
         let node = TransformNode<Element, Output>(label: "map", input: nodeID) { input, output, _ in
-            makeElementwiseBody(input, output) { record, results in results.append(try transform(record)) }
+            makeLoopBody(input, output) { records, index, results in results.append(try transform(records[index])) }
         }
         return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
     }
@@ -33,8 +33,8 @@ public struct DataStream<Element: Sendable>: Sendable {
     @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) -> DataStream<Element> {
         let node = TransformNode<Element, Element>(label: "filter", input: nodeID) { input, output, _ in
-            makeElementwiseBody(input, output) { record, results in
-                if try isIncluded(record) { results.append(record) }
+            makeLoopBody(input, output) { records, index, results in
+                if try isIncluded(records[index]) { results.append(records[index]) }
             }
         }
         return DataStream(environment: environment, nodeID: environment.addNode(node))
@@ -46,7 +46,7 @@ public struct DataStream<Element: Sendable>: Sendable {
         _ transform: @escaping @Sendable (Element) throws -> Results
     ) -> DataStream<Results.Element> where Results.Element: Sendable {
         let node = TransformNode<Element, Results.Element>(label: "flatMap", input: nodeID) { input, output, _ in
-            makeElementwiseBody(input, output) { record, results in results.append(contentsOf: try transform(record)) }
+            makeLoopBody(input, output) { records, index, results in results.append(contentsOf: try transform(records[index])) }
         }
         return DataStream<Results.Element>(environment: environment, nodeID: environment.addNode(node))
     }

@@ -2,20 +2,24 @@
 // that calls them (itself inlinable) specialises them for the caller's element types: a loop
 // over unspecialised generics would go through value-witness tables on every record.
 
-/// A body that maps each input record to zero or more outputs with `apply`.
+/// The shared frame of the record loops: takes the buffers, runs `each` per record, reports
+/// the first failing record, puts the buffers back. `each` is inlined into the loop when the
+/// caller passes a closure literal (the builders do), so a `map` costs one call of the user's
+/// closure per record.
 @inlinable
-func makeElementwiseBody<Input, Output>(
+func makeLoopBody<Input, Output>(
     _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>,
-    _ apply: @escaping (Input, inout [Output]) throws -> Void
+    _ each: @escaping (borrowing [Input], Int, inout [Output]) throws -> Void
 ) -> Step.Body {
     .sync { start in
         var records = input.take()
         var results = output.take()
         let before = results.count
+        results.reserveCapacity(before + records.count - start)
         var index = start
         while index < records.count {
             do {
-                try apply(records[index], &results)
+                try each(records, index, &results)
             } catch {
                 let record = describeRecord(records[index])
                 let produced = results.count - before

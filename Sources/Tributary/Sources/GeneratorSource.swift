@@ -44,11 +44,10 @@ public struct GeneratorSource<Element: Sendable>: Source {
             if let rate = source.ratePerSecond {
                 end = try await dueIndex(rate: rate, upTo: end, deadline: limit.deadline)
             }
-            let make = source.make
-            var index = next
-            while index < end {
-                buffer.append(make(index))
-                index += 1
+            if end > next {
+                // append(contentsOf:) of a lazy map writes into reserved storage, without a
+                // capacity and uniqueness check per record.
+                buffer.append(contentsOf: (next..<end).lazy.map(source.make))
             }
             next = end
             return end < source.count
