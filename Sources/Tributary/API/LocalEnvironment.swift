@@ -27,6 +27,8 @@ public final class LocalEnvironment: Sendable {
 
     let graph = Mutex(GraphState())
     private let running = Mutex<JobControl?>(nil)
+    /// Receives the runtime's internal events; set by tests.
+    let observer = Mutex<(@Sendable (RuntimeEvent) -> Void)?>(nil)
 
     /// Creates an environment from a configuration dictionary (API.md section 4).
     /// - Throws: ``ConfigurationError`` naming the key path, the value given and what is allowed.
@@ -91,7 +93,9 @@ public final class LocalEnvironment: Sendable {
             throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
         }
         defer { running.withLock { $0 = nil } }
-        let run = JobRun(jobID: jobID, jobName: name, plan: plan, configuration: configuration, control: control)
+        let run = JobRun(
+            jobID: jobID, jobName: name, plan: plan, configuration: configuration, control: control,
+            observer: observer.withLock { $0 })
         switch await run.execute() {
         case .completed(let result), .cancelled(let result):
             return result

@@ -11,10 +11,14 @@ import Synchronization
 final class Inbox<Element: Sendable>: Sendable {
     private let state: Mutex<InboxStateMachine<Element>>
     let laneCount: Int
+    /// Told each time a producer finds its lane full and suspends (tests observe backpressure
+    /// through it).
+    private let onFull: (@Sendable (_ lane: Int) -> Void)?
 
-    init(lanes: Int, capacity: Int) {
+    init(lanes: Int, capacity: Int, onFull: (@Sendable (_ lane: Int) -> Void)? = nil) {
         state = Mutex(InboxStateMachine(lanes: lanes, capacity: capacity))
         laneCount = lanes
+        self.onFull = onFull
     }
 
     /// Sends a message on `lane`, suspending while the lane is full.
@@ -30,7 +34,7 @@ final class Inbox<Element: Sendable>: Sendable {
         case .fail(let error):
             throw error
         case .full:
-            break
+            onFull?(lane)
         }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             let park = state.withLock { $0.park(message, lane: lane, continuation: continuation) }

@@ -39,7 +39,7 @@ protocol OutputBlueprint: NodeBlueprint {
 protocol InputBlueprint: NodeBlueprint {
     associatedtype Input: Sendable
     func makeInputBuffer(capacity: Int) -> AnyObject
-    func makeInbox(lanes: Int, capacity: Int) -> any ClosableInbox
+    func makeInbox(lanes: Int, capacity: Int, onFull: (@Sendable (Int) -> Void)?) -> any ClosableInbox
     func makeStep(input: AnyObject, output: AnyObject?, context: StepContext) throws -> Step
     func runInbox(_ inbox: any ClosableInbox, chain: Chain, isolation: isolated (any Actor)?) async throws
 }
@@ -92,7 +92,9 @@ extension InputBlueprint {
     func makeInputBuffer(capacity: Int) -> AnyObject { BatchBuffer<Input>(capacity: capacity) }
 
     @usableFromInline
-    func makeInbox(lanes: Int, capacity: Int) -> any ClosableInbox { Inbox<Input>(lanes: lanes, capacity: capacity) }
+    func makeInbox(lanes: Int, capacity: Int, onFull: (@Sendable (Int) -> Void)?) -> any ClosableInbox {
+        Inbox<Input>(lanes: lanes, capacity: capacity, onFull: onFull)
+    }
 
     /// The run loop of a vertex fed by other vertices: moves each batch into the head buffer and
     /// runs the chain, until every input lane has sent end-of-stream.

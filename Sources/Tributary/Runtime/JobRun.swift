@@ -14,6 +14,8 @@ struct JobRun {
     let plan: PhysicalPlan
     let configuration: EnvironmentConfiguration
     let control: JobControl
+    /// Receives the runtime's internal events (tests use it to observe backpressure).
+    let observer: (@Sendable (RuntimeEvent) -> Void)?
 
     func execute() async -> Outcome {
         let started = ContinuousClock.now
@@ -27,7 +29,13 @@ struct JobRun {
             guard let consumer = head as? any InputBlueprint, vertex.laneCount > 0 else {
                 return Array(repeating: nil, count: vertex.parallelism)
             }
-            return (0..<vertex.parallelism).map { _ in consumer.makeInbox(lanes: vertex.laneCount, capacity: capacity) }
+            let name = plan.nodes[vertex.nodes[0]].name
+            return (0..<vertex.parallelism).map { instance in
+                let onFull = observer.map { observer in
+                    { @Sendable (lane: Int) in observer(.channelFull(operator: name, instance: instance, lane: lane)) }
+                }
+                return consumer.makeInbox(lanes: vertex.laneCount, capacity: capacity, onFull: onFull)
+            }
         }
         control.register(inboxes.flatMap { $0.compactMap { $0 } })
 
