@@ -31,7 +31,7 @@ final class Gate: Sendable {
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)
     @discardableResult
-    func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
+    func increment(by amount: Int = 1) -> Int { value.add(amount, ordering: .relaxed).newValue }
     var current: Int { value.load(ordering: .relaxed) }
 }
 
