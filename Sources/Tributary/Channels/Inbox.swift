@@ -79,6 +79,19 @@ final class Inbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// Takes a message if one is queued, without waiting.
+    func tryReceive() throws -> (lane: Int, message: Message<Element>)? {
+        switch state.withLock({ $0.receive() }) {
+        case .take(let delivery, let producer):
+            producer?.resume()
+            return delivery
+        case .fail(let error):
+            throw error
+        case .empty:
+            return nil
+        }
+    }
+
     /// Fails every waiting and later call with `error`; used to stop a job.
     @usableFromInline
     func close(with error: any Error) {

@@ -40,6 +40,10 @@ func runSourceLoop<S: Source>(
     } catch {
         throw chain.sourceFailure(error)
     }
+    // A reader's background work (an async sequence's pump) runs beside the loop; leaving
+    // this scope early cancels it and waits for it.
+    let backgroundWork = reader.backgroundWork
+    async let background: Void = backgroundWork?() ?? ()
     var more = true
     while more, !Task.isCancelled {
         var records = head.take()
@@ -47,7 +51,7 @@ func runSourceLoop<S: Source>(
             more = try await reader.read(
                 into: &records, limit: ReadLimit(maxCount: settings.batchSize, deadline: .now + settings.linger))
         } catch is CancellationError {
-            return
+            break
         } catch {
             throw chain.sourceFailure(error)
         }
@@ -55,4 +59,5 @@ func runSourceLoop<S: Source>(
         head.items = records
         if !records.isEmpty { try await chain.process() }
     }
+    await background
 }

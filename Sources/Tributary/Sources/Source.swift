@@ -52,4 +52,13 @@ public protocol SourceReader<Element> {
     ///   count), `true` while more may follow.
     /// - Throws: a read error; the job treats it as a failure of the source operator.
     mutating func read(into buffer: inout [Element], limit: ReadLimit) async throws -> Bool
+
+    /// Work that must run while the reader is read, such as a pump that iterates an async
+    /// sequence into the reader's buffer. The runtime runs it as a child task beside the read
+    /// loop and cancels it when reading ends. `nil` (the default) for readers that need none.
+    var backgroundWork: (@Sendable () async -> Void)? { get }
+}
+
+extension SourceReader {
+    public var backgroundWork: (@Sendable () async -> Void)? { nil }
 }

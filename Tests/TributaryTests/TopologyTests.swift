@@ -1,0 +1,90 @@
+import Testing
+@testable import Tributary
+
+@Suite struct TopologyTests {
+    @Test func fanOutGivesEveryConsumerEveryRecord() async throws {
+        let env = try LocalEnvironment("fan-out", config: ["batch_size": 8])
+        let doubled = CollectSink<Int>()
+        let all = CollectSink<Int>()
+        let negatives = CollectSink<Int>()
+        let numbers = env.fromCollection(Array(0..<500)).map { $0 + 1 }
+        numbers.map { $0 * 2 }.sink(doubled)
+        numbers.sink(all)
+        numbers.map { -$0 }.parallelism(2).sink(negatives)
+        let result = try await env.submit()
+        #expect(doubled.values == (1...500).map { $0 * 2 })
+        #expect(all.values == Array(1...500))
+        #expect(negatives.values.sorted() == (1...500).map { -$0 }.sorted())
+        #expect(result[operator: "map-1"]?.recordsOut == 500)
+    }
+
+    @Test func unionMergesStreamsKeepingEachInputsOrder() async throws {
+        let env = try LocalEnvironment("union", config: ["batch_size": 5])
+        let sink = CollectSink<String>()
+        let letters = env.fromCollection((0..<100).map { "a\($0)" })
+        let numbers = env.fromSource(GeneratorSource(count: 100) { "b\($0)" })
+        let third = env.fromCollection((0..<50).map { "c\($0)" }).map { $0.uppercased() }
+        letters.union(numbers, third).sink(sink)
+        let result = try await env.submit()
+        let values = sink.values
+        #expect(values.count == 250)
+        #expect(values.filter { $0.hasPrefix("a") } == (0..<100).map { "a\($0)" })
+        #expect(values.filter { $0.hasPrefix("b") } == (0..<100).map { "b\($0)" })
+        #expect(values.filter { $0.hasPrefix("C") } == (0..<50).map { "C\($0)" })
+        #expect(result[operator: "union-4"]?.recordsIn == 250)
+    }
+
+    @Test func unionThenKeyedStateSeesAllInputs() async throws {
+        let env = try LocalEnvironment("union-keyed")
+        let sink = CollectSink<Int>()
+        let evens = env.fromCollection(Array(stride(from: 0, to: 100, by: 2)))
+        let odds = env.fromCollection(Array(stride(from: 1, to: 100, by: 2)))
+        evens.union(odds)
+            .keyBy { _ in "all" }
+            .mapWithState(initial: 0) { (total: inout Int, value: Int) in
+                total += value
+                return total
+            }
+            .sink(sink)
+        _ = try await env.submit()
+        #expect(sink.values.count == 100)
+        #expect(sink.values.last == (0..<100).reduce(0, +))
+    }
+
+    @Test func severalSourcesAndSinksInOneJob() async throws {
+        let env = try LocalEnvironment("multi")
+        let first = CollectSink<Int>()
+        let second = CollectSink<String>()
+        env.fromCollection([1, 2, 3]).sink(first).named("ints")
+        env.fromCollection(["x", "y"]).sink(second).named("strings")
+        let result = try await env.submit()
+        #expect(first.values == [1, 2, 3])
+        #expect(second.values == ["x", "y"])
+        #expect(result[operator: "ints"]?.recordsIn == 3)
+        #expect(result[operator: "strings"]?.recordsIn == 2)
+    }
+
+    @Test func fusionPutsForwardChainsInOneVertexAndSplitsAtKeyByFanOutAndParallelism() throws {
+        let env = try LocalEnvironment("plan")
+        let stream = env.fromCollection([1]).map { $0 }.filter { _ in true }
+        stream.keyBy { $0 }.reduce(+).sink(CollectSink<Int>())
+        stream.map { $0 }.parallelism(2).sink(CollectSink<Int>())
+        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph) }
+        // source+map+filter | reduce+sink | map×2+sink×2? (the sink has parallelism 1: its own vertex)
+        #expect(plan.vertices.map(\.nodes) == [[0, 1, 2], [3, 4], [5], [6]])
+        #expect(plan.vertices.map(\.parallelism) == [1, 1, 2, 1])
+        #expect(plan.vertices[2].laneCount == 1)
+        #expect(plan.vertices[3].laneCount == 2, "a round-robin edge has one lane per upstream instance")
+    }
+
+    @Test func defaultNamesAreStableAndNamedOverridesThem() throws {
+        let env = try LocalEnvironment("names")
+        let source = env.fromCollection([1])
+        let mapped = source.map { $0 }
+        let filtered = mapped.filter { _ in true }.named("only-some")
+        #expect(source.name == "source-0")
+        #expect(mapped.name == "map-1")
+        #expect(filtered.name == "only-some")
+        #expect(filtered.sink(CollectSink<Int>()).name == "sink-3")
+    }
+}
