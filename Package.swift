@@ -14,7 +14,7 @@ let package = Package(
         .target(name: "Tributary"),
         .executableTarget(name: "TributaryCLI", dependencies: ["Tributary"], path: "Sources/tributary"),
         .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
-        .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount"),
+        .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount", exclude: ["README.md"]),
         .testTarget(name: "TributaryTests", dependencies: ["Tributary"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,71 @@
+import Foundation
 import Tributary
-let env = try LocalEnvironment("smoke")
-let sink = CollectSink<Int>()
-env.fromCollection(Array(0..<10000)).map { $0 * 2 }.filter { $0 % 3 == 0 }.keyBy { $0 % 10 }.reduce(+).sink(sink)
-let result = try await env.submit()
-print(result)
-print(sink.values.count, sink.values.suffix(3))
+
+// The `tributary` command-line tool.
+
+let usage = """
+    tributary — run and inspect Tributary streaming jobs
+
+    USAGE:
+      tributary demo [--records N]   run a stateful pipeline on generated data and report what it did
+      tributary --help               show this help
+      tributary --version            show the version
+
+    Run the demo in release mode for realistic numbers:
+      swift run -c release tributary demo
+    """
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let commands = ["demo"]
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n\nRun 'tributary --help' for usage.\n".utf8))
+    exit(2)
+}
+
+switch arguments.first {
+case nil, "--help", "-h", "help":
+    print(usage)
+case "--version":
+    print("tributary 0.1.0")
+case "demo":
+    var records = 2_000_000
+    var rest = arguments.dropFirst()
+    while let flag = rest.popFirst() {
+        switch flag {
+        case "--records":
+            guard let text = rest.popFirst(), let value = Int(text), value > 0 else {
+                fail("--records needs a positive whole number, e.g. --records 500000")
+            }
+            records = value
+        default:
+            fail("unknown option '\(flag)' for 'demo' (allowed: --records N)")
+        }
+    }
+    do {
+        try await Demo.run(records: records)
+    } catch {
+        FileHandle.standardError.write(Data("demo failed: \(error)\n".utf8))
+        exit(1)
+    }
+case let command?:
+    var message = "unknown command '\(command)'"
+    let close = commands.min { levenshtein($0, command) < levenshtein($1, command) }
+    if let close, levenshtein(close, command) <= 2 { message += "; did you mean '\(close)'?" }
+    fail(message)
+}
+
+func levenshtein(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var previous = row[0]
+        row[0] = i
+        for j in stride(from: 1, through: b.count, by: 1) {
+            let current = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = current
+        }
+    }
+    return row[b.count]
+}

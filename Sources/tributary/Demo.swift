@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+import Tributary
+
+/// `tributary demo`: a stateful pipeline over generated sensor readings, with a check of its
+/// output against the same computation done by a plain loop.
+enum Demo {
+    struct Reading: Codable, Sendable {
+        var sensor: Int
+        var celsius: Double
+    }
+
+    /// Per sensor: how many readings and their running mean.
+    struct Summary: Codable, Sendable {
+        var count = 0
+        var mean = 0.0
+    }
+
+    static let sensors = 1_000
+
+    static func reading(_ index: Int) -> Reading {
+        // Deterministic pseudo-random temperatures; every 97th reading is a faulty sensor value.
+        let noise = Double((index &* 2_654_435_761) % 1_000) / 100
+        return Reading(sensor: index % sensors, celsius: index % 97 == 0 ? -999 : 15 + noise)
+    }
+
+    static func run(records: Int) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let alertsPath = directory.appendingPathComponent("alerts.txt").path
+
+        let env = try LocalEnvironment("demo", config: ["work_dir": .string(directory.path)])
+        let summaries = LatestPerKey()
+        let readings = env.fromSource(GeneratorSource(count: records) { reading($0) }).named("sensors")
+        let valid = readings.filter { $0.celsius > -100 }.named("drop-faulty")
+        valid.keyBy { $0.sensor }
+            .mapWithState(initial: Summary()) { (summary: inout Summary, reading: Reading) in
+                summary.count += 1
+                summary.mean += (reading.celsius - summary.mean) / Double(summary.count)
+                return (reading.sensor, summary)
+            }
+            .named("running-mean")
+            .parallelism(2)
+            .sink(summaries)
+            .named("summaries")
+        valid.filter { $0.celsius > 24.9 }.named("too-hot")
+            .map { "sensor \($0.sensor): \(String(format: "%.2f", $0.celsius)) °C" }.named("format")
+            .sink(FileSink(path: alertsPath)).named("alerts")
+
+        print("Tributary demo: \(records) generated sensor readings from \(sensors) sensors")
+        print("  sensors → drop-faulty ┬→ keyBy(sensor) → running-mean ×2 → summaries")
+        print("                        └→ too-hot → format → alerts (a file)")
+        print("")
+        let result = try await env.submit()
+        let seconds = Double(result.wallTime.components.seconds) + Double(result.wallTime.components.attoseconds) / 1e18
+        print("job \(result.jobID) \(result.status.rawValue) in \(String(format: "%.3f", seconds)) s — \(String(format: "%.1f", Double(records) / seconds / 1e6)) M readings/s")
+        print("")
+        print("operator        kind          ×   records in   records out")
+        for metrics in result.operators {
+            print(
+                "\(metrics.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(metrics.kind.padding(toLength: 13, withPad: " ", startingAt: 0)) \(metrics.parallelism)   \(String(metrics.recordsIn).leftPadded(10))   \(String(metrics.recordsOut).leftPadded(11))"
+            )
+        }
+
+        // Check the output against a plain loop.
+        var expected: [Int: Summary] = [:]
+        var expectedAlerts = 0
+        for index in 0..<records {
+            let reading = reading(index)
+            guard reading.celsius > -100 else { continue }
+            var summary = expected[reading.sensor, default: Summary()]
+            summary.count += 1
+            summary.mean += (reading.celsius - summary.mean) / Double(summary.count)
+            expected[reading.sensor] = summary
+            if reading.celsius > 24.9 { expectedAlerts += 1 }
+        }
+        let latest = summaries.latest
+        let matches = latest.count == expected.count && expected.allSatisfy { sensor, summary in
+            latest[sensor].map { $0.count == summary.count && abs($0.mean - summary.mean) < 1e-9 } ?? false
+        }
+        let alertLines = try String(contentsOfFile: alertsPath, encoding: .utf8).split(separator: "\n").count
+        print("")
+        print("check: running means of \(latest.count) sensors \(matches ? "equal" : "DIFFER FROM") a plain loop's; \(alertLines) alert lines written (expected \(expectedAlerts))")
+        if !matches || alertLines != expectedAlerts {
+            throw DemoError.outputMismatch
+        }
+    }
+
+    enum DemoError: Error, CustomStringConvertible {
+        case outputMismatch
+        var description: String { "the pipeline's output differs from the plain loop's" }
+    }
+}
+
+/// Keeps the last summary per sensor.
+final class LatestPerKey: Sink, Sendable {
+    private let values = Mutex<[Int: Demo.Summary]>([:])
+    var latest: [Int: Demo.Summary] { values.withLock { $0 } }
+
+    func makeWriter(_ context: SinkContext) throws -> Writer { Writer(sink: self) }
+
+    struct Writer: SinkWriter {
+        let sink: LatestPerKey
+        mutating func write(_ records: [(Int, Demo.Summary)]) throws {
+            sink.values.withLock { values in
+                for (sensor, summary) in records { values[sensor] = summary }
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
