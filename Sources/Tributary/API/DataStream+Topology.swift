@@ -26,6 +26,13 @@ extension DataStream {
         return self
     }
 
+    /// Sets how the operator that produced this stream is supervised, overriding the
+    /// environment's `fault_tolerance` default for it.
+    public func supervised(_ policy: SupervisionPolicy) -> DataStream<Element> {
+        environment.updateNode(nodeID) { $0.policy = policy }
+        return self
+    }
+
     /// Merges this stream with `others` (fan-in). Records of each input keep their order;
     /// records of different inputs interleave.
     public func union(_ others: DataStream<Element>...) -> DataStream<Element> {
@@ -59,6 +66,14 @@ public struct DataStreamSink: Sendable {
     @discardableResult
     public func named(_ name: String) -> DataStreamSink {
         _ = DataStream<Never>(environment: environment, nodeID: nodeID).named(name)
+        return self
+    }
+
+    /// Sets how the sink is supervised (a failed write is retried on a fresh writer under
+    /// `.restart`).
+    @discardableResult
+    public func supervised(_ policy: SupervisionPolicy) -> DataStreamSink {
+        environment.updateNode(nodeID) { $0.policy = policy }
         return self
     }
 

@@ -29,18 +29,49 @@ public final class LocalEnvironment: Sendable {
     private let running = Mutex<JobControl?>(nil)
     /// Receives the runtime's internal events; set by tests.
     let observer = Mutex<(@Sendable (RuntimeEvent) -> Void)?>(nil)
+    private let classifier = Mutex<(@Sendable (FailureInfo) -> FailoverDecision)?>(nil)
+    private let makeClock: @Sendable () -> JobClock
+    let hub = EventHub()
 
     /// Creates an environment from a configuration dictionary (API.md section 4).
+    /// - Parameter clock: the clock restart delays and failure windows are measured on; tests
+    ///   pass a manual clock (`TributaryTesting.ManualClock`) to control time.
     /// - Throws: ``ConfigurationError`` naming the key path, the value given and what is allowed.
-    public convenience init(_ name: String, config: [String: ConfigValue] = [:]) throws {
-        try self.init(name, configuration: try EnvironmentConfiguration(config))
+    public convenience init<C: Clock>(_ name: String, config: [String: ConfigValue] = [:], clock: C) throws where C.Duration == Duration {
+        try self.init(name, configuration: try EnvironmentConfiguration(config), clock: clock)
     }
 
-    /// Creates an environment from a typed configuration.
-    public init(_ name: String, configuration: EnvironmentConfiguration) throws {
+    /// Creates an environment from a configuration dictionary (API.md section 4), on the
+    /// continuous clock.
+    /// - Throws: ``ConfigurationError`` naming the key path, the value given and what is allowed.
+    public convenience init(_ name: String, config: [String: ConfigValue] = [:]) throws {
+        try self.init(name, configuration: try EnvironmentConfiguration(config), clock: ContinuousClock())
+    }
+
+    /// Creates an environment from a typed configuration, on the continuous clock.
+    public convenience init(_ name: String, configuration: EnvironmentConfiguration) throws {
+        try self.init(name, configuration: configuration, clock: ContinuousClock())
+    }
+
+    /// Creates an environment from a typed configuration and a clock.
+    public init<C: Clock>(_ name: String, configuration: EnvironmentConfiguration, clock: C) throws where C.Duration == Duration {
         self.name = name
         self.configuration = configuration
         self.jobID = configuration.jobID ?? Self.newJobID(name: name)
+        self.makeClock = { JobClock(clock) }
+    }
+
+    /// Classifies failures at run time (dynamic failover): called for every failure, before the
+    /// operator's policy, with the error, the operator, its attempt count and the job's failure
+    /// history. Return `.normal` to apply the policy. Replaces an earlier classifier.
+    public func onFailure(_ classify: @escaping @Sendable (FailureInfo) -> FailoverDecision) {
+        classifier.withLock { $0 = classify }
+    }
+
+    /// The job's events as they happen (the same ones written to `events.jsonl`). Subscribe
+    /// before `submit()` to see the run from its start; the stream never finishes by itself.
+    public func events() -> AsyncStream<JobEvent> {
+        hub.subscribe()
     }
 
     static func newJobID(name: String, date: Date = Date()) -> String {
@@ -82,7 +113,9 @@ public final class LocalEnvironment: Sendable {
     ///   unconsumed stream, a bad parallelism or name, a job already running);
     ///   ``JobFailedError`` when an operator's failure could not be recovered from.
     public func submit() async throws -> JobResult {
-        let plan = try graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph) }
+        let (plan, policies) = try graph.withLock { graph throws(PipelineError) in
+            (try PhysicalPlan.compile(graph), graph.nodes.map(\.policy))
+        }
         let control = JobControl()
         let alreadyRunning = running.withLock { current -> Bool in
             if current != nil { return true }
@@ -93,9 +126,10 @@ public final class LocalEnvironment: Sendable {
             throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
         }
         defer { running.withLock { $0 = nil } }
+        let events = try EventLog(jobID: jobID, workDirectory: configuration.workDirectory, hub: hub)
         let run = JobRun(
-            jobID: jobID, jobName: name, plan: plan, configuration: configuration, control: control,
-            observer: observer.withLock { $0 })
+            jobID: jobID, jobName: name, plan: plan, policies: policies, configuration: configuration, control: control,
+            clock: makeClock(), classifier: classifier.withLock { $0 }, events: events, observer: observer.withLock { $0 })
         switch await run.execute() {
         case .completed(let result), .cancelled(let result):
             return result

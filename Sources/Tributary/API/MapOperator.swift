@@ -24,12 +24,12 @@ extension DataStream {
     public func map<Operator: MapOperator>(
         _ make: @escaping @Sendable () throws -> Operator
     ) -> DataStream<Operator.Output> where Operator.Input == Element {
-        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID) { input, output, _ in
+        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID, makeRestartableBody: { input, output, _ in
             // The buffers and the operator belong to the one instance actor that runs this step;
             // the async body runs only on that actor (its `isolated` parameter).
             nonisolated(unsafe) let (input, output) = (input, output)
             nonisolated(unsafe) let holder = WriterBox<Operator?>(try make())
-            return .async { _, start in
+            let body: Step.Body = .async { _, start in
                 var records = input.take()
                 var results = output.take()
                 guard var instance = holder.value else {
@@ -58,7 +58,8 @@ extension DataStream {
                 output.items = results
                 return .completed(recordsIn: consumed, recordsOut: produced)
             }
-        }
+            return (body, { holder.value = try make() })
+        })
         return DataStream<Operator.Output>(environment: environment, nodeID: environment.addNode(node))
     }
 }

@@ -6,6 +6,8 @@ struct GraphState {
         var name: String?
         var parallelism = 1
         var parallelismWasSet = false
+        /// Set by `supervised(_:)`; `nil` means the environment's default.
+        var policy: SupervisionPolicy?
     }
 
     var nodes: [Node] = []

@@ -38,7 +38,7 @@ func runSourceLoop<S: Source>(
     do {
         reader = try source.makeReader(startingAt: nil)
     } catch {
-        throw chain.sourceFailure(error)
+        throw await chain.sourceFailure(error)
     }
     // A reader's background work (an async sequence's pump) runs beside the loop; leaving
     // this scope early cancels it and waits for it.
@@ -53,7 +53,7 @@ func runSourceLoop<S: Source>(
         } catch is CancellationError {
             break
         } catch {
-            throw chain.sourceFailure(error)
+            throw await chain.sourceFailure(error)
         }
         chain.sourceRecords += records.count
         head.items = records

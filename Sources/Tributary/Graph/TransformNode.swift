@@ -4,18 +4,31 @@
 struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputBlueprint {
     @usableFromInline
     typealias BodyFactory = @Sendable (BatchBuffer<Input>, BatchBuffer<Output>, StepContext) throws -> Step.Body
+    /// For operators with instances (``MapOperator``): the body, and how to replace the instance.
+    @usableFromInline
+    typealias RestartableBodyFactory = @Sendable (BatchBuffer<Input>, BatchBuffer<Output>, StepContext) throws -> (
+        body: Step.Body, restart: () throws -> Void
+    )
 
     @usableFromInline let label: String
     @usableFromInline let inputs: [Int]
     @usableFromInline let partitioner: HashPartitioner<Input>?
-    let makeBody: BodyFactory
+    let makeBody: RestartableBodyFactory
 
     @usableFromInline
     init(label: String, input: Int, partitioner: HashPartitioner<Input>? = nil, makeBody: @escaping BodyFactory) {
         self.label = label
         self.inputs = [input]
         self.partitioner = partitioner
-        self.makeBody = makeBody
+        self.makeBody = { input, output, context in (try makeBody(input, output, context), {}) }
+    }
+
+    @usableFromInline
+    init(label: String, input: Int, makeRestartableBody: @escaping RestartableBodyFactory) {
+        self.label = label
+        self.inputs = [input]
+        self.partitioner = nil
+        self.makeBody = makeRestartableBody
     }
 
     @usableFromInline var role: NodeRole { .transform }
@@ -26,13 +39,13 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
         guard let input = input as? BatchBuffer<Input>, let output = output as? BatchBuffer<Output> else {
             throw RuntimeInvariantError("step buffer types of \(context.operatorName)")
         }
-        let body: Step.Body
+        let parts: (body: Step.Body, restart: () throws -> Void)
         do {
-            body = try makeBody(input, output, context)
+            parts = try makeBody(input, output, context)
         } catch {
-            throw OperatorFailure(operatorName: context.operatorName, instance: context.instance, recordIndex: nil, record: nil, error: error)
+            throw StartFailure(error: error)
         }
-        return Step(nodeID: context.nodeID, name: context.operatorName, body: body)
+        return Step(nodeID: context.nodeID, name: context.operatorName, body: parts.body, restart: parts.restart)
     }
 }
 
@@ -97,7 +110,7 @@ struct SinkNode<S: Sink>: InputBlueprint {
         do {
             writer = WriterBox(try sink.makeWriter(sinkContext))
         } catch {
-            throw OperatorFailure(operatorName: context.operatorName, instance: context.instance, recordIndex: nil, record: nil, error: error)
+            throw StartFailure(error: error)
         }
         let body: Step.SyncBody = { start in
             var records = input.take()
@@ -114,8 +127,19 @@ struct SinkNode<S: Sink>: InputBlueprint {
             input.items = records
             return .completed(recordsIn: count, recordsOut: 0)
         }
-        return Step(nodeID: context.nodeID, name: context.operatorName, body: .sync(body), finish: { try writer.value.close() })
+        let sink = self.sink
+        return Step(
+            nodeID: context.nodeID, name: context.operatorName, body: .sync(body), finish: { try writer.value.close() },
+            restart: {
+                try? writer.value.close()
+                writer.value = try sink.makeWriter(sinkContext)
+            })
     }
+}
+
+/// An operator could not start (its factory or its sink's writer threw).
+struct StartFailure: Error {
+    let error: any Error
 }
 
 /// Holds a mutable value (a sink writer, an operator instance) for the closures of one step.

@@ -31,6 +31,13 @@ public struct JobResult: Sendable, CustomStringConvertible {
     public let operators: [OperatorMetrics]
     /// From `submit()` to the end of the job.
     public let wallTime: Duration
+    /// Operator-level restarts, in order.
+    public let restarts: [RestartRecord]
+    /// Recoveries from failures (operator restarts now; checkpoint restores with checkpoints),
+    /// each with its latency.
+    public let recoveries: [Recovery]
+    /// Records skipped after failures (policy `.resume`, decision `.skipRecord`).
+    public let deadLetters: [DeadLetter]
 
     /// The metrics of the operator with this name.
     public subscript(operator name: String) -> OperatorMetrics? {
@@ -39,6 +46,9 @@ public struct JobResult: Sendable, CustomStringConvertible {
 
     public var description: String {
         var lines = ["job \(jobID) \(status.rawValue) in \(Self.format(wallTime))"]
+        if !restarts.isEmpty || !deadLetters.isEmpty {
+            lines.append("  restarts: \(restarts.count), dead letters: \(deadLetters.count)")
+        }
         for metrics in operators {
             lines.append(
                 "  \(metrics.name) [\(metrics.kind) ×\(metrics.parallelism)] in: \(metrics.recordsIn) out: \(metrics.recordsOut)")

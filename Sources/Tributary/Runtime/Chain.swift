@@ -14,33 +14,81 @@ final class Chain {
     let sourceNodeID: Int?
     let sourceName: String?
     @usableFromInline var sourceRecords = 0
+    let supervision: SupervisionContext
+    /// A restarted step whose retry has not completed yet: which step, the failure, and when
+    /// it happened (real time, for the recovery latency).
+    private var pendingRecovery: (step: Int, failure: OperatorFailure, began: ContinuousClock.Instant)?
 
-    init(head: AnyObject, steps: [Step], emitter: (any ChainEmitter)?, instance: Int, source: (id: Int, name: String)?) {
+    init(
+        head: AnyObject, steps: [Step], emitter: (any ChainEmitter)?, instance: Int, source: (id: Int, name: String)?,
+        supervision: SupervisionContext
+    ) {
         self.head = head
         self.steps = steps
         self.emitter = emitter
         self.instance = instance
         self.sourceNodeID = source?.id
         self.sourceName = source?.name
+        self.supervision = supervision
     }
 
-    /// Runs every step over the batch in `head` and emits the result.
-    /// - Throws: ``OperatorFailure`` when a step's code throws, or the inbox's shutdown error.
+    /// Runs every step over the batch in `head` and emits the result. A step that fails is
+    /// handed to its operator's supervisor, which restarts it and retries the record, skips the
+    /// record, or escalates; the steps after it see the batch only once it has been processed.
+    /// - Throws: ``OperatorFailure`` when a failure escalated, or the job's stop error.
     @usableFromInline
     nonisolated(nonsending) func process() async throws {
-        for step in steps {
+        var index = 0
+        var start = 0
+        while index < steps.count {
+            let step = steps[index]
             let ordinalBefore = step.recordsIn
-            switch await step.run(from: 0) {
+            switch await step.run(from: start) {
             case .completed:
-                continue
-            case .failed(let index, let recordsIn, _, let error, let record):
-                _ = index
-                throw OperatorFailure(
+                if let pending = pendingRecovery, pending.step == index {
+                    pendingRecovery = nil
+                    await supervision.job.recovered(
+                        Recovery(cause: pending.failure, kind: .operatorRestart, latency: ContinuousClock.now - pending.began))
+                }
+                index += 1
+                start = 0
+            case .failed(let failedAt, let recordsIn, _, let error, let record):
+                let failure = OperatorFailure(
                     operatorName: step.name, instance: instance, recordIndex: ordinalBefore + recordsIn, record: record,
                     error: error)
+                start = try await recover(step: index, from: failure, at: failedAt)
             }
         }
         try await emitter?.emit()
+    }
+
+    /// Applies the supervisor's decision for a failed step; returns where in the batch to go on.
+    private nonisolated(nonsending) func recover(step index: Int, from failure: OperatorFailure, at position: Int) async throws -> Int {
+        let began = ContinuousClock.now
+        let step = steps[index]
+        guard let supervisor = supervision.operators[step.nodeID] else { throw failure }
+        var current = failure
+        while true {
+            switch await supervisor.handle(current) {
+            case .retry(let attempt, let delay):
+                if delay > .zero { try await supervision.clock.sleep(for: delay) }
+                do {
+                    try step.restart()
+                } catch {
+                    // The factory failed: that is the operator's next failure.
+                    current = OperatorFailure(operatorName: step.name, instance: instance, recordIndex: failure.recordIndex, record: failure.record, error: error)
+                    continue
+                }
+                await supervision.job.restarted(
+                    RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: current))
+                pendingRecovery = (index, current, pendingRecovery?.began ?? began)
+                return position
+            case .skip:
+                return position + 1
+            case .fail:
+                throw current
+            }
+        }
     }
 
     /// The input has ended: lets every step finish (sinks close) and tells downstream.
@@ -50,7 +98,7 @@ final class Chain {
             do {
                 try step.finish()
             } catch {
-                throw OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error)
+                throw await escalate(OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error))
             }
         }
         try await emitter?.finish()
@@ -74,9 +122,18 @@ protocol ChainEmitter: AnyObject {
 }
 
 extension Chain {
-    /// A failure of the source itself (opening or reading), attributed to the source operator.
+    /// A failure of the source itself (opening or reading), attributed to the source operator;
+    /// recorded in the job's history and escalated (a source is not restarted).
     @usableFromInline
-    func sourceFailure(_ error: any Error) -> OperatorFailure {
-        OperatorFailure(operatorName: sourceName ?? "source", instance: instance, recordIndex: nil, record: nil, error: error)
+    nonisolated(nonsending) func sourceFailure(_ error: any Error) async -> OperatorFailure {
+        await escalate(OperatorFailure(operatorName: sourceName ?? "source", instance: instance, recordIndex: nil, record: nil, error: error))
+    }
+
+    /// Records a failure that no policy handles (opening a source, closing a sink) and makes it
+    /// the job's cause.
+    nonisolated(nonsending) func escalate(_ failure: OperatorFailure) async -> OperatorFailure {
+        _ = await supervision.job.record(failure)
+        await supervision.job.escalate(failure, reason: "'\(failure.operatorName)' cannot be restarted after this failure")
+        return failure
     }
 }

@@ -28,6 +28,7 @@ actor OperatorInstance {
         let batchSize: Int
         let linger: Duration
         let deliversCommits: Bool
+        let supervision: SupervisionContext
     }
 
     private let setup: Setup
@@ -39,7 +40,7 @@ actor OperatorInstance {
     func run() async -> Report {
         var chain: Chain?
         do {
-            let built = try buildChain()
+            let built = try await buildChain()
             chain = built
             let plan = setup.plan.plan
             let head = plan.nodes[plan.vertices[setup.vertex].nodes[0]].blueprint
@@ -65,7 +66,7 @@ actor OperatorInstance {
 
     /// Builds the steps and buffers of this instance: each operator's output buffer is the next
     /// one's input buffer.
-    private func buildChain() throws -> Chain {
+    private func buildChain() async throws -> Chain {
         let plan = setup.plan.plan
         let vertex = plan.vertices[setup.vertex]
         let headNode = plan.nodes[vertex.nodes[0]]
@@ -94,7 +95,14 @@ actor OperatorInstance {
             let context = StepContext(
                 jobID: setup.jobID, nodeID: nodeID, operatorName: node.name, instance: setup.instance,
                 parallelism: vertex.parallelism, batchSize: setup.batchSize, deliversCommits: setup.deliversCommits)
-            steps.append(try consumer.makeStep(input: current, output: output, context: context))
+            do {
+                steps.append(try consumer.makeStep(input: current, output: output, context: context))
+            } catch let failure as StartFailure {
+                let operatorFailure = OperatorFailure(operatorName: node.name, instance: setup.instance, recordIndex: nil, record: nil, error: failure.error)
+                _ = await setup.supervision.job.record(operatorFailure)
+                await setup.supervision.job.escalate(operatorFailure, reason: "'\(node.name)' could not start")
+                throw operatorFailure
+            }
             tail = producer
             if let output { current = output }
         }
@@ -103,7 +111,7 @@ actor OperatorInstance {
             guard let tail else { throw RuntimeInvariantError("a sink has consumers") }
             emitter = try tail.makeEmitter(buffer: current, edges: setup.edges, batchCapacity: setup.batchSize)
         }
-        return Chain(head: head, steps: steps, emitter: emitter, instance: setup.instance, source: sourceInfo)
+        return Chain(head: head, steps: steps, emitter: emitter, instance: setup.instance, source: sourceInfo, supervision: setup.supervision)
     }
 }
 

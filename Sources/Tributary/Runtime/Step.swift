@@ -22,15 +22,19 @@ final class Step {
     let body: Body
     /// Called once when the chain's input ends: sinks flush and close here.
     let finish: () throws -> Void
+    /// Replaces the operator's instance with a fresh one from its factory (a no-op for
+    /// closures, which hold no instance state; keyed state is never touched).
+    let restart: () throws -> Void
     var recordsIn = 0
     var recordsOut = 0
 
     @usableFromInline
-    init(nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}) {
+    init(nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {}) {
         self.nodeID = nodeID
         self.name = name
         self.body = body
         self.finish = finish
+        self.restart = restart
     }
 
     nonisolated(nonsending) func run(from start: Int) async -> StepOutcome {

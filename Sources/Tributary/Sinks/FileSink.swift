@@ -25,18 +25,24 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
         self.format = format
     }
 
+    /// The first writer of a job truncates the file; a writer made again in the same job (a
+    /// restarted sink instance) appends to what was written.
     public func makeWriter(_ context: SinkContext) throws -> Writer {
         try state.withLock { state in
             if state.handle == nil || state.jobID != context.jobID {
                 try? state.handle?.close()
                 let url = URL(fileURLWithPath: path)
-                let directory = url.deletingLastPathComponent()
+                let truncate = state.jobID != context.jobID
                 do {
-                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                    guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                        throw FileSinkError(path: path, reason: "cannot create the file")
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    if truncate || !FileManager.default.fileExists(atPath: path) {
+                        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                            throw FileSinkError(path: path, reason: "cannot create the file")
+                        }
                     }
-                    state.handle = try FileHandle(forWritingTo: url)
+                    let handle = try FileHandle(forWritingTo: url)
+                    try handle.seekToEnd()
+                    state.handle = handle
                 } catch let error as FileSinkError {
                     throw error
                 } catch {

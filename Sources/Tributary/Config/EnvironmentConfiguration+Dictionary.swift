@@ -1,0 +1,46 @@
+extension EnvironmentConfiguration {
+    /// The configuration as the dictionary form would write it, every key included; parsing it
+    /// again gives an equal configuration. Used for `job_summary.json`.
+    public var dictionaryRepresentation: [String: ConfigValue] {
+        var top: [String: ConfigValue] = [
+            "work_dir": .string(workDirectory),
+            "batch_size": .int(batchSize),
+            "batch_linger": .double(batchLinger.seconds),
+            "channel_capacity": .int(channelCapacity),
+        ]
+        if let jobID { top["job_id"] = .string(jobID) }
+        let ft = faultTolerance
+        var fault: [String: ConfigValue] = [
+            "strategy": .string(ft.strategy.name),
+            "checkpoint_interval": .double(ft.checkpointInterval.seconds),
+            "max_recovery_attempts": .int(ft.maxRecoveryAttempts),
+            "checkpoint_dir": .string(ft.checkpointDirectory),
+            "retained_checkpoints": .int(ft.retainedCheckpoints),
+            "checkpoint_timeout": .double(ft.checkpointTimeout.seconds),
+        ]
+        if let seed = ft.seed { fault["seed"] = .int(Int(truncatingIfNeeded: seed)) }
+        if let timeout = ft.operatorTimeout { fault["operator_timeout"] = .double(timeout.seconds) }
+        switch ft.restartStrategy.kind {
+        case .fixed(let delay, let maxAttempts):
+            fault["restart_strategy"] = "fixed"
+            fault["delay"] = .double(delay.seconds)
+            fault["max_attempts"] = .int(maxAttempts)
+        case .exponential(let initialDelay, let maxDelay, let multiplier, let maxAttempts, let jitter, let resetAfter):
+            fault["restart_strategy"] = "exponential"
+            fault["initial_delay"] = .double(initialDelay.seconds)
+            fault["max_delay"] = .double(maxDelay.seconds)
+            fault["multiplier"] = .double(multiplier)
+            fault["max_attempts"] = .int(maxAttempts)
+            fault["jitter"] = .double(jitter)
+            fault["reset_after"] = .double(resetAfter.seconds)
+        case .failureRate(let maxFailures, let interval, let delay):
+            fault["restart_strategy"] = "failure_rate"
+            fault["max_failures_per_interval"] = .int(maxFailures)
+            fault["interval_seconds"] = .double(interval.seconds)
+            fault["delay"] = .double(delay.seconds)
+        }
+        for (key, value) in ft.customOptions { fault[key] = value }
+        top["fault_tolerance"] = .object(fault)
+        return top
+    }
+}

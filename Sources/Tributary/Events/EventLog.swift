@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+
+/// Writes a job's events to its folder (`events.jsonl`, one JSON object per line, and
+/// `events.log`, the same for people) and hands them to subscribers.
+///
+/// Each event is written with one `write` per file as it happens, so a reader following the
+/// files (`tributary events --follow`) sees it at once and a killed process loses none that
+/// were emitted.
+final class EventLog: Sendable {
+    let jobID: String
+    let folder: URL
+    private let files: Mutex<(json: FileHandle, text: FileHandle)?>
+    private let hub: EventHub
+
+    /// Creates the job folder and opens (appends to) its event files.
+    /// - Throws: ``JobFolderError`` when the folder or files cannot be created.
+    init(jobID: String, workDirectory: String, hub: EventHub) throws {
+        self.jobID = jobID
+        self.hub = hub
+        folder = URL(fileURLWithPath: workDirectory).appendingPathComponent(jobID)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let json = try Self.openForAppending(folder.appendingPathComponent("events.jsonl"))
+            let text = try Self.openForAppending(folder.appendingPathComponent("events.log"))
+            files = Mutex((json, text))
+        } catch {
+            throw JobFolderError(path: folder.path, reason: error.localizedDescription)
+        }
+    }
+
+    private static func openForAppending(_ url: URL) throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
+            }
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        return handle
+    }
+
+    func emit(_ event: JobEvent) {
+        let json = (try? JobEvent.encoder().encode(event)).map { $0 + Data("\n".utf8) }
+        let text = Data((event.description + "\n").utf8)
+        files.withLock { files in
+            guard let files else { return }
+            if let json { try? files.json.write(contentsOf: json) }
+            try? files.text.write(contentsOf: text)
+        }
+        hub.publish(event)
+    }
+
+    /// Writes `job_summary.json` atomically (temporary file, then rename).
+    func writeSummary(_ summary: JobSummary) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(summary) else { return }
+        try? data.write(to: folder.appendingPathComponent("job_summary.json"), options: .atomic)
+    }
+
+    func close() {
+        files.withLock { files in
+            try? files?.json.close()
+            try? files?.text.close()
+            files = nil
+        }
+    }
+}
+
+/// Delivers events to every subscriber of an environment.
+final class EventHub: Sendable {
+    private let subscribers = Mutex<[UInt64: AsyncStream<JobEvent>.Continuation]>([:])
+    private let nextID = Atomic<UInt64>(0)
+
+    func subscribe() -> AsyncStream<JobEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self)
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        subscribers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    func publish(_ event: JobEvent) {
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }
+    }
+}
+
+/// The job folder (`work_dir/<job_id>`) could not be created or written.
+public struct JobFolderError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "cannot write the job folder '\(path)': \(reason) (set 'work_dir' to a writable directory)" }
+}

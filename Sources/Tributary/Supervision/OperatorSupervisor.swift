@@ -1,0 +1,86 @@
+/// Supervises every instance of one operator: applies the classifier's decision, then the
+/// operator's ``SupervisionPolicy`` and restart pacing, and tells the failing instance what to do.
+///
+/// One per operator, so the attempts of all its instances count together.
+actor OperatorSupervisor {
+    enum Decision: Sendable, Equatable {
+        /// Wait `delay`, replace the instance with a fresh one, retry the record.
+        case retry(attempt: Int, delay: Duration)
+        /// Skip the record (it is in the dead letters).
+        case skip
+        /// The failure escalated; the job fails.
+        case fail
+    }
+
+    let name: String
+    let policy: SupervisionPolicy
+    private var pacer: RestartPacer?
+    private let job: JobSupervisor
+    private let clock: JobClock
+
+    init(name: String, policy: SupervisionPolicy, seed: UInt64?, job: JobSupervisor, clock: JobClock) {
+        self.name = name
+        self.policy = policy
+        self.job = job
+        self.clock = clock
+        if case .restart(let strategy) = policy.kind {
+            pacer = RestartPacer(strategy: strategy, seed: seed)
+        }
+    }
+
+    func handle(_ failure: OperatorFailure) async -> Decision {
+        let (info, decision) = await job.record(failure)
+        if failure.error is any UnrecoverableError {
+            await job.escalate(failure, reason: "\(type(of: failure.error)) is unrecoverable")
+            return .fail
+        }
+        switch decision.kind {
+        case .abort:
+            await job.escalate(failure, reason: "the failure classifier aborted the job")
+            return .fail
+        case .restartJob:
+            await job.escalate(failure, reason: "the failure classifier asked for a job restart, which needs strategy \"checkpoint\"")
+            return .fail
+        case .skipRecord:
+            await job.skipped(failure, reason: "the failure classifier skipped it")
+            return .skip
+        case .restartOperator:
+            return .retry(attempt: info.attempt, delay: .zero)
+        case .normal:
+            break
+        }
+        switch policy.kind {
+        case .restart:
+            guard var pacer else { return .fail }
+            let decision = pacer.failure(at: clock.now)
+            self.pacer = pacer
+            switch decision {
+            case .restart(let attempt, let delay):
+                return .retry(attempt: attempt, delay: delay)
+            case .giveUp(_, let reason):
+                await job.escalate(failure, reason: "operator '\(name)' reached its restart limit: \(reason)")
+                return .fail
+            }
+        case .resume:
+            await job.skipped(failure, reason: "policy .resume")
+            return .skip
+        case .escalate:
+            await job.escalate(failure, reason: "operator '\(name)' escalates every failure (policy .escalate)")
+            return .fail
+        case .restoreCheckpoint:
+            await job.escalate(failure, reason: "operator '\(name)' asks for a checkpoint restore (policy .restoreCheckpoint), which needs strategy \"checkpoint\"")
+            return .fail
+        case .stop:
+            await job.escalate(failure, reason: "operator '\(name)' stops the job on failure (policy .stop)")
+            return .fail
+        }
+    }
+}
+
+/// What a chain needs to supervise its steps: the supervisor of each operator (by node id),
+/// the job supervisor and the clock.
+struct SupervisionContext: Sendable {
+    let job: JobSupervisor
+    let operators: [Int: OperatorSupervisor]
+    let clock: JobClock
+}
