@@ -7,15 +7,17 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Tributary", targets: ["Tributary"]),
+        .library(name: "TributaryTesting", targets: ["TributaryTesting"]),
         .executable(name: "tributary", targets: ["TributaryCLI"]),
         .executable(name: "tributary-bench", targets: ["TributaryBench"]),
     ],
     targets: [
         .target(name: "Tributary"),
+        .target(name: "TributaryTesting", dependencies: ["Tributary"]),
         .executableTarget(name: "TributaryCLI", dependencies: ["Tributary"], path: "Sources/tributary"),
         .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
         .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount", exclude: ["README.md"]),
-        .testTarget(name: "TributaryTests", dependencies: ["Tributary"]),
+        .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

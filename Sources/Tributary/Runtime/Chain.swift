@@ -17,7 +17,7 @@ final class Chain {
     let supervision: SupervisionContext
     /// A restarted step whose retry has not completed yet: which step, the failure, and when
     /// it happened (real time, for the recovery latency).
-    private var pendingRecovery: (step: Int, failure: OperatorFailure, began: ContinuousClock.Instant)?
+    private var pendingRecovery: (step: Int, position: Int, failure: OperatorFailure, began: ContinuousClock.Instant)?
 
     init(
         head: AnyObject, steps: [Step], emitter: (any ChainEmitter)?, instance: Int, source: (id: Int, name: String)?,
@@ -45,14 +45,14 @@ final class Chain {
             let ordinalBefore = step.recordsIn
             switch await step.run(from: start) {
             case .completed:
-                if let pending = pendingRecovery, pending.step == index {
-                    pendingRecovery = nil
-                    await supervision.job.recovered(
-                        Recovery(cause: pending.failure, kind: .operatorRestart, latency: ContinuousClock.now - pending.began))
-                }
+                await completeRecovery(step: index)
                 index += 1
                 start = 0
             case .failed(let failedAt, let recordsIn, _, let error, let record):
+                if let pending = pendingRecovery, pending.step == index, failedAt > pending.position {
+                    // The retried record went through; a later one failed.
+                    await completeRecovery(step: index)
+                }
                 let failure = OperatorFailure(
                     operatorName: step.name, instance: instance, recordIndex: ordinalBefore + recordsIn, record: record,
                     error: error)
@@ -60,6 +60,13 @@ final class Chain {
             }
         }
         try await emitter?.emit()
+    }
+
+    private nonisolated(nonsending) func completeRecovery(step index: Int) async {
+        guard let pending = pendingRecovery, pending.step == index else { return }
+        pendingRecovery = nil
+        await supervision.job.recovered(
+            Recovery(cause: pending.failure, kind: .operatorRestart, latency: ContinuousClock.now - pending.began))
     }
 
     /// Applies the supervisor's decision for a failed step; returns where in the batch to go on.
@@ -81,9 +88,12 @@ final class Chain {
                 }
                 await supervision.job.restarted(
                     RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: current))
-                pendingRecovery = (index, current, pendingRecovery?.began ?? began)
+                let sameRecord = pendingRecovery.map { $0.step == index && $0.position == position } ?? false
+                pendingRecovery = (index, position, current, sameRecord ? (pendingRecovery?.began ?? began) : began)
                 return position
             case .skip:
+                // The skipped record reached the operator: count it as input.
+                step.recordsIn += 1
                 return position + 1
             case .fail:
                 throw current
