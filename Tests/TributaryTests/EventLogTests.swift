@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import Tributary
+import TributaryTesting
+
+@Suite struct EventLogTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    @Test func eventsJSONLTellsTheStoryOfARunWithFailures() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("story", config: ["work_dir": .string(work), "fault_tolerance": ["delay": 0]])
+        let failures = FailureInjector(failOn: [4, 9])
+        let skip = FailureInjector(failOn: [7], times: .max)
+        env.fromCollection(Array(0..<12))
+            .map { value -> Int in
+                try failures.check(value)
+                return value
+            }.named("parse")
+            .map { value -> Int in
+                try skip.check(value)
+                return value
+            }.named("validate").supervised(.resume)
+            .sink(CollectSink<Int>())
+        _ = try await env.submit()
+
+        let folder = URL(fileURLWithPath: work).appendingPathComponent(env.jobID)
+        let decoder = JobEvent.decoder()
+        let events = try lines(folder.appendingPathComponent("events.jsonl").path).map { line in
+            try decoder.decode(JobEvent.self, from: Data(line.utf8))
+        }
+        let story = events.map { "\($0.kind.rawValue) \($0.operatorName ?? "-")" }
+        // One batch: 'parse' runs over all of it (failing on 4 and 9) before 'validate' sees it.
+        #expect(story == [
+            "JOB_START -",
+            "OPERATOR_FAILED parse", "OPERATOR_RESTARTED parse",
+            "OPERATOR_FAILED parse", "OPERATOR_RESTARTED parse",
+            "OPERATOR_FAILED validate", "RECORD_SKIPPED validate",
+            "JOB_COMPLETE -",
+        ])
+        #expect(events.allSatisfy { $0.jobID == env.jobID })
+        #expect(events[1].record == "4" && events[1].attempt == 1 && events[1].error == "injected failure on record 4")
+        #expect(events[2].delaySeconds == 0 && events[2].attempt == 1)
+        #expect(events[3].record == "9" && events[3].attempt == 2)
+        #expect(events[6].recordIndex == 7 && events[6].record == "7")
+        let human = try lines(folder.appendingPathComponent("events.log").path)
+        #expect(human.count == events.count)
+        #expect(human[2].contains("OPERATOR_RESTARTED") && human[2].contains("[parse]") && human[2].contains("attempt 1"))
+        // Every line of the JSON file is an object with the documented keys.
+        for line in try lines(folder.appendingPathComponent("events.jsonl").path) {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["event"] is String && object?["timestamp"] is String && object?["job_id"] as? String == env.jobID)
+        }
+    }
+
+    @Test func jobSummaryIsWrittenAtTheEnd() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("summary", config: ["work_dir": .string(work)])
+        env.fromCollection([1, 2, 3]).sink(CollectSink<Int>())
+        _ = try await env.submit()
+        let data = try Data(contentsOf: URL(fileURLWithPath: work).appendingPathComponent(env.jobID).appendingPathComponent("job_summary.json"))
+        let summary = try JSONDecoder().decode(JobSummary.self, from: data)
+        #expect(summary.status == "completed")
+        #expect(summary.jobID == env.jobID)
+        #expect(summary.name == "summary")
+        #expect(summary.operators.map(\.recordsIn) == [0, 3])
+        #expect(summary.config["work_dir"] == .string(work))
+        #expect(summary.resume.contains(env.jobID))
+        #expect(try EnvironmentConfiguration(summary.config) == env.configuration, "the stored config parses back to the job's")
+    }
+
+    @Test func jobSummaryIsWrittenWhenTheJobFails() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("fails", config: ["work_dir": .string(work), "fault_tolerance": ["strategy": "none"]])
+        env.fromCollection([1, 2, 3]).map { value -> Int in
+            if value == 2 { throw InjectedError("two") }
+            return value
+        }.named("picky").sink(CollectSink<Int>())
+        await #expect(throws: JobFailedError.self) { try await env.submit() }
+        let data = try Data(contentsOf: URL(fileURLWithPath: work).appendingPathComponent(env.jobID).appendingPathComponent("job_summary.json"))
+        let summary = try JSONDecoder().decode(JobSummary.self, from: data)
+        #expect(summary.status == "failed")
+        #expect(summary.failure?.operatorName == "picky")
+        #expect(summary.failure?.record == "2")
+        #expect(summary.failureHistory.count == 1)
+    }
+
+    @Test func anUnwritableWorkDirIsReportedBeforeTheJobRuns() async throws {
+        let blocker = try directory.write("file", "")
+        let env = try LocalEnvironment("nowhere", config: ["work_dir": .string(blocker + "/sub")])
+        let ran = Counter()
+        env.fromCollection([1]).map { value -> Int in
+            ran.increment()
+            return value
+        }.sink(CollectSink<Int>())
+        await #expect(throws: JobFolderError.self) { try await env.submit() }
+        #expect(ran.current == 0)
+    }
+}
