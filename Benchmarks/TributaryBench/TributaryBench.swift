@@ -59,6 +59,17 @@ enum TributaryBench {
         try await measure("W0", "tributary", records: records, reference: w0Reference) { try await W0.tributary(records: records) }
         try await measure("W0", "AsyncStream, arrays of 1,024", records: records, reference: w0Reference) { await W0.asyncStreamBatched(records: records) }
 
+        // Recovery latency of operator restarts (delay 0).
+        var recovery: RecoveryLatency.Report?
+        if filter.map({ "recovery".localizedCaseInsensitiveContains($0) || $0.localizedCaseInsensitiveContains("recovery") }) ?? true {
+            let failures = quick ? 200 : 2_000
+            let recoveryRecords = records
+            log("  running recovery: \(failures) injected operator failures in \(recoveryRecords) records (W1 with a failing map, restart delay 0)...")
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-bench-\(ProcessInfo.processInfo.processIdentifier)")
+            defer { try? FileManager.default.removeItem(at: work) }
+            recovery = try await RecoveryLatency.run(records: recoveryRecords, every: recoveryRecords / failures, workDirectory: work.path)
+        }
+
         func baseline(_ workload: String) -> Double {
             rows.first { $0.workload == workload }?.sample.median ?? 1
         }
@@ -74,7 +85,15 @@ enum TributaryBench {
                 if let peak = row.sample.peakMemoryBytes { entry["peak_memory_bytes"] = peak }
                 return entry
             }
-            let document: [String: Any] = ["records": records, "runs": runs, "results": entries, "output_mismatches": mismatches]
+            var document: [String: Any] = ["records": records, "runs": runs, "results": entries, "output_mismatches": mismatches]
+            if let recovery {
+                document["operator_restart_recovery"] = [
+                    "failures": recovery.failures, "recoveries": recovery.latencies.count,
+                    "p50_microseconds": recovery.percentile(0.5).microseconds, "p90_microseconds": recovery.percentile(0.9).microseconds,
+                    "p99_microseconds": recovery.percentile(0.99).microseconds, "max_microseconds": recovery.percentile(1).microseconds,
+                    "output_exactly_once": recovery.outputCorrect,
+                ]
+            }
             let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -88,6 +107,14 @@ enum TributaryBench {
                 print("\(row.workload)        \(name)  \(median) \(spread) \(ratio) \(mebi(row.sample.peakMemoryBytes))")
             }
             print(mismatches.isEmpty ? "\nEvery implementation produced the plain loop's count and checksum." : "\nOUTPUT MISMATCH:\n" + mismatches.joined(separator: "\n"))
+            if let recovery {
+                func us(_ duration: Duration) -> String { String(format: "%.1f µs", duration.microseconds) }
+                print("")
+                print("operator restart recovery (throw → retried record processed, delay 0): \(recovery.latencies.count) recoveries of \(recovery.failures) failures")
+                print("  p50 \(us(recovery.percentile(0.5)))   p90 \(us(recovery.percentile(0.9)))   p99 \(us(recovery.percentile(0.99)))   max \(us(recovery.percentile(1)))")
+                print("  output after the failures \(recovery.outputCorrect ? "equals" : "DIFFERS FROM") the failure-free output (count and checksum)")
+                if !recovery.outputCorrect { mismatches.append("recovery run output differs") }
+            }
         }
         if !mismatches.isEmpty { exit(1) }
 
