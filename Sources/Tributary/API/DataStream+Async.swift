@@ -4,7 +4,8 @@ extension DataStream {
     ///
     /// - Parameters:
     ///   - maxConcurrency: calls in flight at once per instance, at least 1.
-    ///   - timeout: a call running longer fails with ``OperatorTimeoutError`` and is cancelled.
+    ///   - timeout: a call running longer fails with ``OperatorTimeoutError`` and is cancelled
+    ///     (default: `fault_tolerance.operator_timeout`, if set).
     /// - Important: when a call fails, calls for later records that had already completed are
     ///   discarded; after a restart they are made again (a call may run more than once).
     @inlinable
@@ -20,7 +21,8 @@ extension DataStream {
                 PipelineError(code: .invalidArgument, message: "mapAsync(timeout: \(timeout)) must be positive"))
         }
         let window = max(1, maxConcurrency)
-        let node = TransformNode<Element, Output>(label: "mapAsync", input: nodeID) { input, output, _ in
+        let node = TransformNode<Element, Output>(label: "mapAsync", input: nodeID) { input, output, context in
+            let timeout = timeout ?? context.operatorTimeout
             // The buffers belong to the one instance actor that runs this step; the async body
             // runs only on that actor (its `isolated` parameter).
             nonisolated(unsafe) let (input, output) = (input, output)

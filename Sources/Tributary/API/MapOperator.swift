@@ -1,6 +1,10 @@
 /// A stateful map operator made by a factory (``DataStream/map(_:)-factory``): the factory is
 /// called when the operator starts and again at every restart, so a restart always begins from
 /// a fresh instance.
+///
+/// With `fault_tolerance.operator_timeout` set, a `map` call running longer is cancelled and
+/// fails the operator with ``OperatorTimeoutError``. (Synchronous closures — `map { }`,
+/// `filter { }` — cannot be interrupted, so the timeout applies to async calls only.)
 public protocol MapOperator<Input, Output>: Sendable {
     associatedtype Input: Sendable
     associatedtype Output: Sendable
@@ -24,7 +28,8 @@ extension DataStream {
     public func map<Operator: MapOperator>(
         _ make: @escaping @Sendable () throws -> Operator
     ) -> DataStream<Operator.Output> where Operator.Input == Element {
-        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID, makeRestartableBody: { input, output, _ in
+        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID, makeRestartableBody: { input, output, context in
+            let timeout = context.operatorTimeout
             // The buffers and the operator belong to the one instance actor that runs this step;
             // the async body runs only on that actor (its `isolated` parameter).
             nonisolated(unsafe) let (input, output) = (input, output)
@@ -41,7 +46,20 @@ extension DataStream {
                 var index = start
                 while index < records.count {
                     do {
-                        results.append(try await instance.map(records[index]))
+                        if let timeout {
+                            // The call runs in a child task that is cancelled when it overruns.
+                            let record = records[index]
+                            let current = instance
+                            let (updated, result) = try await withOperatorTimeout(timeout) {
+                                var copy = current
+                                let result = try await copy.map(record)
+                                return (copy, result)
+                            }
+                            instance = updated
+                            results.append(result)
+                        } else {
+                            results.append(try await instance.map(records[index]))
+                        }
                     } catch {
                         let produced = results.count - before
                         let record = describeRecord(records[index])

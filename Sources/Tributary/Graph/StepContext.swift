@@ -8,6 +8,8 @@ struct StepContext: Sendable {
     @usableFromInline let parallelism: Int
     @usableFromInline let batchSize: Int
     @usableFromInline let deliversCommits: Bool
+    /// `fault_tolerance.operator_timeout`: async calls running longer fail.
+    @usableFromInline let operatorTimeout: Duration?
 }
 
 /// How a source instance fills batches.

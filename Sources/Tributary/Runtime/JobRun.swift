@@ -81,7 +81,7 @@ struct JobRun {
                         .init(
                             jobID: jobID, plan: box, vertex: vertex.id, instance: instance, inbox: inboxes[vertex.id][instance],
                             edges: edges, batchSize: batchSize, linger: configuration.batchLinger,
-                            deliversCommits: false, supervision: supervision)))
+                            deliversCommits: false, supervision: supervision, operatorTimeout: ft.operatorTimeout)))
             }
         }
 

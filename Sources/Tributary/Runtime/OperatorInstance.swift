@@ -29,6 +29,7 @@ actor OperatorInstance {
         let linger: Duration
         let deliversCommits: Bool
         let supervision: SupervisionContext
+        let operatorTimeout: Duration?
     }
 
     private let setup: Setup
@@ -94,7 +95,8 @@ actor OperatorInstance {
             let output = producer?.makeOutputBuffer(capacity: setup.batchSize)
             let context = StepContext(
                 jobID: setup.jobID, nodeID: nodeID, operatorName: node.name, instance: setup.instance,
-                parallelism: vertex.parallelism, batchSize: setup.batchSize, deliversCommits: setup.deliversCommits)
+                parallelism: vertex.parallelism, batchSize: setup.batchSize, deliversCommits: setup.deliversCommits,
+                operatorTimeout: setup.operatorTimeout)
             do {
                 steps.append(try consumer.makeStep(input: current, output: output, context: context))
             } catch let failure as StartFailure {
