@@ -17,6 +17,7 @@ let package = Package(
         .executableTarget(name: "TributaryCLI", dependencies: ["Tributary"], path: "Sources/tributary"),
         .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
         .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount", exclude: ["README.md"]),
+        .executableTarget(name: "CustomStrategy", dependencies: ["Tributary"], path: "Examples/CustomStrategy", exclude: ["README.md"]),
         .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -31,6 +31,8 @@ public final class LocalEnvironment: Sendable {
     let observer = Mutex<(@Sendable (RuntimeEvent) -> Void)?>(nil)
     private let classifier = Mutex<(@Sendable (FailureInfo) -> FailoverDecision)?>(nil)
     private let makeClock: @Sendable () -> JobClock
+    /// The handler of a registered custom strategy, made from its options.
+    let faultHandler: (any FaultHandler)?
     let hub = EventHub()
 
     /// Creates an environment from a configuration dictionary (API.md section 4).
@@ -59,6 +61,8 @@ public final class LocalEnvironment: Sendable {
         self.configuration = configuration
         self.jobID = configuration.jobID ?? Self.newJobID(name: name)
         self.makeClock = { JobClock(clock) }
+        self.faultHandler = try FaultToleranceRegistry.makeHandler(
+            configuration.faultTolerance.strategy, options: configuration.faultTolerance.customOptions)
     }
 
     /// Classifies failures at run time (dynamic failover): called for every failure, before the
@@ -129,7 +133,8 @@ public final class LocalEnvironment: Sendable {
         let events = try EventLog(jobID: jobID, workDirectory: configuration.workDirectory, hub: hub)
         let run = JobRun(
             jobID: jobID, jobName: name, plan: plan, policies: policies, configuration: configuration, control: control,
-            clock: makeClock(), classifier: classifier.withLock { $0 }, events: events, observer: observer.withLock { $0 })
+            clock: makeClock(), classifier: classifier.withLock { $0 }, faultHandler: faultHandler, events: events,
+            observer: observer.withLock { $0 })
         switch await run.execute() {
         case .completed(let result), .cancelled(let result):
             return result

@@ -71,8 +71,10 @@ enum ConfigurationParser {
 
     static func parseFaultTolerance(_ object: ConfigObject) throws(ConfigurationError) -> FaultToleranceConfiguration {
         var result = FaultToleranceConfiguration()
+        var isCustom = false
         if let name = try object.string("strategy") {
-            let known = FaultToleranceStrategy.builtIn.map(\.name)
+            let known = FaultToleranceStrategy.builtIn.map(\.name) + FaultToleranceRegistry.registeredNames
+            isCustom = FaultToleranceRegistry.factory(named: name) != nil && !FaultToleranceStrategy.builtIn.map(\.name).contains(name)
             guard known.contains(name) else {
                 throw ConfigurationError(
                     code: .unknownValue, keyPath: object.path("strategy"), given: ConfigValue.string(name).description,
@@ -92,8 +94,14 @@ enum ConfigurationParser {
                 suggestion: NearestName.suggestion(for: restartName, among: names))
         }
         let everyStrategyKey = Set(restartStrategyKeys.flatMap(\.keys))
-        try object.rejectUnknownKeys(allowed: faultToleranceKeys + everyStrategyKey.sorted())
-        for key in everyStrategyKey.sorted() where object.has(key) && !selected.keys.contains(key) {
+        let builtInKeys = faultToleranceKeys + everyStrategyKey.sorted()
+        if isCustom {
+            // A registered strategy's own keys go to its factory.
+            for (key, value) in object.fields where !builtInKeys.contains(key) { result.customOptions[key] = value }
+        } else {
+            try object.rejectUnknownKeys(allowed: builtInKeys)
+        }
+        for key in everyStrategyKey.sorted() where object.has(key) && !selected.keys.contains(key) && !isCustom {
             let owners = restartStrategyKeys.filter { $0.keys.contains(key) }.map { "\"\($0.name)\"" }
             throw ConfigurationError(
                 code: .conflictingKeys, keyPath: object.path(key), given: object[key]?.description,

@@ -18,6 +18,7 @@ struct JobRun {
     let control: JobControl
     let clock: JobClock
     let classifier: (@Sendable (FailureInfo) -> FailoverDecision)?
+    let faultHandler: (any FaultHandler)?
     let events: EventLog
     /// Receives the runtime's internal events (tests use it to observe backpressure).
     let observer: (@Sendable (RuntimeEvent) -> Void)?
@@ -39,7 +40,8 @@ struct JobRun {
         var operatorSupervisors: [Int: OperatorSupervisor] = [:]
         for (id, node) in plan.nodes.enumerated() where node.blueprint.role != .source {
             operatorSupervisors[id] = OperatorSupervisor(
-                name: node.name, policy: policies[id] ?? defaultPolicy, seed: ft.seed.map { $0 &+ UInt64(id) }, job: jobSupervisor, clock: clock)
+                name: node.name, policy: policies[id] ?? defaultPolicy, handler: policies[id] == nil ? faultHandler : nil,
+                seed: ft.seed.map { $0 &+ UInt64(id) }, job: jobSupervisor, clock: clock)
         }
         let supervision = SupervisionContext(job: jobSupervisor, operators: operatorSupervisors, clock: clock)
 

@@ -14,13 +14,16 @@ actor OperatorSupervisor {
 
     let name: String
     let policy: SupervisionPolicy
+    /// A registered custom strategy's handler, which decides instead of `policy`.
+    let handler: (any FaultHandler)?
     private var pacer: RestartPacer?
     private let job: JobSupervisor
     private let clock: JobClock
 
-    init(name: String, policy: SupervisionPolicy, seed: UInt64?, job: JobSupervisor, clock: JobClock) {
+    init(name: String, policy: SupervisionPolicy, handler: (any FaultHandler)? = nil, seed: UInt64?, job: JobSupervisor, clock: JobClock) {
         self.name = name
         self.policy = policy
+        self.handler = handler
         self.job = job
         self.clock = clock
         if case .restart(let strategy) = policy.kind {
@@ -48,6 +51,18 @@ actor OperatorSupervisor {
             return .retry(attempt: info.attempt, delay: .zero)
         case .normal:
             break
+        }
+        if let handler {
+            switch await handler.handle(info).kind {
+            case .restart(let delay):
+                return .retry(attempt: info.attempt, delay: delay)
+            case .skip:
+                await job.skipped(failure, reason: "the fault-tolerance strategy skipped it")
+                return .skip
+            case .escalate:
+                await job.escalate(failure, reason: "the fault-tolerance strategy escalated the failure")
+                return .fail
+            }
         }
         switch policy.kind {
         case .restart:

@@ -1,0 +1,80 @@
+import Synchronization
+
+/// A fault-tolerance strategy of your own, selected by name in the configuration
+/// (`"strategy": "retry_then_skip"`) once registered with ``FaultToleranceRegistry``.
+///
+/// The job asks its handler about every failure of an operator that has no
+/// `supervised(_:)` policy of its own (after the `onFailure` classifier, if any).
+public protocol FaultHandler: Sendable {
+    /// Decides what to do about one failure.
+    func handle(_ failure: FailureInfo) async -> FaultHandlerDecision
+}
+
+/// What a ``FaultHandler`` decides for one failure.
+public struct FaultHandlerDecision: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+        case restart(Duration)
+        case skip
+        case escalate
+    }
+
+    let kind: Kind
+
+    /// Wait `delay`, restart the operator with a fresh instance and retry the record.
+    public static func restart(after delay: Duration) -> FaultHandlerDecision { FaultHandlerDecision(kind: .restart(delay)) }
+    /// Skip the record into the dead letters.
+    public static let skip = FaultHandlerDecision(kind: .skip)
+    /// Hand the failure to the job (without checkpoints, the job fails).
+    public static let escalate = FaultHandlerDecision(kind: .escalate)
+}
+
+/// Custom fault-tolerance strategies by name.
+///
+/// ```swift
+/// FaultToleranceRegistry.register("retry_then_skip") { options in
+///     RetryThenSkip(retries: options["retries"]?.numberValue.map(Int.init) ?? 3)
+/// }
+/// let env = try LocalEnvironment("job", config: ["fault_tolerance": ["strategy": "retry_then_skip", "retries": 5]])
+/// ```
+///
+/// A registered name is a valid `fault_tolerance.strategy`; the `fault_tolerance` keys that are
+/// not built-in reach the factory unchanged. The factory runs when the environment is created,
+/// so it can reject its keys with a ``ConfigurationError`` before anything runs.
+public enum FaultToleranceRegistry {
+    public typealias Factory = @Sendable (_ options: [String: ConfigValue]) throws -> any FaultHandler
+
+    private static let factories = Mutex<[String: Factory]>([:])
+
+    /// Registers (or replaces) the strategy `name`.
+    /// - Precondition: `name` is not a built-in strategy (`checkpoint`, `restart`, `none`).
+    public static func register(_ name: String, _ factory: @escaping Factory) {
+        precondition(!FaultToleranceStrategy.builtIn.map(\.name).contains(name), "'\(name)' is a built-in fault-tolerance strategy")
+        factories.withLock { $0[name] = factory }
+    }
+
+    /// The names registered so far.
+    public static var registeredNames: [String] { factories.withLock { $0.keys.sorted() } }
+
+    static func factory(named name: String) -> Factory? {
+        factories.withLock { $0[name] }
+    }
+
+    /// Makes the handler of a custom strategy from its options.
+    static func makeHandler(_ strategy: FaultToleranceStrategy, options: [String: ConfigValue]) throws(ConfigurationError) -> (any FaultHandler)? {
+        guard !FaultToleranceStrategy.builtIn.contains(strategy) else { return nil }
+        guard let factory = factory(named: strategy.name) else {
+            throw ConfigurationError(
+                code: .unknownValue, keyPath: "fault_tolerance.strategy", given: "\"\(strategy.name)\"",
+                allowed: (FaultToleranceStrategy.builtIn.map(\.name) + registeredNames).map { "\"\($0)\"" }.joined(separator: ", "))
+        }
+        do {
+            return try factory(options)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(
+                code: .unknownValue, keyPath: "fault_tolerance", given: ConfigValue.object(options).description,
+                allowed: "options strategy \"\(strategy.name)\" accepts (\(error))")
+        }
+    }
+}
