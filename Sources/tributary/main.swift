@@ -7,16 +7,29 @@ let usage = """
     tributary — run and inspect Tributary streaming jobs
 
     USAGE:
-      tributary demo [--records N]   run a stateful pipeline on generated data and report what it did
-      tributary --help               show this help
-      tributary --version            show the version
+      tributary demo [--records N]                 run a stateful pipeline on generated data and report what it did
+      tributary jobs list [--work-dir D]           list the jobs in a work directory (default .tributary)
+      tributary job show <job_id> [--work-dir D]   show one job: status, operators, failures, how to resume
+      tributary events <job_id> [--follow] [--work-dir D]
+                                                   print a job's events; --follow keeps printing until it ends
+      tributary --help                             show this help
+      tributary --version                          show the version
 
     Run the demo in release mode for realistic numbers:
       swift run -c release tributary demo
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["demo"]
+let commands = ["demo", "jobs", "job", "events"]
+
+/// Takes `--work-dir D` out of `rest`, if present.
+func workDirectory(_ rest: inout [String]) -> String {
+    guard let index = rest.firstIndex(of: "--work-dir") else { return ".tributary" }
+    guard index + 1 < rest.count else { fail("--work-dir needs a directory") }
+    let directory = rest[index + 1]
+    rest.removeSubrange(index...(index + 1))
+    return directory
+}
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n\nRun 'tributary --help' for usage.\n".utf8))
@@ -47,6 +60,31 @@ case "demo":
     } catch {
         FileHandle.standardError.write(Data("demo failed: \(error)\n".utf8))
         exit(1)
+    }
+case "jobs":
+    var rest = Array(arguments.dropFirst())
+    let directory = workDirectory(&rest)
+    guard rest == ["list"] || rest.isEmpty else { fail("usage: tributary jobs list [--work-dir D]") }
+    JobCommands.list(workDirectory: directory)
+case "job":
+    var rest = Array(arguments.dropFirst())
+    let directory = workDirectory(&rest)
+    guard rest.count == 2, rest[0] == "show" else { fail("usage: tributary job show <job_id> [--work-dir D]") }
+    do {
+        try JobCommands.show(jobID: rest[1], workDirectory: directory)
+    } catch {
+        fail("\(error)")
+    }
+case "events":
+    var rest = Array(arguments.dropFirst())
+    let directory = workDirectory(&rest)
+    let follow = rest.contains("--follow")
+    rest.removeAll { $0 == "--follow" }
+    guard rest.count == 1 else { fail("usage: tributary events <job_id> [--follow] [--work-dir D]") }
+    do {
+        try await JobCommands.events(jobID: rest[0], workDirectory: directory, follow: follow)
+    } catch {
+        fail("\(error)")
     }
 case let command?:
     var message = "unknown command '\(command)'"

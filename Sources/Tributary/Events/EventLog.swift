@@ -88,9 +88,15 @@ final class EventHub: Sendable {
     }
 }
 
-/// The job folder (`work_dir/<job_id>`) could not be created or written.
+/// The job folder (`work_dir/<job_id>`) could not be created, written or read.
 public struct JobFolderError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
-    public var description: String { "cannot write the job folder '\(path)': \(reason) (set 'work_dir' to a writable directory)" }
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "cannot use the job folder '\(path)': \(reason) (set 'work_dir' to a writable directory)" }
 }

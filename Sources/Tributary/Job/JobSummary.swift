@@ -1,13 +1,13 @@
 import Foundation
 
 /// The contents of `job_summary.json`: what a job is, how it ended, and how to resume it.
-struct JobSummary: Codable, Sendable {
-    struct OperatorCounters: Codable, Sendable {
-        var name: String
-        var kind: String
-        var parallelism: Int
-        var recordsIn: Int
-        var recordsOut: Int
+public struct JobSummary: Codable, Sendable {
+    public struct OperatorCounters: Codable, Sendable {
+        public var name: String
+        public var kind: String
+        public var parallelism: Int
+        public var recordsIn: Int
+        public var recordsOut: Int
 
         enum CodingKeys: String, CodingKey {
             case name, kind, parallelism
@@ -16,13 +16,13 @@ struct JobSummary: Codable, Sendable {
         }
     }
 
-    struct Failure: Codable, Sendable {
-        var operatorName: String
-        var instance: Int
-        var recordIndex: Int?
-        var record: String?
-        var error: String
-        var time: String
+    public struct Failure: Codable, Sendable {
+        public var operatorName: String
+        public var instance: Int
+        public var recordIndex: Int?
+        public var record: String?
+        public var error: String
+        public var time: String
 
         enum CodingKeys: String, CodingKey {
             case operatorName = "operator"
@@ -41,22 +41,22 @@ struct JobSummary: Codable, Sendable {
         }
     }
 
-    var name: String
-    var jobID: String
-    var status: String
-    var startedAt: String
-    var endedAt: String?
-    var wallTimeSeconds: Double?
-    var config: [String: ConfigValue]
-    var operators: [OperatorCounters]
-    var restarts: Int
-    var recoveries: Int
-    var deadLetters: Int
-    var failure: Failure?
-    var failureHistory: [Failure]
-    var lastCheckpoint: Int?
+    public var name: String
+    public var jobID: String
+    public var status: String
+    public var startedAt: String
+    public var endedAt: String?
+    public var wallTimeSeconds: Double?
+    public var config: [String: ConfigValue]
+    public var operators: [OperatorCounters]
+    public var restarts: Int
+    public var recoveries: Int
+    public var deadLetters: Int
+    public var failure: Failure?
+    public var failureHistory: [Failure]
+    public var lastCheckpoint: Int?
     /// The call that resumes this job.
-    var resume: String
+    public var resume: String
 
     enum CodingKeys: String, CodingKey {
         case name

@@ -1,0 +1,95 @@
+import Foundation
+import Tributary
+
+/// `tributary jobs list`, `tributary job show <id>`, `tributary events <id> [--follow]`.
+enum JobCommands {
+    static func list(workDirectory: String) {
+        let jobs = JobFolder.list(workDirectory: workDirectory)
+        guard !jobs.isEmpty else {
+            print("no jobs in \(workDirectory) (set --work-dir to the job's work_dir)")
+            return
+        }
+        var rows = [["JOB ID", "NAME", "STATUS", "STARTED", "WALL TIME", "RESTARTS", "DEAD LETTERS"]]
+        for job in jobs {
+            rows.append([
+                job.jobID, job.name, job.status, job.startedAt, job.wallTimeSeconds.map(formatSeconds) ?? "-",
+                String(job.restarts), String(job.deadLetters),
+            ])
+        }
+        printTable(rows)
+    }
+
+    static func show(jobID: String, workDirectory: String) throws {
+        let job = try JobFolder.summary(jobID: jobID, workDirectory: workDirectory)
+        print("job        \(job.jobID)")
+        print("name       \(job.name)")
+        print("status     \(job.status)")
+        print("started    \(job.startedAt)")
+        print("ended      \(job.endedAt ?? "-")")
+        print("wall time  \(job.wallTimeSeconds.map(formatSeconds) ?? "-")")
+        if case .object(let fault)? = job.config["fault_tolerance"] {
+            let strategy = fault["strategy"].map { "\($0)" } ?? "?"
+            let restart = fault["restart_strategy"].map { "\($0)" } ?? "?"
+            print("fault tolerance  strategy \(strategy), restart_strategy \(restart)")
+        }
+        print("restarts \(job.restarts), recoveries \(job.recoveries), dead letters \(job.deadLetters)")
+        print("")
+        var rows = [["OPERATOR", "KIND", "×", "RECORDS IN", "RECORDS OUT"]]
+        for op in job.operators {
+            rows.append([op.name, op.kind, String(op.parallelism), String(op.recordsIn), String(op.recordsOut)])
+        }
+        printTable(rows, rightAligned: [2, 3, 4])
+        if let failure = job.failure {
+            print("")
+            print("failed in '\(failure.operatorName)'\(failure.recordIndex.map { " on record #\($0)" } ?? "")\(failure.record.map { " (\($0))" } ?? ""): \(failure.error)")
+            if job.failureHistory.count > 1 {
+                print("failure history:")
+                for entry in job.failureHistory {
+                    print("  \(entry.time) \(entry.operatorName)\(entry.recordIndex.map { " #\($0)" } ?? ""): \(entry.error)")
+                }
+            }
+        }
+        print("")
+        print("resume: \(job.resume)")
+    }
+
+    /// Prints the job's events for people; with `follow`, keeps printing new ones until the job ends.
+    static func events(jobID: String, workDirectory: String, follow: Bool) async throws {
+        let path = JobFolder.eventFiles(jobID: jobID, workDirectory: workDirectory).log
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw JobFolderError(path: path, reason: "no event log here (is the job id right, and the work directory?)")
+        }
+        defer { try? handle.close() }
+        var pending = ""
+        while true {
+            let data = handle.readDataToEndOfFile()
+            pending += String(decoding: data, as: UTF8.self)
+            var ended = false
+            while let newline = pending.firstIndex(of: "\n") {
+                let line = String(pending[..<newline])
+                pending.removeSubrange(...newline)
+                print(line)
+                if line.contains(" JOB_COMPLETE ") || line.contains(" JOB_FAILED ") || line.contains(" JOB_CANCELLED ") { ended = true }
+            }
+            if !follow || ended { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    static func formatSeconds(_ seconds: Double) -> String {
+        seconds < 1 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.2f s", seconds)
+    }
+
+    static func printTable(_ rows: [[String]], rightAligned: Set<Int> = []) {
+        guard let header = rows.first else { return }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            let cells = row.enumerated().map { column, cell in
+                rightAligned.contains(column)
+                    ? String(repeating: " ", count: widths[column] - cell.count) + cell
+                    : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }
+            print(cells.joined(separator: "  "))
+        }
+    }
+}
