@@ -36,6 +36,7 @@ public final class EventRecorder: Sendable {
     }
 
     /// Returns the first recorded event that matches, waiting for it if it has not happened yet.
+    @discardableResult
     public func first(where matches: @escaping @Sendable (JobEvent) -> Bool) async -> JobEvent {
         await withCheckedContinuation { continuation in
             let found = state.withLock { state -> JobEvent? in

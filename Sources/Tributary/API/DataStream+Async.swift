@@ -6,11 +6,13 @@ extension DataStream {
     ///   - maxConcurrency: calls in flight at once per instance, at least 1.
     ///   - timeout: a call running longer fails with ``OperatorTimeoutError`` and is cancelled
     ///     (default: `fault_tolerance.operator_timeout`, if set).
+    ///   - circuitBreaker: stops calling a failing service for a cool-down (see ``CircuitBreaker``).
     /// - Important: when a call fails, calls for later records that had already completed are
     ///   discarded; after a restart they are made again (a call may run more than once).
     @inlinable
     public func mapAsync<Output: Sendable>(
-        maxConcurrency: Int, timeout: Duration? = nil, _ transform: @escaping @Sendable (Element) async throws -> Output
+        maxConcurrency: Int, timeout: Duration? = nil, circuitBreaker: CircuitBreaker? = nil,
+        _ transform: @escaping @Sendable (Element) async throws -> Output
     ) -> DataStream<Output> {
         if maxConcurrency < 1 {
             environment.recordProblem(
@@ -26,11 +28,13 @@ extension DataStream {
             // The buffers belong to the one instance actor that runs this step; the async body
             // runs only on that actor (its `isolated` parameter).
             nonisolated(unsafe) let (input, output) = (input, output)
+            nonisolated(unsafe) let breaker = circuitBreaker.map { CircuitBreakerGate($0, context: context) }
             return .async { isolation, start in
                 var records = input.take()
                 var results = output.take()
                 let before = results.count
-                let failure = await callInOrder(records, from: start, window: window, timeout: timeout, transform, into: &results)
+                let failure = await callInOrder(
+                    records, from: start, window: window, timeout: timeout, breaker: breaker, transform, into: &results)
                 let produced = results.count - before
                 if let failure {
                     let record = describeRecord(records[failure.index])
@@ -51,32 +55,45 @@ extension DataStream {
 
 /// Calls `transform` on `records[start...]` with at most `window` calls in flight, appending
 /// results in input order. Stops at the first failing record (in input order) and returns it.
+/// With a circuit breaker, each call first asks it for permission; a rejected record fails with
+/// ``CircuitOpenError`` without a call.
 @usableFromInline
 func callInOrder<Input: Sendable, Output: Sendable>(
-    _ records: [Input], from start: Int, window: Int, timeout: Duration?,
+    _ records: [Input], from start: Int, window: Int, timeout: Duration?, breaker: CircuitBreakerGate?,
     _ transform: @escaping @Sendable (Input) async throws -> Output, into results: inout [Output],
     isolation: isolated (any Actor)? = #isolation
 ) async -> (index: Int, error: any Error)? {
     await withTaskGroup(of: (Int, Result<Output, any Error>).self) { group in
         var next = start
-        func launch(_ index: Int) {
-            let record = records[index]
-            group.addTask {
-                do {
-                    return (index, .success(try await withOperatorTimeout(timeout) { try await transform(record) }))
-                } catch {
-                    return (index, .failure(error))
-                }
-            }
-        }
-        while next < records.count, next - start < window {
-            launch(next)
-            next += 1
-        }
-        var completed: [Int: Result<Output, any Error>] = [:]
         var emitted = start
-        while let (index, result) = await group.next() {
-            completed[index] = result
+        var inFlight = 0
+        var completed: [Int: Result<Output, any Error>] = [:]
+        while emitted < records.count {
+            launching: while next < records.count, inFlight < window {
+                if let breaker {
+                    switch breaker.permit() {
+                    case .call, .probe:
+                        break
+                    case .wait:
+                        break launching
+                    case .reject(let retryAfter):
+                        completed[next] = .failure(breaker.openError(retryAfter: retryAfter))
+                        next += 1
+                        continue launching
+                    }
+                }
+                let index = next
+                let record = records[index]
+                group.addTask {
+                    do {
+                        return (index, .success(try await withOperatorTimeout(timeout) { try await transform(record) }))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+                inFlight += 1
+                next += 1
+            }
             while let ready = completed.removeValue(forKey: emitted) {
                 switch ready {
                 case .success(let value):
@@ -87,12 +104,57 @@ func callInOrder<Input: Sendable, Output: Sendable>(
                     return (emitted, error)
                 }
             }
-            if next < records.count {
-                launch(next)
-                next += 1
+            guard emitted < records.count else { break }
+            guard let (index, result) = await group.next() else {
+                return (emitted, RuntimeInvariantError("mapAsync has records left but no call in flight"))
             }
+            inFlight -= 1
+            breaker?.record(result)
+            completed[index] = result
         }
         return nil
+    }
+}
+
+/// The circuit breaker of one `mapAsync` instance: its state machine, the clock, and the event
+/// log for its transitions. Lives as long as the instance's step (across restarts).
+@usableFromInline
+final class CircuitBreakerGate {
+    private var machine: CircuitBreakerStateMachine
+    private let context: StepContext
+
+    @usableFromInline
+    init(_ breaker: CircuitBreaker, context: StepContext) {
+        machine = CircuitBreakerStateMachine(breaker)
+        self.context = context
+    }
+
+    func permit() -> CircuitBreakerStateMachine.Permission {
+        let (permission, transition) = machine.permit(at: context.now())
+        report(transition)
+        return permission
+    }
+
+    func record<Value>(_ result: Result<Value, any Error>) {
+        switch result {
+        case .success: report(machine.succeeded())
+        case .failure: report(machine.failed(at: context.now()))
+        }
+    }
+
+    func openError(retryAfter: Duration) -> CircuitOpenError {
+        CircuitOpenError(retryAfter: retryAfter, deadLetter: machine.breaker.whenOpen == .deadLetter)
+    }
+
+    private func report(_ transition: CircuitBreakerStateMachine.Transition) {
+        let event: (JobEvent.Kind, String)
+        switch transition {
+        case .none: return
+        case .opened: event = (.circuitOpened, "circuit opened: no calls for \(machine.breaker.coolDown.seconds) s")
+        case .halfOpened: event = (.circuitHalfOpen, "circuit half-open: one probe call")
+        case .closed: event = (.circuitClosed, "circuit closed: the probe call succeeded")
+        }
+        context.emit(JobEvent(kind: event.0, jobID: context.jobID, operatorName: context.operatorName, instance: context.instance, message: event.1))
     }
 }
 

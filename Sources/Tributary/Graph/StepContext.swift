@@ -10,6 +10,10 @@ struct StepContext: Sendable {
     @usableFromInline let deliversCommits: Bool
     /// `fault_tolerance.operator_timeout`: async calls running longer fail.
     @usableFromInline let operatorTimeout: Duration?
+    /// The job clock's time (for circuit breakers).
+    @usableFromInline let now: @Sendable () -> Duration
+    /// Writes an event to the job's log.
+    @usableFromInline let emit: @Sendable (JobEvent) -> Void
 }
 
 /// How a source instance fills batches.

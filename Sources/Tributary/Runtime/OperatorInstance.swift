@@ -96,7 +96,8 @@ actor OperatorInstance {
             let context = StepContext(
                 jobID: setup.jobID, nodeID: nodeID, operatorName: node.name, instance: setup.instance,
                 parallelism: vertex.parallelism, batchSize: setup.batchSize, deliversCommits: setup.deliversCommits,
-                operatorTimeout: setup.operatorTimeout)
+                operatorTimeout: setup.operatorTimeout, now: { [clock = setup.supervision.clock] in clock.now },
+                emit: { [events = setup.supervision.job.events] in events.emit($0) })
             do {
                 steps.append(try consumer.makeStep(input: current, output: output, context: context))
             } catch let failure as StartFailure {

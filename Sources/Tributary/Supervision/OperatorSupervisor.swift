@@ -33,6 +33,10 @@ actor OperatorSupervisor {
 
     func handle(_ failure: OperatorFailure) async -> Decision {
         let (info, decision) = await job.record(failure)
+        if let open = failure.error as? CircuitOpenError, open.deadLetter {
+            await job.skipped(failure, reason: "the circuit breaker is open")
+            return .skip
+        }
         if failure.error is any UnrecoverableError {
             await job.escalate(failure, reason: "\(type(of: failure.error)) is unrecoverable")
             return .fail
