@@ -24,15 +24,34 @@ enum Demo {
         return Reading(sensor: index % sensors, celsius: index % 97 == 0 ? -999 : 15 + noise)
     }
 
+    /// The decoder fails once on every `failureEvery`-th reading, as a flaky library would.
+    static let failureEvery = 100_000
+
+    struct DecoderGlitch: Error, CustomStringConvertible {
+        let reading: Int
+        var description: String { "decoder glitch on reading \(reading)" }
+    }
+
     static func run(records: Int) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-demo-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let alertsPath = directory.appendingPathComponent("alerts.txt").path
 
-        let env = try LocalEnvironment("demo", config: ["work_dir": .string(directory.path)])
+        let env = try LocalEnvironment("demo", config: [
+            "fault_tolerance": ["strategy": "restart", "restart_strategy": "failure_rate", "max_failures_per_interval": 100, "interval_seconds": 1, "delay": 0.001],
+        ])
         let summaries = LatestPerKey()
-        let readings = env.fromSource(GeneratorSource(count: records) { reading($0) }).named("sensors")
+        let glitched = Mutex<Set<Int>>([])
+        let readings = env.fromSource(GeneratorSource(count: records) { index in (index, reading(index)) })
+            .named("sensors")
+            .map { (index: Int, reading: Reading) -> Reading in
+                if index % failureEvery == failureEvery / 2, glitched.withLock({ $0.insert(index).inserted }) {
+                    throw DecoderGlitch(reading: index)
+                }
+                return reading
+            }
+            .named("decode")
         let valid = readings.filter { $0.celsius > -100 }.named("drop-faulty")
         valid.keyBy { $0.sensor }
             .mapWithState(initial: Summary()) { (summary: inout Summary, reading: Reading) in
@@ -48,13 +67,30 @@ enum Demo {
             .map { "sensor \($0.sensor): \(String(format: "%.2f", $0.celsius)) °C" }.named("format")
             .sink(FileSink(path: alertsPath)).named("alerts")
 
+        let injected = (0..<records).filter { $0 % failureEvery == failureEvery / 2 }.count
         print("Tributary demo: \(records) generated sensor readings from \(sensors) sensors")
-        print("  sensors → drop-faulty ┬→ keyBy(sensor) → running-mean ×2 → summaries")
-        print("                        └→ too-hot → format → alerts (a file)")
+        print("  sensors → decode → drop-faulty ┬→ keyBy(sensor) → running-mean ×2 → summaries")
+        print("                                 └→ too-hot → format → alerts (a file)")
+        print("  fault tolerance: restart after 1 ms, up to 100 failures per second (failure_rate)")
+        print("  injected: 'decode' throws once on every \(failureEvery)th reading (\(injected) failures)")
         print("")
         let result = try await env.submit()
         let seconds = Double(result.wallTime.components.seconds) + Double(result.wallTime.components.attoseconds) / 1e18
         print("job \(result.jobID) \(result.status.rawValue) in \(String(format: "%.3f", seconds)) s — \(String(format: "%.1f", Double(records) / seconds / 1e6)) M readings/s")
+        if !result.restarts.isEmpty {
+            let latencies = result.recoveries.map { $0.latency.microseconds }.sorted()
+            func percentile(_ p: Double) -> String {
+                guard !latencies.isEmpty else { return "-" }
+                return String(format: "%.0f µs", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
+            }
+            print("")
+            print("what happened:")
+            for restart in result.restarts.prefix(3) {
+                print("  '\(restart.operatorName)' failed on record #\(restart.failure.recordIndex ?? -1) (\(restart.failure.error)) → restarted after \(String(format: "%.1f ms", restart.delay.microseconds / 1000)), record retried")
+            }
+            if result.restarts.count > 3 { print("  … \(result.restarts.count - 3) more") }
+            print("  \(result.restarts.count) restarts, \(result.recoveries.count) recoveries; failure → record processed again: p50 \(percentile(0.5)), p99 \(percentile(0.99)), max \(percentile(1.0)) (restart delay included)")
+        }
         print("")
         print("operator        kind          ×   records in   records out")
         for metrics in result.operators {
@@ -81,7 +117,8 @@ enum Demo {
         }
         let alertLines = try String(contentsOfFile: alertsPath, encoding: .utf8).split(separator: "\n").count
         print("")
-        print("check: running means of \(latest.count) sensors \(matches ? "equal" : "DIFFER FROM") a plain loop's; \(alertLines) alert lines written (expected \(expectedAlerts))")
+        print("check: despite \(result.restarts.count) failures, running means of \(latest.count) sensors \(matches ? "equal" : "DIFFER FROM") a failure-free plain loop's (no record lost or counted twice); \(alertLines) alert lines written (expected \(expectedAlerts))")
+        print("events: tributary events \(result.jobID)    summary: tributary job show \(result.jobID)")
         if !matches || alertLines != expectedAlerts {
             throw DemoError.outputMismatch
         }
@@ -108,6 +145,10 @@ final class LatestPerKey: Sink, Sendable {
             }
         }
     }
+}
+
+extension Duration {
+    var microseconds: Double { Double(components.seconds) * 1e6 + Double(components.attoseconds) / 1e12 }
 }
 
 extension String {
