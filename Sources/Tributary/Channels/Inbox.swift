@@ -53,16 +53,7 @@ final class Inbox<Element: Sendable>: Sendable {
     /// Receives the next message from any lane, suspending while all lanes are empty.
     /// - Throws: the error the inbox was closed with.
     nonisolated(nonsending) func receive() async throws -> (lane: Int, message: Message<Element>) {
-        let action = state.withLock { $0.receive() }
-        switch action {
-        case .take(let delivery, let producer):
-            producer?.resume()
-            return delivery
-        case .fail(let error):
-            throw error
-        case .empty:
-            break
-        }
+        if let delivery = try tryReceive() { return delivery }
         return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<(lane: Int, message: Message<Element>), any Error>) in
             let wait = state.withLock { $0.wait(continuation: continuation) }
             switch wait {
