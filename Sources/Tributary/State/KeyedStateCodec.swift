@@ -1,0 +1,91 @@
+/// Encodes a keyed-state table (`[Key: Value]`) for a checkpoint.
+///
+/// Tables whose keys and values are fixed-width numbers (`Int`, `Int64`, `UInt64`, `Int32`,
+/// `Double`, …) are written as two raw little-endian columns: 1,000,000 `Int` pairs in a few
+/// milliseconds. Other tables go through ``StateCoder`` as a key column and a value column.
+@usableFromInline
+enum KeyedStateCodec {
+    private static let columnsTag: UInt8 = 0xC1
+    private static let codableTag: UInt8 = 0xC2
+
+    @usableFromInline
+    static func encode<Key: Hashable & Codable, Value: Codable>(_ table: [Key: Value]) throws -> [UInt8] {
+        #if _endian(little)
+        if _isPOD(Key.self), _isPOD(Value.self), Key.self is any FixedWidthStateNumber.Type, Value.self is any FixedWidthStateNumber.Type {
+            var writer = ByteWriter()
+            writer.bytes.append(columnsTag)
+            writer.fixed64(UInt64(table.count))
+            writer.fixed64(UInt64(MemoryLayout<Key>.size))
+            writer.fixed64(UInt64(MemoryLayout<Value>.size))
+            writer.bytes.reserveCapacity(writer.bytes.count + table.count * (MemoryLayout<Key>.size + MemoryLayout<Value>.size))
+            Array(table.keys).withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
+            Array(table.values).withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
+            return writer.bytes
+        }
+        #endif
+        return [codableTag] + (try StateCoder.encode(Columns(keys: Array(table.keys), values: Array(table.values))))
+    }
+
+    /// Decodes a table; `keep` selects the keys this instance owns (after a change of instance
+    /// count or process, keys are redistributed by hash).
+    @usableFromInline
+    static func decode<Key: Hashable & Codable, Value: Codable>(
+        _ bytes: [UInt8], into table: inout [Key: Value], keep: (Key) -> Bool
+    ) throws {
+        guard let tag = bytes.first else { throw StateDecodingError(reason: "empty keyed state") }
+        switch tag {
+        case columnsTag:
+            #if _endian(little)
+            var reader = ByteReader(bytes: bytes)
+            reader.offset = 1
+            let count = Int(try reader.fixed64())
+            let keySize = Int(try reader.fixed64())
+            let valueSize = Int(try reader.fixed64())
+            guard keySize == MemoryLayout<Key>.size, valueSize == MemoryLayout<Value>.size, _isPOD(Key.self), _isPOD(Value.self),
+                count >= 0, count <= (bytes.count - reader.offset) / max(1, keySize + valueSize),
+                reader.offset + count * (keySize + valueSize) == bytes.count
+            else {
+                throw StateDecodingError(reason: "the keyed state columns do not match \(Key.self) → \(Value.self) or are truncated")
+            }
+            let keysStart = reader.offset
+            let valuesStart = keysStart + count * keySize
+            bytes.withUnsafeBytes { raw in
+                table.reserveCapacity(table.count + count)
+                for index in 0..<count {
+                    let key = raw.loadUnaligned(fromByteOffset: keysStart + index * keySize, as: Key.self)
+                    guard keep(key) else { continue }
+                    table[key] = raw.loadUnaligned(fromByteOffset: valuesStart + index * valueSize, as: Value.self)
+                }
+            }
+            #else
+            throw StateDecodingError(reason: "column-encoded state needs a little-endian machine")
+            #endif
+        case codableTag:
+            let columns = try StateCoder.decode(Columns<Key, Value>.self, from: Array(bytes.dropFirst()))
+            guard columns.keys.count == columns.values.count else { throw StateDecodingError(reason: "keys and values differ in count") }
+            for (key, value) in zip(columns.keys, columns.values) where keep(key) { table[key] = value }
+        default:
+            throw StateDecodingError(reason: "unknown keyed state format \(tag)")
+        }
+    }
+
+    struct Columns<Key: Codable, Value: Codable>: Codable {
+        var keys: [Key]
+        var values: [Value]
+    }
+}
+
+/// Numbers whose bytes can be copied as they are.
+protocol FixedWidthStateNumber {}
+extension Int: FixedWidthStateNumber {}
+extension Int64: FixedWidthStateNumber {}
+extension Int32: FixedWidthStateNumber {}
+extension Int16: FixedWidthStateNumber {}
+extension Int8: FixedWidthStateNumber {}
+extension UInt: FixedWidthStateNumber {}
+extension UInt64: FixedWidthStateNumber {}
+extension UInt32: FixedWidthStateNumber {}
+extension UInt16: FixedWidthStateNumber {}
+extension UInt8: FixedWidthStateNumber {}
+extension Double: FixedWidthStateNumber {}
+extension Float: FixedWidthStateNumber {}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// Tributary's compact binary encoding of `Codable` state for checkpoints.
+///
+/// A value is a tag byte and its payload: integers as zig-zag varints, doubles as 8 bytes
+/// little-endian, strings and byte runs length-prefixed, arrays and objects count-prefixed
+/// (object fields keep their keys, so decoding does not depend on field order). Several times
+/// smaller and faster than JSON; for tables of fixed-width keys and values (`[Int: Int]`,
+/// `[Int: Double]`, …) ``KeyedStateCodec`` skips this and writes the raw little-endian columns.
+public enum StateCoder {
+    /// Encodes `value`.
+    public static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        let encoder = NodeEncoder()
+        try value.encode(to: encoder)
+        var writer = ByteWriter()
+        writer.write(encoder.root.finish())
+        return writer.bytes
+    }
+
+    /// Decodes a `Value` from bytes made by ``encode(_:)``.
+    /// - Throws: ``StateDecodingError`` when the bytes are truncated or do not match `Value`.
+    public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
+        var reader = ByteReader(bytes: bytes)
+        let node = try reader.readNode()
+        guard reader.isAtEnd else { throw StateDecodingError(reason: "\(bytes.count - reader.offset) bytes after the value") }
+        return try Value(from: NodeDecoder(node: node, codingPath: []))
+    }
+}
+
+/// State bytes that do not decode: truncated, corrupt, or written for another type.
+public struct StateDecodingError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "cannot decode checkpointed state: \(reason)" }
+}
+
+/// A decoded or encoded value, independent of its Swift type.
+indirect enum StateNode {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case uint(UInt64)
+    case double(Double)
+    case string(String)
+    case array([StateNode])
+    case object([String: StateNode])
+}
+
+// MARK: - Bytes
+
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    mutating func fixed64(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ node: StateNode) {
+        switch node {
+        case .null: bytes.append(0)
+        case .bool(let value): bytes.append(value ? 2 : 1)
+        case .int(let value):
+            bytes.append(3)
+            varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+        case .uint(let value):
+            bytes.append(4)
+            varint(value)
+        case .double(let value):
+            bytes.append(5)
+            fixed64(value.bitPattern)
+        case .string(let value):
+            bytes.append(6)
+            let utf8 = Array(value.utf8)
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        case .array(let values):
+            bytes.append(7)
+            varint(UInt64(values.count))
+            for value in values { write(value) }
+        case .object(let fields):
+            bytes.append(8)
+            varint(UInt64(fields.count))
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+                let utf8 = Array(key.utf8)
+                varint(UInt64(utf8.count))
+                bytes.append(contentsOf: utf8)
+                write(value)
+            }
+        }
+    }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw StateDecodingError(reason: "the data ends early (at byte \(offset))") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let next = try byte()
+            guard shift < 64 else { throw StateDecodingError(reason: "a number is too long at byte \(offset)") }
+            result |= UInt64(next & 0x7F) << shift
+            if next & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    mutating func fixed64() throws -> UInt64 {
+        guard offset + 8 <= bytes.count else { throw StateDecodingError(reason: "the data ends early (at byte \(offset))") }
+        var value: UInt64 = 0
+        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+        offset += 8
+        return value
+    }
+
+    mutating func count() throws -> Int {
+        let value = try varint()
+        guard value <= UInt64(bytes.count - offset) * 8 + 8 else { throw StateDecodingError(reason: "an implausible length \(value) at byte \(offset)") }
+        return Int(value)
+    }
+
+    mutating func string() throws -> String {
+        let length = try count()
+        guard offset + length <= bytes.count else { throw StateDecodingError(reason: "a string runs past the end") }
+        defer { offset += length }
+        guard let text = String(validating: bytes[offset..<(offset + length)], as: UTF8.self) else {
+            throw StateDecodingError(reason: "a string is not UTF-8 at byte \(offset)")
+        }
+        return text
+    }
+
+    mutating func readNode(depth: Int = 0) throws -> StateNode {
+        guard depth < 512 else { throw StateDecodingError(reason: "nesting too deep") }
+        switch try byte() {
+        case 0: return .null
+        case 1: return .bool(false)
+        case 2: return .bool(true)
+        case 3:
+            let raw = try varint()
+            return .int(Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))))
+        case 4: return .uint(try varint())
+        case 5: return .double(Double(bitPattern: try fixed64()))
+        case 6: return .string(try string())
+        case 7:
+            let count = try count()
+            var values: [StateNode] = []
+            values.reserveCapacity(min(count, 1 << 16))
+            for _ in 0..<count { values.append(try readNode(depth: depth + 1)) }
+            return .array(values)
+        case 8:
+            let count = try count()
+            var fields: [String: StateNode] = [:]
+            for _ in 0..<count {
+                let key = try string()
+                fields[key] = try readNode(depth: depth + 1)
+            }
+            return .object(fields)
+        case let tag:
+            throw StateDecodingError(reason: "unknown tag \(tag) at byte \(offset - 1)")
+        }
+    }
+}
