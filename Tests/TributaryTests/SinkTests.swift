@@ -54,23 +54,97 @@ import Testing
 
     @Test func collectSinkWithCommitsExposesOnlyCommittedEpochs() throws {
         let sink = CollectSink<String>()
-        var writer = try sink.makeWriter(SinkContext(jobID: "j", operatorName: "s", instance: 0, parallelism: 1, deliversCommits: true))
+        let context = SinkContext(jobID: "j", operatorName: "s", instance: 0, parallelism: 1, deliversCommits: true)
+        var writer = try sink.makeWriter(context)
         try writer.write(["a", "b"])
         try writer.preCommit(epoch: 1)
         try writer.write(["c"])
         #expect(sink.values == [])
-        try writer.commit(epoch: 1)
-        try writer.commit(epoch: 1)
+        try sink.commit(upTo: 1, context: context)
+        try sink.commit(upTo: 1, context: context)
         #expect(sink.values == ["a", "b"], "committing an epoch twice must not duplicate it")
         try writer.preCommit(epoch: 2)
         try writer.write(["d"])
-        try writer.abort(afterCommitted: 1)
-        try writer.commit(epoch: 2)
-        #expect(sink.values == ["a", "b"], "epoch 2 was discarded by the abort")
+        try sink.recover(lastCompleted: 1, context: context)
+        try sink.commit(upTo: 2, context: context)
+        #expect(sink.values == ["a", "b"], "epoch 2 was discarded by the recovery to checkpoint 1")
         try writer.write(["e"])
         try writer.preCommit(epoch: 3)
-        try writer.commit(epoch: 3)
+        try sink.commit(upTo: 3, context: context)
         #expect(sink.values == ["a", "b", "e"])
+    }
+
+    func transactionalWriter(_ sink: FileSink<String>, instance: Int = 0) throws -> (FileSink<String>.Writer, SinkContext) {
+        let context = SinkContext(jobID: "j", operatorName: "out", instance: instance, parallelism: 2, deliversCommits: true)
+        return (try sink.makeWriter(context), context)
+    }
+
+    @Test func fileSinkPublishesOnlyCommittedEpochsInOrder() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("out.txt")
+        let sink = FileSink<String>(path: path)
+        var (first, context) = try transactionalWriter(sink, instance: 0)
+        var (second, _) = try transactionalWriter(sink, instance: 1)
+        try sink.recover(lastCompleted: nil, context: context)
+        try first.write(["a1", "a2"])
+        try second.write(["b1"])
+        try first.preCommit(epoch: 1)
+        try second.preCommit(epoch: 1)
+        try first.write(["a3"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "")
+        try sink.commit(upTo: 1, context: context)
+        try sink.commit(upTo: 1, context: context)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "a1\na2\nb1\n")
+        try first.preCommit(epoch: 2)
+        try sink.commit(upTo: 2, context: context)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "a1\na2\nb1\na3\n")
+    }
+
+    @Test func fileSinkRepairsACommitInterruptedByACrash() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("out.txt")
+        let sink = FileSink<String>(path: path)
+        var (writer, context) = try transactionalWriter(sink)
+        try sink.recover(lastCompleted: nil, context: context)
+        try writer.write(["one"])
+        try writer.preCommit(epoch: 1)
+        try sink.commit(upTo: 1, context: context)
+        try writer.write(["two", "three"])
+        try writer.preCommit(epoch: 2)
+        // Simulate a crash in the middle of committing epoch 2: its intent is recorded and half
+        // a line was appended.
+        let transactions = FileSinkTransactions(path: path)
+        var log = try transactions.readLog()
+        log.intent = .init(epoch: 2, offsetBefore: 4, files: try transactions.sealedFiles().map(\.url.lastPathComponent))
+        try transactions.writeLog(log)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("tw".utf8))
+        try handle.close()
+        // A new process recovers to checkpoint 2.
+        let resumed = FileSink<String>(path: path)
+        try resumed.recover(lastCompleted: 2, context: context)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "one\ntwo\nthree\n")
+    }
+
+    @Test func fileSinkRecoveryToAnEarlierCheckpointTakesBackLaterEpochsAndDropsStagedLines() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("out.txt")
+        let sink = FileSink<String>(path: path)
+        var (writer, context) = try transactionalWriter(sink)
+        try sink.recover(lastCompleted: nil, context: context)
+        for epoch in Int64(1)...3 {
+            try writer.write(["e\(epoch)"])
+            try writer.preCommit(epoch: epoch)
+        }
+        try sink.commit(upTo: 2, context: context)
+        try writer.write(["never"])
+        try sink.recover(lastCompleted: 1, context: context)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "e1\n")
+        try sink.commit(upTo: 3, context: context)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "e1\n", "epochs after the restored checkpoint are gone")
+        try sink.recover(lastCompleted: nil, context: context)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "")
     }
 
     @Test func terminalSinkPrintsEachRecordOnALine() async throws {

@@ -2,16 +2,17 @@ import Synchronization
 
 /// Collects records in memory, thread-safely, for tests and small jobs.
 ///
-/// ``values`` holds only committed records: with checkpoints, what a completed checkpoint
-/// committed; without, everything written. Records from several sink instances are appended in
-/// the order their batches arrive.
+/// ``values`` holds only committed records: with checkpoints, what completed checkpoints
+/// committed (in epoch order, then instance order); without, everything written, in the order
+/// batches arrived.
 public final class CollectSink<Element: Sendable>: Sink, Sendable {
     private struct Storage {
         var committed: [Element] = []
-        /// Records staged per writer instance, and sealed epochs waiting for their commit.
-        var staged: [Int: [Element]] = [:]
-        var sealed: [Int: [(epoch: Int64, records: [Element])]] = [:]
-        var committedEpochs: [Int: Int64] = [:]
+        /// Written since the last seal, per writer instance.
+        var open: [Int: [Element]] = [:]
+        /// Sealed epochs waiting for their commit: (epoch, instance, records).
+        var sealed: [(epoch: Int64, instance: Int, records: [Element])] = []
+        var lastCommitted: Int64?
     }
 
     private let storage = Mutex(Storage())
@@ -25,6 +26,23 @@ public final class CollectSink<Element: Sendable>: Sink, Sendable {
         Writer(sink: self, instance: context.instance, transactional: context.deliversCommits)
     }
 
+    public func commit(upTo epoch: Int64, context: SinkContext) throws {
+        storage.withLock { storage in
+            let ready = storage.sealed.filter { $0.epoch <= epoch }.sorted { ($0.epoch, $0.instance) < ($1.epoch, $1.instance) }
+            storage.sealed.removeAll { $0.epoch <= epoch }
+            for part in ready { storage.committed.append(contentsOf: part.records) }
+            storage.lastCommitted = max(storage.lastCommitted ?? epoch, epoch)
+        }
+    }
+
+    public func recover(lastCompleted epoch: Int64?, context: SinkContext) throws {
+        if let epoch { try commit(upTo: epoch, context: context) }
+        storage.withLock { storage in
+            storage.open = [:]
+            storage.sealed.removeAll { $0.epoch > (epoch ?? .min) }
+        }
+    }
+
     public struct Writer: SinkWriter {
         let sink: CollectSink
         let instance: Int
@@ -33,7 +51,7 @@ public final class CollectSink<Element: Sendable>: Sink, Sendable {
         public mutating func write(_ records: [Element]) throws {
             let instance = self.instance
             if transactional {
-                sink.storage.withLock { $0.staged[instance, default: []].append(contentsOf: records) }
+                sink.storage.withLock { $0.open[instance, default: []].append(contentsOf: records) }
             } else {
                 sink.storage.withLock { $0.committed.append(contentsOf: records) }
             }
@@ -42,27 +60,8 @@ public final class CollectSink<Element: Sendable>: Sink, Sendable {
         public mutating func preCommit(epoch: Int64) throws {
             let instance = self.instance
             sink.storage.withLock { storage in
-                let records = storage.staged.removeValue(forKey: instance) ?? []
-                storage.sealed[instance, default: []].append((epoch, records))
-            }
-        }
-
-        public mutating func commit(epoch: Int64) throws {
-            let instance = self.instance
-            sink.storage.withLock { storage in
-                guard (storage.committedEpochs[instance] ?? .min) < epoch else { return }
-                let ready = storage.sealed[instance, default: []].filter { $0.epoch <= epoch }
-                storage.sealed[instance, default: []].removeAll { $0.epoch <= epoch }
-                for part in ready { storage.committed.append(contentsOf: part.records) }
-                storage.committedEpochs[instance] = epoch
-            }
-        }
-
-        public mutating func abort(afterCommitted epoch: Int64?) throws {
-            let instance = self.instance
-            sink.storage.withLock { storage in
-                storage.staged[instance] = nil
-                storage.sealed[instance, default: []].removeAll { $0.epoch > (epoch ?? .min) }
+                let records = storage.open.removeValue(forKey: instance) ?? []
+                storage.sealed.append((epoch, instance, records))
             }
         }
     }

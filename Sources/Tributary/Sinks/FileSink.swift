@@ -3,10 +3,12 @@ import Synchronization
 
 /// Writes one line per record (`format(record)` followed by `\n`) to a text file.
 ///
-/// Every batch is written with a single `write` of whole lines, so the file never holds a
-/// partial line from a batch that was written, and instances of a parallel sink share the file
-/// without interleaving inside a line. The file is truncated when the job's first sink instance
-/// starts; `close` of the last instance syncs it to disk.
+/// - Important: with `strategy: "checkpoint"` the sink is exactly-once: each instance stages
+///   its lines, seals them at every checkpoint barrier, and a completed checkpoint appends the
+///   sealed lines to the file (see `FileSinkTransactions`): the file holds only committed output,
+///   never a duplicate line and never a partial one, also after a `kill -9` and a resume.
+///   Without checkpoints, each batch is appended at once with a single `write` of whole lines,
+///   and the file is truncated when the job's first sink instance starts.
 public final class FileSink<Element: Sendable>: Sink, Sendable {
     public let path: String
     let format: @Sendable (Element) -> String
@@ -25,9 +27,13 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
         self.format = format
     }
 
-    /// The first writer of a job truncates the file; a writer made again in the same job (a
-    /// restarted sink instance) appends to what was written.
+    /// Without checkpoints, the first writer of a job truncates the file; a writer made again in
+    /// the same job (a restarted sink instance) appends to what was written. With checkpoints,
+    /// writers stage their lines and the file changes only by commits.
     public func makeWriter(_ context: SinkContext) throws -> Writer {
+        if context.deliversCommits {
+            return Writer(sink: self, staged: try StagedLines(transactions.openFile(instance: context.instance), instance: context.instance))
+        }
         try state.withLock { state in
             if state.handle == nil || state.jobID != context.jobID {
                 try? state.handle?.close()
@@ -53,7 +59,33 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
             }
             state.openWriters += 1
         }
-        return Writer(sink: self)
+        return Writer(sink: self, staged: nil)
+    }
+
+    private var transactions: FileSinkTransactions { FileSinkTransactions(path: path) }
+
+    public func commit(upTo epoch: Int64, context: SinkContext) throws {
+        try state.withLock { _ in
+            do {
+                try transactions.commit(upTo: epoch)
+            } catch let error as FileSinkError {
+                throw error
+            } catch {
+                throw FileSinkError(path: path, reason: "cannot commit epoch \(epoch) (\(error.localizedDescription))")
+            }
+        }
+    }
+
+    public func recover(lastCompleted epoch: Int64?, context: SinkContext) throws {
+        try state.withLock { _ in
+            do {
+                try transactions.recover(lastCompleted: epoch)
+            } catch let error as FileSinkError {
+                throw error
+            } catch {
+                throw FileSinkError(path: path, reason: "cannot recover to checkpoint \(epoch.map(String.init) ?? "none") (\(error.localizedDescription))")
+            }
+        }
     }
 
     fileprivate func append(_ text: String) throws {
@@ -83,6 +115,8 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
 
     public struct Writer: SinkWriter {
         let sink: FileSink
+        /// Set when commits are delivered: this instance's staging file.
+        let staged: StagedLines?
 
         public mutating func write(_ records: [Element]) throws {
             var text = ""
@@ -90,11 +124,23 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
                 text += sink.format(record)
                 text += "\n"
             }
-            try sink.append(text)
+            if let staged {
+                try staged.append(text)
+            } else {
+                try sink.append(text)
+            }
+        }
+
+        public mutating func preCommit(epoch: Int64) throws {
+            try staged?.seal(as: sink.transactions.sealedFile(epoch: epoch, instance: staged?.instance ?? 0))
         }
 
         public mutating func close() throws {
-            try sink.closeWriter()
+            if let staged {
+                try staged.close()
+            } else {
+                try sink.closeWriter()
+            }
         }
     }
 }
@@ -104,4 +150,43 @@ public struct FileSinkError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
     public var description: String { "FileSink '\(path)': \(reason)" }
+}
+
+/// One sink instance's staging file: lines written since its last seal.
+final class StagedLines {
+    let url: URL
+    let instance: Int
+    private var handle: FileHandle?
+
+    init(_ url: URL, instance: Int) throws {
+        self.url = url
+        self.instance = instance
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    }
+
+    func append(_ text: String) throws {
+        if handle == nil {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw FileSinkError(path: url.path, reason: "cannot create the staging file")
+            }
+            handle = try FileHandle(forWritingTo: url)
+        }
+        try handle?.write(contentsOf: Data(text.utf8))
+    }
+
+    /// Syncs what was written and renames it to `sealed` (nothing to do when nothing was written).
+    func seal(as sealed: URL) throws {
+        guard let handle else { return }
+        try handle.synchronize()
+        try handle.close()
+        self.handle = nil
+        try? FileManager.default.removeItem(at: sealed)
+        try FileManager.default.moveItem(at: url, to: sealed)
+        DurableFile.syncFolder(url.deletingLastPathComponent())
+    }
+
+    func close() throws {
+        try handle?.close()
+        handle = nil
+    }
 }

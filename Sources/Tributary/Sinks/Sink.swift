@@ -1,18 +1,19 @@
 /// Where a pipeline's records end up.
 ///
-/// A sink hands out one writer per sink instance. Writers follow a two-phase commit, so a sink
-/// can make each record's effect visible exactly once even when the job recovers from a
-/// checkpoint:
+/// A sink hands out one writer per sink instance. With checkpoints, output follows a two-phase
+/// commit, so each record's effect becomes visible exactly once even when the job recovers
+/// from a checkpoint or a killed process is resumed:
 ///
 /// ```
-///  write write | preCommit(n) | write write | preCommit(n+1) ...
-///              |  checkpoint n completes ──▶ commit(n)
-///  recovery: abort(afterCommitted: n) drops everything staged after epoch n
+///  writer:  write write | preCommit(n) | write write | preCommit(n+1) ...
+///  sink:                  checkpoint n completes ──▶ commit(upTo: n)
+///  sink, on recovery from checkpoint c: recover(lastCompleted: c) — publish what was sealed for
+///  epochs ≤ c if not yet published, drop everything written after
 /// ```
 ///
 /// When the job does not take checkpoints (``SinkContext/deliversCommits`` is `false`) the
-/// runtime never calls `preCommit` or `commit`: a writer then makes each `write` visible itself
-/// and flushes in `close`.
+/// runtime never calls `preCommit`, `commit` or `recover`: a writer then makes each `write`
+/// visible itself and flushes in `close`.
 public protocol Sink<Element>: Sendable {
     associatedtype Element: Sendable
     associatedtype Writer: SinkWriter where Writer.Element == Element
@@ -20,6 +21,21 @@ public protocol Sink<Element>: Sendable {
     /// Creates the writer of one sink instance; called when the instance starts and again on
     /// every restart of it.
     func makeWriter(_ context: SinkContext) throws -> Writer
+
+    /// Publishes everything every instance sealed for epochs up to `epoch` (checkpoint `epoch`
+    /// is complete). Must be idempotent: it may be called again for the same epoch, also by a
+    /// new process after a crash.
+    func commit(upTo epoch: Int64, context: SinkContext) throws
+
+    /// Prepares for a run that restores checkpoint `lastCompleted` (`nil`: a fresh start):
+    /// publishes what was sealed for epochs up to it if that was not done yet, and discards
+    /// everything written or sealed after it. Called once per sink before its instances start.
+    func recover(lastCompleted epoch: Int64?, context: SinkContext) throws
+}
+
+extension Sink {
+    public func commit(upTo epoch: Int64, context: SinkContext) throws {}
+    public func recover(lastCompleted epoch: Int64?, context: SinkContext) throws {}
 }
 
 /// Writes one sink instance's records. All calls come from that instance's run loop, one at a time.
@@ -29,24 +45,17 @@ public protocol SinkWriter<Element> {
     /// Writes (or, when commits are delivered, stages) a batch of records.
     mutating func write(_ records: [Element]) throws
 
-    /// Seals everything written since the previous `preCommit` as `epoch`, durably enough that a
-    /// later `commit(epoch:)` (possibly by a new process) can publish it.
+    /// Seals everything written since the previous `preCommit` as `epoch`, durably enough that
+    /// ``Sink/commit(upTo:context:)`` (possibly in a new process) can publish it.
     mutating func preCommit(epoch: Int64) throws
 
-    /// Publishes the sealed `epoch`. Must be idempotent: recovery may commit an epoch again.
-    mutating func commit(epoch: Int64) throws
-
-    /// Drops everything written or sealed after `epoch` (all of it when `nil`); called on recovery.
-    mutating func abort(afterCommitted epoch: Int64?) throws
-
-    /// The input has ended; flush and release resources.
+    /// The input has ended (after a final `preCommit` when commits are delivered); flush and
+    /// release resources.
     mutating func close() throws
 }
 
 extension SinkWriter {
     public mutating func preCommit(epoch: Int64) throws {}
-    public mutating func commit(epoch: Int64) throws {}
-    public mutating func abort(afterCommitted epoch: Int64?) throws {}
     public mutating func close() throws {}
 }
 
