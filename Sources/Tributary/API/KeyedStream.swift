@@ -38,12 +38,14 @@ public struct KeyedStream<Key: Hashable & Codable & Sendable, Element: Sendable>
         initial: State, _ update: @escaping @Sendable (inout State, Element) throws -> Output
     ) -> DataStream<Output> {
         let key = self.key
-        let node = TransformNode<Element, Output>(label: "mapWithState", input: inputID, partitioner: partitioner) {
+        let node = TransformNode<Element, Output>(label: "mapWithState", input: inputID, partitioner: partitioner, makeParts: {
             input, output, _ in
-            makeKeyedBody(input, output, store: KeyedStateStore<Key, State>(), key: key) { table, key, record, results in
+            let store = KeyedStateStore<Key, State>()
+            let body = makeKeyedBody(input, output, store: store, key: key) { table, key, record, results in
                 results.append(try updateKeepingStateOnThrow(&table[key, default: initial], record, update))
             }
-        }
+            return StepParts(body: body, snapshot: store.snapshot, restore: store.restore)
+        })
         return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
     }
 }
@@ -56,12 +58,14 @@ extension KeyedStream where Element: Codable {
     @inlinable
     public func reduce(_ combine: @escaping @Sendable (Element, Element) throws -> Element) -> DataStream<Element> {
         let key = self.key
-        let node = TransformNode<Element, Element>(label: "reduce", input: inputID, partitioner: partitioner) {
+        let node = TransformNode<Element, Element>(label: "reduce", input: inputID, partitioner: partitioner, makeParts: {
             input, output, _ in
-            makeKeyedBody(input, output, store: KeyedStateStore<Key, Element>(), key: key) { table, key, record, results in
+            let store = KeyedStateStore<Key, Element>()
+            let body = makeKeyedBody(input, output, store: store, key: key) { table, key, record, results in
                 results.append(try reduceSlot(&table[key], record, combine))
             }
-        }
+            return StepParts(body: body, snapshot: store.snapshot, restore: store.restore)
+        })
         return DataStream(environment: environment, nodeID: environment.addNode(node))
     }
 }

@@ -34,6 +34,7 @@ public final class LocalEnvironment: Sendable {
     /// The handler of a registered custom strategy, made from its options.
     let faultHandler: (any FaultHandler)?
     let hub = EventHub()
+    private let coordinatorSlot = CoordinatorSlot()
 
     /// Creates an environment from a configuration dictionary (API.md section 4).
     /// - Parameter clock: the clock restart delays and failure windows are measured on; tests
@@ -134,13 +135,29 @@ public final class LocalEnvironment: Sendable {
         let run = JobRun(
             jobID: jobID, jobName: name, plan: plan, policies: policies, configuration: configuration, control: control,
             clock: makeClock(), classifier: classifier.withLock { $0 }, faultHandler: faultHandler, events: events,
-            observer: observer.withLock { $0 })
+            observer: observer.withLock { $0 }, coordinatorSlot: coordinatorSlot)
         switch await run.execute() {
         case .completed(let result), .cancelled(let result):
             return result
         case .failed(let result, let cause, let history):
             throw JobFailedError(result: result, cause: cause, history: history)
         }
+    }
+
+    /// Takes a checkpoint of the running job now and returns when it is on disk and its output
+    /// committed. A manual checkpoint is never removed by `retained_checkpoints` (like Flink's
+    /// savepoints).
+    /// - Throws: ``CheckpointError`` when no job with `strategy: "checkpoint"` is running or the
+    ///   checkpoint failed.
+    @discardableResult
+    public func triggerCheckpoint() async throws -> CheckpointRecord {
+        guard let coordinator = coordinatorSlot.coordinator else {
+            throw CheckpointError(message: "no job with fault_tolerance.strategy \"checkpoint\" is running in environment '\(name)'")
+        }
+        guard let record = await coordinator.checkpointNow(manual: true) else {
+            throw CheckpointError(message: "the checkpoint failed or was abandoned; see the job's events")
+        }
+        return record
     }
 
     /// Stops the running job: sources stop reading, in-flight records are dropped, and
@@ -171,4 +188,10 @@ public final class LocalEnvironment: Sendable {
     func nodeName(_ id: Int) -> String {
         graph.withLock { $0.name(of: id) }
     }
+}
+
+/// A checkpoint could not be taken.
+public struct CheckpointError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }

@@ -28,7 +28,7 @@ extension DataStream {
     public func map<Operator: MapOperator>(
         _ make: @escaping @Sendable () throws -> Operator
     ) -> DataStream<Operator.Output> where Operator.Input == Element {
-        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID, makeRestartableBody: { input, output, context in
+        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID, makeParts: { input, output, context in
             let timeout = context.operatorTimeout
             // The buffers and the operator belong to the one instance actor that runs this step;
             // the async body runs only on that actor (its `isolated` parameter).
@@ -76,8 +76,31 @@ extension DataStream {
                 output.items = results
                 return .completed(recordsIn: consumed, recordsOut: produced)
             }
-            return (body, { holder.value = try make() })
+            return StepParts(
+                body: body, restart: { holder.value = try make() },
+                snapshot: { _ in
+                    guard let state = holder.value as? any CheckpointableOperator else { return nil }
+                    return try encodeOperatorState(state)
+                },
+                restore: { parts, instance, _ in
+                    guard let bytes = parts[instance], let state = holder.value as? any CheckpointableOperator else { return }
+                    holder.value = try restoredOperator(state, from: bytes) as? Operator
+                })
         })
         return DataStream<Operator.Output>(environment: environment, nodeID: environment.addNode(node))
     }
+}
+
+/// A ``CheckpointableOperator``'s state as checkpoint bytes.
+@usableFromInline
+func encodeOperatorState<Operator: CheckpointableOperator>(_ instance: Operator) throws -> [UInt8] {
+    try StateCoder.encode(instance.snapshotState())
+}
+
+/// A copy of `instance` with the state restored from checkpoint bytes.
+@usableFromInline
+func restoredOperator<Operator: CheckpointableOperator>(_ instance: Operator, from bytes: [UInt8]) throws -> Operator {
+    var copy = instance
+    try copy.restoreState(StateCoder.decode(Operator.State.self, from: bytes))
+    return copy
 }

@@ -70,6 +70,16 @@ final class Inbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// Stops delivering messages of `lane` (barrier alignment).
+    func block(lane: Int) {
+        state.withLock { $0.block(lane) }
+    }
+
+    /// Delivers messages of every lane again.
+    func unblockAll() {
+        state.withLock { $0.unblockAll() }
+    }
+
     /// Takes a message if one is queued, without waiting.
     func tryReceive() throws -> (lane: Int, message: Message<Element>)? {
         switch state.withLock({ $0.receive() }) {

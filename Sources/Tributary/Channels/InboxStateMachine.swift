@@ -14,6 +14,8 @@ struct InboxStateMachine<Element: Sendable> {
     }
 
     private(set) var lanes: [Lane]
+    /// Lanes the consumer does not take from while it aligns a checkpoint barrier.
+    private var blocked: [Bool]
     let capacity: Int
     private var waitingConsumer: UnsafeContinuation<Delivery, any Error>?
     private var nextLane = 0
@@ -22,6 +24,7 @@ struct InboxStateMachine<Element: Sendable> {
     init(lanes: Int, capacity: Int) {
         precondition(lanes > 0 && capacity > 0)
         self.lanes = Array(repeating: Lane(), count: lanes)
+        self.blocked = Array(repeating: false, count: lanes)
         self.capacity = capacity
     }
 
@@ -45,8 +48,8 @@ struct InboxStateMachine<Element: Sendable> {
 
     mutating func send(_ message: Message<Element>, lane: Int) -> SendAction {
         if let closedError { return .fail(closedError) }
-        if let consumer = waitingConsumer {
-            precondition(lanes[lane].queue.isEmpty, "a consumer waits only while every lane is empty")
+        if !blocked[lane], let consumer = waitingConsumer {
+            precondition(lanes[lane].queue.isEmpty, "a consumer waits only while every open lane is empty")
             waitingConsumer = nil
             return .deliver(consumer, (lane, message))
         }
@@ -91,7 +94,7 @@ struct InboxStateMachine<Element: Sendable> {
         let count = lanes.count
         for offset in 0..<count {
             let index = (nextLane + offset) % count
-            guard let message = lanes[index].queue.popFirst() else { continue }
+            guard !blocked[index], let message = lanes[index].queue.popFirst() else { continue }
             var producer: UnsafeContinuation<Void, any Error>?
             if let parked = lanes[index].parkedProducer {
                 lanes[index].queue.append(parked.message)
@@ -117,6 +120,18 @@ struct InboxStateMachine<Element: Sendable> {
             return .waiting
         }
         return .resume(continuation, action)
+    }
+
+    // MARK: Barrier alignment
+
+    /// Stops taking from `lane` until ``unblockAll()``; its producer fills it and then waits.
+    mutating func block(_ lane: Int) {
+        blocked[lane] = true
+    }
+
+    /// Takes from every lane again. Called by the consumer itself (never while it waits).
+    mutating func unblockAll() {
+        for index in blocked.indices { blocked[index] = false }
     }
 
     // MARK: Shutting down

@@ -4,5 +4,7 @@
 @usableFromInline
 enum Message<Element: Sendable>: Sendable {
     case batch([Element])
+    /// Checkpoint barrier n: every record before it belongs to checkpoint n's state.
+    case barrier(Int64)
     case endOfStream
 }

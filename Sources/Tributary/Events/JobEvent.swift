@@ -23,6 +23,8 @@ public struct JobEvent: Sendable, Equatable, Codable, CustomStringConvertible {
         public static let checkpointStart = Kind(rawValue: "CHECKPOINT_START")
         public static let checkpointComplete = Kind(rawValue: "CHECKPOINT_COMPLETE")
         public static let checkpointFailed = Kind(rawValue: "CHECKPOINT_FAILED")
+        /// A checkpoint found on disk was not usable (corrupt, partial) and was passed over.
+        public static let checkpointSkipped = Kind(rawValue: "CHECKPOINT_SKIPPED")
         public static let recoveryStart = Kind(rawValue: "RECOVERY_START")
         public static let recoveryComplete = Kind(rawValue: "RECOVERY_COMPLETE")
 

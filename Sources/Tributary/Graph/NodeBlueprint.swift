@@ -104,14 +104,35 @@ extension InputBlueprint {
             throw RuntimeInvariantError("inbox type")
         }
         var openLanes = inbox.laneCount
+        var aligner = BarrierAligner(laneCount: inbox.laneCount)
+        var alignmentStarted: ContinuousClock.Instant?
+        func aligned(_ id: Int64) async throws {
+            inbox.unblockAll()
+            let alignment = alignmentStarted.map { ContinuousClock.now - $0 } ?? .zero
+            alignmentStarted = nil
+            try await chain.barrier(id, sourcePosition: nil, alignment: alignment)
+        }
         while openLanes > 0 {
-            let (_, message) = try await inbox.receive()
+            let (lane, message) = try await inbox.receive()
             switch message {
             case .batch(let records):
                 head.items = records
                 try await chain.process()
+            case .barrier(let id):
+                for action in aligner.barrier(id, lane: lane) {
+                    switch action {
+                    case .block(let lane):
+                        inbox.block(lane: lane)
+                        alignmentStarted = alignmentStarted ?? .now
+                    case .aligned(let id):
+                        try await aligned(id)
+                    case .ignore:
+                        break
+                    }
+                }
             case .endOfStream:
                 openLanes -= 1
+                if case .aligned(let id)? = aligner.endOfStream(lane: lane) { try await aligned(id) }
             }
         }
     }

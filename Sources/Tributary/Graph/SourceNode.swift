@@ -36,7 +36,11 @@ func runSourceLoop<S: Source>(
     guard let head = chain.head as? BatchBuffer<S.Element> else { throw RuntimeInvariantError("source buffer type") }
     var reader: S.Reader
     do {
-        reader = try source.makeReader(startingAt: nil)
+        var start: S.Position?
+        if let bytes = chain.restoredSourcePosition, source.isReplayable {
+            start = try StateCoder.decode(S.Position.self, from: bytes)
+        }
+        reader = try source.makeReader(startingAt: start)
     } catch {
         throw await chain.sourceFailure(error)
     }
@@ -46,6 +50,15 @@ func runSourceLoop<S: Source>(
     async let background: Void = backgroundWork?() ?? ()
     var more = true
     while more, !Task.isCancelled {
+        if let checkpoints = chain.checkpoints, checkpoints.requested > chain.lastBarrier {
+            let position: [UInt8]
+            do {
+                position = try StateCoder.encode(reader.position)
+            } catch {
+                throw await chain.sourceFailure(error)
+            }
+            try await chain.barrier(checkpoints.requested, sourcePosition: position, alignment: .zero)
+        }
         var records = head.take()
         do {
             more = try await reader.read(
@@ -58,6 +71,9 @@ func runSourceLoop<S: Source>(
         chain.sourceRecords += records.count
         head.items = records
         if !records.isEmpty { try await chain.process() }
+    }
+    if chain.checkpoints != nil, !more {
+        chain.finalSourcePosition = try? StateCoder.encode(reader.position)
     }
     await background
 }

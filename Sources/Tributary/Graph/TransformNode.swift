@@ -13,14 +13,16 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
     @usableFromInline let label: String
     @usableFromInline let inputs: [Int]
     @usableFromInline let partitioner: HashPartitioner<Input>?
-    let makeBody: RestartableBodyFactory
+    @usableFromInline
+    typealias PartsFactory = @Sendable (BatchBuffer<Input>, BatchBuffer<Output>, StepContext) throws -> StepParts
+    let makeParts: PartsFactory
 
     @usableFromInline
     init(label: String, input: Int, partitioner: HashPartitioner<Input>? = nil, makeBody: @escaping BodyFactory) {
         self.label = label
         self.inputs = [input]
         self.partitioner = partitioner
-        self.makeBody = { input, output, context in (try makeBody(input, output, context), {}) }
+        self.makeParts = { input, output, context in StepParts(body: try makeBody(input, output, context)) }
     }
 
     @usableFromInline
@@ -28,7 +30,18 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
         self.label = label
         self.inputs = [input]
         self.partitioner = nil
-        self.makeBody = makeRestartableBody
+        self.makeParts = { input, output, context in
+            let parts = try makeRestartableBody(input, output, context)
+            return StepParts(body: parts.body, restart: parts.restart)
+        }
+    }
+
+    @usableFromInline
+    init(label: String, input: Int, partitioner: HashPartitioner<Input>? = nil, makeParts: @escaping PartsFactory) {
+        self.label = label
+        self.inputs = [input]
+        self.partitioner = partitioner
+        self.makeParts = makeParts
     }
 
     @usableFromInline var role: NodeRole { .transform }
@@ -39,13 +52,15 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
         guard let input = input as? BatchBuffer<Input>, let output = output as? BatchBuffer<Output> else {
             throw RuntimeInvariantError("step buffer types of \(context.operatorName)")
         }
-        let parts: (body: Step.Body, restart: () throws -> Void)
+        let parts: StepParts
         do {
-            parts = try makeBody(input, output, context)
+            parts = try makeParts(input, output, context)
         } catch {
             throw StartFailure(error: error)
         }
-        return Step(nodeID: context.nodeID, name: context.operatorName, body: parts.body, restart: parts.restart)
+        return Step(
+            nodeID: context.nodeID, name: context.operatorName, body: parts.body, restart: parts.restart, snapshot: parts.snapshot,
+            restore: parts.restore)
     }
 }
 
@@ -133,8 +148,28 @@ struct SinkNode<S: Sink>: InputBlueprint {
             restart: {
                 try? writer.value.close()
                 writer.value = try sink.makeWriter(sinkContext)
+            },
+            snapshot: { epoch in
+                try writer.value.preCommit(epoch: epoch)
+                return nil
             })
     }
+}
+
+extension SinkNode: SinkBlueprint {
+    func commit(upTo epoch: Int64, jobID: String, name: String, parallelism: Int) throws {
+        try sink.commit(upTo: epoch, context: SinkContext(jobID: jobID, operatorName: name, instance: 0, parallelism: parallelism, deliversCommits: true))
+    }
+
+    func recover(lastCompleted epoch: Int64?, jobID: String, name: String, parallelism: Int) throws {
+        try sink.recover(lastCompleted: epoch, context: SinkContext(jobID: jobID, operatorName: name, instance: 0, parallelism: parallelism, deliversCommits: true))
+    }
+}
+
+/// The sink-level two-phase-commit calls, erased.
+protocol SinkBlueprint: Sendable {
+    func commit(upTo epoch: Int64, jobID: String, name: String, parallelism: Int) throws
+    func recover(lastCompleted epoch: Int64?, jobID: String, name: String, parallelism: Int) throws
 }
 
 /// An operator could not start (its factory or its sink's writer threw).

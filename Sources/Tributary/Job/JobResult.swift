@@ -38,6 +38,10 @@ public struct JobResult: Sendable, CustomStringConvertible {
     public let recoveries: [Recovery]
     /// Records skipped after failures (policy `.resume`, decision `.skipRecord`).
     public let deadLetters: [DeadLetter]
+    /// Checkpoints completed in this run (with `strategy: "checkpoint"`), in order.
+    public let checkpoints: [CheckpointRecord]
+    /// Checkpoints that failed or were abandoned.
+    public let failedCheckpoints: Int
 
     /// The metrics of the operator with this name.
     public subscript(operator name: String) -> OperatorMetrics? {
@@ -46,8 +50,11 @@ public struct JobResult: Sendable, CustomStringConvertible {
 
     public var description: String {
         var lines = ["job \(jobID) \(status.rawValue) in \(Self.format(wallTime))"]
-        if !restarts.isEmpty || !deadLetters.isEmpty {
-            lines.append("  restarts: \(restarts.count), dead letters: \(deadLetters.count)")
+        if !restarts.isEmpty || !deadLetters.isEmpty || !recoveries.isEmpty {
+            lines.append("  restarts: \(restarts.count), recoveries: \(recoveries.count), dead letters: \(deadLetters.count)")
+        }
+        if !checkpoints.isEmpty || failedCheckpoints > 0 {
+            lines.append("  checkpoints: \(checkpoints.count) completed (last: \(checkpoints.last.map { String($0.id) } ?? "-")), \(failedCheckpoints) failed")
         }
         for metrics in operators {
             lines.append(

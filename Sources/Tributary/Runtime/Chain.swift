@@ -15,14 +15,21 @@ final class Chain {
     let sourceName: String?
     @usableFromInline var sourceRecords = 0
     let supervision: SupervisionContext
+    /// Set when the job takes checkpoints.
+    @usableFromInline let checkpoints: CheckpointHooks?
+    /// The last barrier this instance snapshotted at.
+    @usableFromInline var lastBarrier: Int64 = 0
+    /// A source vertex's final position, set when its source is exhausted.
+    @usableFromInline var finalSourcePosition: [UInt8]?
     /// A restarted step whose retry has not completed yet: which step, the failure, and when
     /// it happened (real time, for the recovery latency).
     private var pendingRecovery: (step: Int, position: Int, failure: OperatorFailure, began: ContinuousClock.Instant)?
 
     init(
         head: AnyObject, steps: [Step], emitter: (any ChainEmitter)?, instance: Int, source: (id: Int, name: String)?,
-        supervision: SupervisionContext
+        supervision: SupervisionContext, checkpoints: CheckpointHooks?
     ) {
+        self.checkpoints = checkpoints
         self.head = head
         self.steps = steps
         self.emitter = emitter
@@ -58,6 +65,9 @@ final class Chain {
                     error: error)
                 start = try await recover(step: index, from: failure, at: failedAt)
             }
+        }
+        if supervision.restoreProbe.isPending, supervision.restoreProbe.claim() {
+            await supervision.job.restoreCompleted(checkpoint: supervision.restoreProbe.checkpoint)
         }
         try await emitter?.emit()
     }
@@ -101,9 +111,62 @@ final class Chain {
         }
     }
 
-    /// The input has ended: lets every step finish (sinks close) and tells downstream.
+    /// Snapshots every step at barrier `id` (sinks seal epoch `id`), acknowledges it to the
+    /// coordinator and forwards the barrier downstream.
+    @usableFromInline
+    nonisolated(nonsending) func barrier(_ id: Int64, sourcePosition: [UInt8]?, alignment: Duration) async throws {
+        guard let checkpoints else { return }
+        lastBarrier = id
+        var parts = try await snapshot(epoch: id)
+        if let sourcePosition, let sourceName { parts[sourceName] = sourcePosition }
+        await checkpoints.coordinator.acknowledge(
+            id, .init(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: alignment))
+        try await emitter?.barrier(id)
+    }
+
+    private nonisolated(nonsending) func snapshot(epoch: Int64) async throws -> [String: [UInt8]] {
+        var parts: [String: [UInt8]] = [:]
+        for step in steps {
+            guard let snapshot = step.snapshot else { continue }
+            do {
+                if let bytes = try snapshot(epoch) { parts[step.name] = bytes }
+            } catch {
+                throw await escalate(OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error))
+            }
+        }
+        return parts
+    }
+
+    /// The source position to start from, when the job was restored from a checkpoint.
+    @usableFromInline
+    var restoredSourcePosition: [UInt8]? {
+        checkpoints?.restoredPosition(source: sourceName ?? "", instance: instance)
+    }
+
+    /// Applies the restored checkpoint to every step.
+    func restore(parallelism: Int) throws {
+        guard let restored = checkpoints?.restored else { return }
+        for step in steps {
+            guard let restore = step.restore, let parts = restored.parts[step.name] else { continue }
+            do {
+                try restore(parts, instance, parallelism)
+            } catch {
+                throw OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error)
+            }
+        }
+    }
+
+    /// The input has ended: reports the final state to the coordinator (sinks seal their last
+    /// output for the checkpoint that will include it), lets every step finish (sinks close)
+    /// and tells downstream.
     @usableFromInline
     nonisolated(nonsending) func finish() async throws {
+        if let checkpoints {
+            let epoch = await checkpoints.coordinator.finishingEpoch(for: checkpoints.key)
+            var parts = try await snapshot(epoch: epoch)
+            if let finalSourcePosition, let sourceName { parts[sourceName] = finalSourcePosition }
+            await checkpoints.coordinator.finished(.init(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: .zero))
+        }
         for step in steps {
             do {
                 try step.finish()
@@ -127,6 +190,8 @@ final class Chain {
 protocol ChainEmitter: AnyObject {
     /// Sends the records in the chain's output buffer downstream, suspending under backpressure.
     nonisolated(nonsending) func emit() async throws
+    /// Sends checkpoint barrier `id` on every outgoing lane, after the pending output.
+    nonisolated(nonsending) func barrier(_ id: Int64) async throws
     /// Sends end-of-stream on every outgoing lane.
     nonisolated(nonsending) func finish() async throws
 }

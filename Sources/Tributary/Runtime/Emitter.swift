@@ -48,6 +48,15 @@ final class Emitter<Element: Sendable>: ChainEmitter {
         }
     }
 
+    nonisolated(nonsending) func barrier(_ id: Int64) async throws {
+        try await emit()
+        for edge in edges {
+            for target in edge.targets {
+                try await target.send(.barrier(id), lane: edge.lane)
+            }
+        }
+    }
+
     nonisolated(nonsending) func finish() async throws {
         try await emit()
         for edge in edges {

@@ -25,6 +25,17 @@ final class JobControl: Sendable {
         state.withLock { $0.inboxes = inboxes }
     }
 
+    /// Prepares the control for another attempt of the same job (a checkpoint restore);
+    /// returns `false` when the job was cancelled meanwhile.
+    func beginAttempt() -> Bool {
+        state.withLock { state in
+            guard state.reason != .cancelled else { return false }
+            state.reason = nil
+            state.inboxes = []
+            return true
+        }
+    }
+
     /// Why the job stopped, once it has.
     var reason: Reason? { state.withLock { $0.reason } }
 

@@ -1,8 +1,10 @@
 import Foundation
+import Synchronization
 
-/// One execution of a compiled plan: creates the job folder, the supervisors, the inboxes and
-/// the instances, runs every instance as a child task of one task group, and turns how they
-/// ended into a ``JobResult``.
+/// One execution of a compiled plan: creates the job folder's records, the supervisors, the
+/// inboxes and the instances; runs every instance as a child task of one task group; and with
+/// checkpoints, restores the latest valid checkpoint when a failure escalates, as often as
+/// `max_recovery_attempts` allows, paced by `restart_strategy`.
 struct JobRun {
     enum Outcome {
         case completed(JobResult)
@@ -22,33 +24,176 @@ struct JobRun {
     let events: EventLog
     /// Receives the runtime's internal events (tests use it to observe backpressure).
     let observer: (@Sendable (RuntimeEvent) -> Void)?
+    /// Where `triggerCheckpoint()` finds the running coordinator.
+    let coordinatorSlot: CoordinatorSlot
 
     /// The policy of operators without `supervised(_:)`, from `fault_tolerance`.
     var defaultPolicy: SupervisionPolicy {
         configuration.faultTolerance.strategy == .none ? .stop : .restart(configuration.faultTolerance.restartStrategy)
     }
 
+    var checkpointing: Bool { configuration.faultTolerance.strategy == .checkpoint }
+
+    var checkpointRoot: URL {
+        URL(fileURLWithPath: configuration.faultTolerance.checkpointDirectory).appendingPathComponent(jobID)
+    }
+
+    struct Totals {
+        var counters: [(recordsIn: Int, recordsOut: Int)]
+        var checkpoints: [CheckpointRecord] = []
+        var failedCheckpoints = 0
+        var unexpected: OperatorFailure?
+    }
+
     func execute() async -> Outcome {
         let started = ContinuousClock.now
         let startDate = Date()
-        let box = PhysicalPlanBox(plan)
-        let batchSize = configuration.batchSize
-        let capacity = configuration.channelCapacity
         let ft = configuration.faultTolerance
-
         let jobSupervisor = JobSupervisor(jobID: jobID, events: events, classifier: classifier, escalationTarget: ft.strategy)
+        var totals = Totals(counters: Array(repeating: (0, 0), count: plan.nodes.count))
+
+        events.emit(JobEvent(kind: .jobStart, jobID: jobID, message: "job '\(jobName)' started: \(plan.nodes.count) operators in \(plan.vertices.count) actors, fault tolerance \"\(ft.strategy)\""))
+        if checkpointing {
+            for node in plan.nodes {
+                if let source = node.blueprint as? any SourceBlueprint, !source.isReplayable {
+                    events.emit(JobEvent(kind: .warning, jobID: jobID, operatorName: node.name, message: "source '\(node.name)' cannot be replayed: after a recovery its records since the last checkpoint are not read again (at-most-once for this source)"))
+                }
+            }
+        }
+        var restored: CheckpointFiles.Restored?
+        if checkpointing {
+            restored = latestValidCheckpoint()
+            if let restored {
+                var event = JobEvent(kind: .recoveryStart, jobID: jobID, message: "resuming job \(jobID) from checkpoint \(restored.id)")
+                event.attempt = Int(restored.id)
+                events.emit(event)
+            }
+        }
+        writeSummary(status: "running", startDate: startDate, result: nil, snapshot: nil, lastCheckpoint: restored?.id)
+
+        var recoveryAttempts = 0
+        var pacer = RestartPacer(strategy: ft.restartStrategy, seed: ft.seed)
+        var probe = RestoreProbe(pending: restored != nil, checkpoint: restored?.id)
+        while true {
+            if checkpointing, let failure = recoverSinks(to: restored?.id) {
+                _ = await jobSupervisor.record(failure)
+                await jobSupervisor.escalate(failure, reason: "sink '\(failure.operatorName)' cannot recover its output", fatal: true)
+                break
+            }
+            await runAttempt(restored: restored, probe: probe, jobSupervisor: jobSupervisor, totals: &totals)
+            let snapshot = await jobSupervisor.snapshot
+            guard snapshot.cause == nil, snapshot.recoveryCause != nil, control.reason != .cancelled else { break }
+            recoveryAttempts += 1
+            if recoveryAttempts > ft.maxRecoveryAttempts {
+                await jobSupervisor.failRecovery(reason: "max_recovery_attempts (\(ft.maxRecoveryAttempts)) reached")
+                break
+            }
+            switch pacer.failure(at: clock.now) {
+            case .restart(_, let delay):
+                if delay > .zero { try? await clock.sleep(for: delay) }
+            case .giveUp(_, let reason):
+                await jobSupervisor.failRecovery(reason: "the restart strategy gave up on recovering: \(reason)")
+            }
+            guard await jobSupervisor.snapshot.cause == nil, control.beginAttempt() else { break }
+            let cause = await jobSupervisor.beginRestore()
+            restored = latestValidCheckpoint()
+            var event = JobEvent(kind: .recoveryStart, jobID: jobID, operatorName: cause?.operatorName, message: "recovery \(recoveryAttempts) of at most \(ft.maxRecoveryAttempts): restoring \(restored.map { "checkpoint \($0.id)" } ?? "the start (no checkpoint completed yet)")")
+            event.attempt = recoveryAttempts
+            events.emit(event)
+            probe = RestoreProbe(pending: true, checkpoint: restored?.id)
+        }
+
+        var snapshot = await jobSupervisor.snapshot
+        if snapshot.cause == nil, let unexpected = totals.unexpected {
+            snapshot.cause = unexpected
+            snapshot.history.append(unexpected)
+        }
+        let reason = control.reason ?? .finished
+        let status: JobResult.Status = snapshot.cause != nil ? .failed : (reason == .cancelled ? .cancelled : .completed)
+        let metrics = plan.nodes.enumerated().map { id, node in
+            JobResult.OperatorMetrics(
+                name: node.name, kind: node.blueprint.label, parallelism: node.parallelism,
+                recordsIn: totals.counters[id].recordsIn, recordsOut: totals.counters[id].recordsOut)
+        }
+        let result = JobResult(
+            jobID: jobID, jobName: jobName, status: status, operators: metrics, wallTime: ContinuousClock.now - started,
+            restarts: snapshot.restarts, recoveries: snapshot.recoveries, deadLetters: snapshot.deadLetters,
+            checkpoints: totals.checkpoints, failedCheckpoints: totals.failedCheckpoints)
+        switch status {
+        case .completed:
+            events.emit(JobEvent(kind: .jobComplete, jobID: jobID, message: "job completed in \(JobResult.format(result.wallTime)); \(snapshot.restarts.count) restarts, \(snapshot.recoveries.count) recoveries, \(snapshot.deadLetters.count) dead letters, \(totals.checkpoints.count) checkpoints"))
+        case .cancelled:
+            events.emit(JobEvent(kind: .jobCancelled, jobID: jobID, message: "job cancelled after \(JobResult.format(result.wallTime))"))
+        case .failed:
+            var event = JobEvent(kind: .jobFailed, jobID: jobID, operatorName: snapshot.cause?.operatorName, message: "job failed: \(snapshot.cause.map { "\($0)" } ?? "unknown cause")")
+            event.error = snapshot.cause.map { "\($0.error)" }
+            events.emit(event)
+        }
+        writeSummary(status: status.rawValue, startDate: startDate, result: result, snapshot: snapshot, lastCheckpoint: totals.checkpoints.last?.id ?? restored?.id)
+        events.close()
+        if let cause = snapshot.cause {
+            return .failed(result, cause, history: snapshot.history)
+        }
+        return status == .cancelled ? .cancelled(result) : .completed(result)
+    }
+
+    /// The newest checkpoint whose files all verify; each one passed over is reported.
+    func latestValidCheckpoint() -> CheckpointFiles.Restored? {
+        for id in CheckpointFiles.ids(in: checkpointRoot) {
+            do {
+                return try CheckpointFiles.load(checkpointRoot, id: id).0
+            } catch {
+                var event = JobEvent(kind: .checkpointSkipped, jobID: jobID, message: "\(error); trying an older one")
+                event.attempt = Int(id)
+                events.emit(event)
+            }
+        }
+        return nil
+    }
+
+    /// Brings every sink's output to what checkpoint `id` committed (fresh output for `nil`).
+    private func recoverSinks(to id: Int64?) -> OperatorFailure? {
+        for node in plan.nodes {
+            guard let sink = node.blueprint as? any SinkBlueprint else { continue }
+            do {
+                try sink.recover(lastCompleted: id, jobID: jobID, name: node.name, parallelism: node.parallelism)
+            } catch {
+                return OperatorFailure(operatorName: node.name, instance: 0, recordIndex: nil, record: nil, error: error)
+            }
+        }
+        return nil
+    }
+
+    /// Runs every instance once, from `restored` if given, until they all end or the job stops.
+    private func runAttempt(restored: CheckpointFiles.Restored?, probe: RestoreProbe, jobSupervisor: JobSupervisor, totals: inout Totals) async {
+        let ft = configuration.faultTolerance
+        let box = PhysicalPlanBox(plan)
         var operatorSupervisors: [Int: OperatorSupervisor] = [:]
         for (id, node) in plan.nodes.enumerated() where node.blueprint.role != .source {
             operatorSupervisors[id] = OperatorSupervisor(
                 name: node.name, policy: policies[id] ?? defaultPolicy, handler: policies[id] == nil ? faultHandler : nil,
                 seed: ft.seed.map { $0 &+ UInt64(id) }, job: jobSupervisor, clock: clock)
         }
-        let supervision = SupervisionContext(job: jobSupervisor, operators: operatorSupervisors, clock: clock)
+        let supervision = SupervisionContext(job: jobSupervisor, operators: operatorSupervisors, clock: clock, restoreProbe: probe)
 
-        events.emit(JobEvent(kind: .jobStart, jobID: jobID, message: "job '\(jobName)' started: \(plan.nodes.count) operators in \(plan.vertices.count) actors, fault tolerance \"\(ft.strategy)\""))
-        writeSummary(status: "running", startDate: startDate, result: nil, snapshot: nil)
+        var coordinator: CheckpointCoordinator?
+        if checkpointing {
+            let keys = plan.vertices.flatMap { vertex in (0..<vertex.parallelism).map { "\(plan.nodes[vertex.nodes[0]].name)-\($0)" } }
+            let sinks: [(any SinkBlueprint, String, Int)] = plan.nodes.compactMap { node in
+                (node.blueprint as? any SinkBlueprint).map { ($0, node.name, node.parallelism) }
+            }
+            let jobID = self.jobID
+            coordinator = CheckpointCoordinator(
+                jobID: jobID, configuration: ft, clock: clock, events: events, expected: Set(keys), lastCompleted: restored?.id,
+                commitSinks: { epoch in
+                    for (sink, name, parallelism) in sinks { try sink.commit(upTo: epoch, jobID: jobID, name: name, parallelism: parallelism) }
+                })
+        }
+        coordinatorSlot.set(coordinator)
+        defer { coordinatorSlot.set(nil) }
 
         // One inbox per instance of every vertex that has inputs.
+        let capacity = configuration.channelCapacity
         let inboxes: [[(any ClosableInbox)?]] = plan.vertices.map { vertex in
             let head = plan.nodes[vertex.nodes[0]].blueprint
             guard let consumer = head as? any InputBlueprint, vertex.laneCount > 0 else {
@@ -66,6 +211,7 @@ struct JobRun {
 
         var instances: [OperatorInstance] = []
         for vertex in plan.vertices {
+            let headName = plan.nodes[vertex.nodes[0]].name
             for instance in 0..<vertex.parallelism {
                 let edges = vertex.outputs.map { output -> EdgeWiring in
                     let targets = inboxes[output.toVertex].compactMap { $0 }
@@ -78,91 +224,81 @@ struct JobRun {
                         return EdgeWiring(targets: targets, lane: output.laneOffset + instance, route: .hash(partitioner))
                     }
                 }
+                let hooks = coordinator.map { coordinator in
+                    CheckpointHooks(coordinator: coordinator, trigger: coordinator.trigger, key: "\(headName)-\(instance)", restored: restored)
+                }
                 instances.append(
                     OperatorInstance(
                         .init(
                             jobID: jobID, plan: box, vertex: vertex.id, instance: instance, inbox: inboxes[vertex.id][instance],
-                            edges: edges, batchSize: batchSize, linger: configuration.batchLinger,
-                            deliversCommits: false, supervision: supervision, operatorTimeout: ft.operatorTimeout)))
+                            edges: edges, batchSize: configuration.batchSize, linger: configuration.batchLinger,
+                            deliversCommits: checkpointing, supervision: supervision, operatorTimeout: ft.operatorTimeout,
+                            checkpoints: hooks)))
             }
         }
 
-        var counters = Array(repeating: (recordsIn: 0, recordsOut: 0), count: plan.nodes.count)
-        var unexpected: OperatorFailure?
         let control = self.control
-
         await withTaskCancellationHandler {
             await withTaskGroup(of: OperatorInstance.Report?.self) { group in
                 group.addTask {
                     _ = await control.waitForStop()
                     return nil
                 }
+                if let coordinator {
+                    group.addTask {
+                        await coordinator.runPeriodically()
+                        return nil
+                    }
+                }
                 for instance in instances {
                     group.addTask { await instance.run() }
                 }
                 var running = instances.count
+                var failed = false
                 while let next = await group.next() {
                     guard let report = next else {
-                        // The watcher: the job is stopping; cancel whatever still runs.
-                        group.cancelAll()
+                        // The watcher (the job is stopping) or the coordinator's loop ended.
+                        if control.reason != nil { group.cancelAll() }
                         continue
                     }
                     running -= 1
                     for counter in report.counters {
-                        counters[counter.nodeID].recordsIn += counter.recordsIn
-                        counters[counter.nodeID].recordsOut += counter.recordsOut
+                        totals.counters[counter.nodeID].recordsIn += counter.recordsIn
+                        totals.counters[counter.nodeID].recordsOut += counter.recordsOut
                     }
                     switch report.error {
                     case nil, is JobStoppedError, is CancellationError:
                         break
                     case is OperatorFailure:
+                        failed = true
                         control.stop(.failed)
                     case let error?:
+                        failed = true
                         let name = plan.nodes[plan.vertices[report.vertex].nodes[0]].name
-                        unexpected = unexpected ?? OperatorFailure(operatorName: name, instance: report.instance, recordIndex: nil, record: nil, error: error)
+                        totals.unexpected = totals.unexpected ?? OperatorFailure(operatorName: name, instance: report.instance, recordIndex: nil, record: nil, error: error)
                         control.stop(.failed)
                     }
-                    if running == 0 { control.stop(.finished) }
+                    if running == 0 {
+                        if !failed, control.reason == nil, let coordinator {
+                            // Everything has drained: a last checkpoint commits the remaining output.
+                            _ = await coordinator.finalCheckpoint()
+                        }
+                        control.stop(.finished)
+                    }
                 }
             }
         } onCancel: {
             control.stop(.cancelled)
         }
-
-        var snapshot = await jobSupervisor.snapshot
-        if snapshot.cause == nil, let unexpected {
-            snapshot.cause = unexpected
-            snapshot.history.append(unexpected)
+        if let coordinator {
+            totals.checkpoints += await coordinator.completed
+            totals.failedCheckpoints += await coordinator.failedCount
         }
-        let reason = control.reason ?? .finished
-        let status: JobResult.Status = snapshot.cause != nil ? .failed : (reason == .cancelled ? .cancelled : .completed)
-        let metrics = plan.nodes.enumerated().map { id, node in
-            JobResult.OperatorMetrics(
-                name: node.name, kind: node.blueprint.label, parallelism: node.parallelism,
-                recordsIn: counters[id].recordsIn, recordsOut: counters[id].recordsOut)
-        }
-        let result = JobResult(
-            jobID: jobID, jobName: jobName, status: status, operators: metrics, wallTime: ContinuousClock.now - started,
-            restarts: snapshot.restarts, recoveries: snapshot.recoveries, deadLetters: snapshot.deadLetters)
-        switch status {
-        case .completed:
-            events.emit(JobEvent(kind: .jobComplete, jobID: jobID, message: "job completed in \(JobResult.format(result.wallTime)); \(snapshot.restarts.count) restarts, \(snapshot.deadLetters.count) dead letters"))
-        case .cancelled:
-            events.emit(JobEvent(kind: .jobCancelled, jobID: jobID, message: "job cancelled after \(JobResult.format(result.wallTime))"))
-        case .failed:
-            var event = JobEvent(kind: .jobFailed, jobID: jobID, operatorName: snapshot.cause?.operatorName, message: "job failed: \(snapshot.cause.map { "\($0)" } ?? "unknown cause")")
-            event.error = snapshot.cause.map { "\($0.error)" }
-            events.emit(event)
-        }
-        writeSummary(status: status.rawValue, startDate: startDate, result: result, snapshot: snapshot)
-        events.close()
-        if let cause = snapshot.cause {
-            return .failed(result, cause, history: snapshot.history)
-        }
-        return status == .cancelled ? .cancelled(result) : .completed(result)
     }
 
-    private func writeSummary(status: String, startDate: Date, result: JobResult?, snapshot: JobSupervisor.Snapshot?) {
+    private func writeSummary(status: String, startDate: Date, result: JobResult?, snapshot: JobSupervisor.Snapshot?, lastCheckpoint: Int64?) {
+        var resumeConfig = "\"job_id\": \"\(jobID)\""
+        if checkpointing { resumeConfig += ", \"fault_tolerance\": [\"strategy\": \"checkpoint\", \"checkpoint_dir\": \"\(configuration.faultTolerance.checkpointDirectory)\", ...]" }
         let summary = JobSummary(
             name: jobName, jobID: jobID, status: status, startedAt: JobEvent.timestampStyle.format(startDate),
             endedAt: result.map { _ in JobEvent.timestampStyle.format(Date()) }, wallTimeSeconds: result?.wallTime.seconds,
@@ -173,8 +309,17 @@ struct JobRun {
             },
             restarts: snapshot?.restarts.count ?? 0, recoveries: snapshot?.recoveries.count ?? 0,
             deadLetters: snapshot?.deadLetters.count ?? 0, failure: snapshot?.cause.map(JobSummary.Failure.init),
-            failureHistory: snapshot?.history.map(JobSummary.Failure.init) ?? [], lastCheckpoint: nil,
-            resume: "LocalEnvironment(\"\(jobName)\", config: [\"job_id\": \"\(jobID)\", ...]) — resuming from a checkpoint needs fault_tolerance.strategy \"checkpoint\"")
+            failureHistory: snapshot?.history.map(JobSummary.Failure.init) ?? [], lastCheckpoint: lastCheckpoint.map(Int.init),
+            resume: checkpointing
+                ? "build the same pipeline with LocalEnvironment(\"\(jobName)\", config: [\(resumeConfig)]) and submit(): it resumes from checkpoint \(lastCheckpoint.map(String.init) ?? "none yet (starts over)")"
+                : "LocalEnvironment(\"\(jobName)\", config: [\(resumeConfig)]) runs the job again under this id; resuming where it stopped needs fault_tolerance.strategy \"checkpoint\"")
         events.writeSummary(summary)
     }
+}
+
+/// The coordinator of the running attempt, for `triggerCheckpoint()`.
+final class CoordinatorSlot: Sendable {
+    private let current = Mutex<CheckpointCoordinator?>(nil)
+    func set(_ coordinator: CheckpointCoordinator?) { current.withLock { $0 = coordinator } }
+    var coordinator: CheckpointCoordinator? { current.withLock { $0 } }
 }

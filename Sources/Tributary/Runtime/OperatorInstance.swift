@@ -30,6 +30,7 @@ actor OperatorInstance {
         let deliversCommits: Bool
         let supervision: SupervisionContext
         let operatorTimeout: Duration?
+        let checkpoints: CheckpointHooks?
     }
 
     private let setup: Setup
@@ -114,7 +115,11 @@ actor OperatorInstance {
             guard let tail else { throw RuntimeInvariantError("a sink has consumers") }
             emitter = try tail.makeEmitter(buffer: current, edges: setup.edges, batchCapacity: setup.batchSize)
         }
-        return Chain(head: head, steps: steps, emitter: emitter, instance: setup.instance, source: sourceInfo, supervision: setup.supervision)
+        let chain = Chain(
+            head: head, steps: steps, emitter: emitter, instance: setup.instance, source: sourceInfo, supervision: setup.supervision,
+            checkpoints: setup.checkpoints)
+        try chain.restore(parallelism: vertex.parallelism)
+        return chain
     }
 }
 

@@ -25,16 +25,25 @@ final class Step {
     /// Replaces the operator's instance with a fresh one from its factory (a no-op for
     /// closures, which hold no instance state; keyed state is never touched).
     let restart: () throws -> Void
+    /// The operator's state at a barrier (`nil` result: stateless); for sinks, seals the epoch.
+    let snapshot: ((_ epoch: Int64) throws -> [UInt8]?)?
+    /// Restores the operator's state from a checkpoint: the parts of every instance, by instance.
+    let restore: ((_ parts: [Int: [UInt8]], _ instance: Int, _ parallelism: Int) throws -> Void)?
     var recordsIn = 0
     var recordsOut = 0
 
     @usableFromInline
-    init(nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {}) {
+    init(
+        nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {},
+        snapshot: ((Int64) throws -> [UInt8]?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil
+    ) {
         self.nodeID = nodeID
         self.name = name
         self.body = body
         self.finish = finish
         self.restart = restart
+        self.snapshot = snapshot
+        self.restore = restore
     }
 
     nonisolated(nonsending) func run(from start: Int) async -> StepOutcome {
@@ -49,5 +58,25 @@ final class Step {
             self.recordsOut += recordsOut
         }
         return outcome
+    }
+}
+
+/// What a builder method provides for one instance of its operator.
+@usableFromInline
+struct StepParts {
+    @usableFromInline var body: Step.Body
+    @usableFromInline var restart: () throws -> Void
+    @usableFromInline var snapshot: ((Int64) throws -> [UInt8]?)?
+    @usableFromInline var restore: (([Int: [UInt8]], Int, Int) throws -> Void)?
+
+    @usableFromInline
+    init(
+        body: Step.Body, restart: @escaping () throws -> Void = {}, snapshot: ((Int64) throws -> [UInt8]?)? = nil,
+        restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil
+    ) {
+        self.body = body
+        self.restart = restart
+        self.snapshot = snapshot
+        self.restore = restore
     }
 }

@@ -74,6 +74,8 @@ public struct AsyncSequenceSource<Base: AsyncSequence & Sendable>: Source where 
                     produced += elements.count
                 case .endOfStream:
                     finished = true
+                case .barrier:
+                    break
                 }
                 if finished || produced >= limit.maxCount { break }
                 next = try buffer.tryReceive()

@@ -16,3 +16,24 @@ final class KeyedStateStore<Key: Hashable, Value> {
         return taken
     }
 }
+
+extension KeyedStateStore where Key: Codable, Value: Codable {
+    /// The table's bytes for a checkpoint.
+    @usableFromInline
+    func snapshot(epoch: Int64) throws -> [UInt8]? {
+        try KeyedStateCodec.encode(values)
+    }
+
+    /// Loads the keys this instance owns from every instance's checkpointed table: keys are
+    /// redistributed by hash, so a resumed process (whose hash seed differs) or a changed
+    /// parallelism still finds every key exactly once.
+    @usableFromInline
+    func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
+        values = [:]
+        for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
+            try KeyedStateCodec.decode(bytes, into: &values) { key in
+                parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance
+            }
+        }
+    }
+}

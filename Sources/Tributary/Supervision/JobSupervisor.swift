@@ -11,6 +11,8 @@ actor JobSupervisor {
     struct Snapshot: Sendable {
         var history: [OperatorFailure]
         var cause: OperatorFailure?
+        /// An escalation under `strategy: "checkpoint"`: the job restores its latest checkpoint.
+        var recoveryCause: OperatorFailure?
         var deadLetters: [DeadLetter]
         var restarts: [RestartRecord]
         var recoveries: [Recovery]
@@ -20,7 +22,9 @@ actor JobSupervisor {
     let events: EventLog
     let classifier: (@Sendable (FailureInfo) -> FailoverDecision)?
     let escalationTarget: FaultToleranceStrategy
-    private var state = Snapshot(history: [], cause: nil, deadLetters: [], restarts: [], recoveries: [])
+    private var state = Snapshot(history: [], cause: nil, recoveryCause: nil, deadLetters: [], restarts: [], recoveries: [])
+    /// The failure a checkpoint restore is under way for, and when it happened.
+    private var pendingRestore: (failure: OperatorFailure, began: ContinuousClock.Instant)?
     private var failuresPerOperator: [String: Int] = [:]
 
     init(jobID: String, events: EventLog, classifier: (@Sendable (FailureInfo) -> FailoverDecision)?, escalationTarget: FaultToleranceStrategy) {
@@ -47,12 +51,48 @@ actor JobSupervisor {
         return (info, classifier?(info) ?? .normal)
     }
 
-    /// The job cannot go on: `failure` becomes the cause (the first escalation wins).
-    func escalate(_ failure: OperatorFailure, reason: String) {
-        guard state.cause == nil else { return }
+    /// The failure reached the job. Under `strategy: "checkpoint"` (unless `fatal`) the job
+    /// restores its latest checkpoint; otherwise it fails with `failure` as the cause. The first
+    /// escalation of an attempt wins; later ones join it.
+    func escalate(_ failure: OperatorFailure, reason: String, fatal: Bool = false) {
+        guard state.cause == nil, state.recoveryCause == nil else { return }
+        let recovers = !fatal && escalationTarget == .checkpoint
+        if recovers {
+            state.recoveryCause = failure
+        } else {
+            state.cause = failure
+        }
+        var event = JobEvent(kind: .failureEscalated, jobID: jobID, operatorName: failure.operatorName, instance: failure.instance, message: "\(reason); \(recovers ? "the job restores its latest checkpoint" : "the job fails")")
+        event.error = "\(failure.error)"
+        events.emit(event)
+    }
+
+    /// The recovery gave up: the failure that asked for it becomes the cause.
+    func failRecovery(reason: String) {
+        guard let failure = state.recoveryCause else { return }
+        state.recoveryCause = nil
         state.cause = failure
         var event = JobEvent(kind: .failureEscalated, jobID: jobID, operatorName: failure.operatorName, instance: failure.instance, message: "\(reason); the job fails")
         event.error = "\(failure.error)"
+        events.emit(event)
+    }
+
+    /// A new attempt restores a checkpoint for the pending recovery.
+    func beginRestore() -> OperatorFailure? {
+        guard let failure = state.recoveryCause else { return nil }
+        state.recoveryCause = nil
+        pendingRestore = (failure, failure.time.timeIntervalSinceNow < 0 ? .now - .seconds(-failure.time.timeIntervalSinceNow) : .now)
+        return failure
+    }
+
+    /// The first batch after a checkpoint restore was processed.
+    func restoreCompleted(checkpoint: Int64?) {
+        guard let pending = pendingRestore else { return }
+        pendingRestore = nil
+        let latency = ContinuousClock.now - pending.began
+        state.recoveries.append(Recovery(cause: pending.failure, kind: .checkpointRestore, latency: latency))
+        var event = JobEvent(kind: .recoveryComplete, jobID: jobID, operatorName: pending.failure.operatorName, message: "recovered from \(checkpoint.map { "checkpoint \($0)" } ?? "the start"): records flow again \(JobSupervisor.format(latency)) after the failure")
+        event.latencySeconds = latency.seconds
         events.emit(event)
     }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Supervises every instance of one operator: applies the classifier's decision, then the
 /// operator's ``SupervisionPolicy`` and restart pacing, and tells the failing instance what to do.
 ///
@@ -38,15 +40,15 @@ actor OperatorSupervisor {
             return .skip
         }
         if failure.error is any UnrecoverableError {
-            await job.escalate(failure, reason: "\(type(of: failure.error)) is unrecoverable")
+            await job.escalate(failure, reason: "\(type(of: failure.error)) is unrecoverable", fatal: true)
             return .fail
         }
         switch decision.kind {
         case .abort:
-            await job.escalate(failure, reason: "the failure classifier aborted the job")
+            await job.escalate(failure, reason: "the failure classifier aborted the job", fatal: true)
             return .fail
         case .restartJob:
-            await job.escalate(failure, reason: "the failure classifier asked for a job restart, which needs strategy \"checkpoint\"")
+            await job.escalate(failure, reason: "the failure classifier asked for a job restart (a checkpoint restore, with strategy \"checkpoint\")")
             return .fail
         case .skipRecord:
             await job.skipped(failure, reason: "the failure classifier skipped it")
@@ -87,7 +89,7 @@ actor OperatorSupervisor {
             await job.escalate(failure, reason: "operator '\(name)' escalates every failure (policy .escalate)")
             return .fail
         case .restoreCheckpoint:
-            await job.escalate(failure, reason: "operator '\(name)' asks for a checkpoint restore (policy .restoreCheckpoint), which needs strategy \"checkpoint\"")
+            await job.escalate(failure, reason: "operator '\(name)' asks for a checkpoint restore (policy .restoreCheckpoint; without strategy \"checkpoint\" there is none)")
             return .fail
         case .stop:
             await job.escalate(failure, reason: "operator '\(name)' stops the job on failure (policy .stop)")
@@ -102,4 +104,22 @@ struct SupervisionContext: Sendable {
     let job: JobSupervisor
     let operators: [Int: OperatorSupervisor]
     let clock: JobClock
+    /// Set while a checkpoint restore waits for its first processed batch.
+    let restoreProbe: RestoreProbe
+}
+
+/// A flag the first batch processed after a checkpoint restore claims, to time the recovery.
+final class RestoreProbe: Sendable {
+    private let pending: Atomic<Bool>
+    let checkpoint: Int64?
+
+    init(pending: Bool, checkpoint: Int64?) {
+        self.pending = Atomic(pending)
+        self.checkpoint = checkpoint
+    }
+
+    var isPending: Bool { pending.load(ordering: .relaxed) }
+
+    /// True for exactly one caller.
+    func claim() -> Bool { pending.exchange(false, ordering: .relaxed) }
 }
