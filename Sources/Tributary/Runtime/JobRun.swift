@@ -72,7 +72,9 @@ struct JobRun {
         writeSummary(status: "running", startDate: startDate, result: nil, snapshot: nil, lastCheckpoint: restored?.id)
 
         var recoveryAttempts = 0
-        var pacer = RestartPacer(strategy: ft.restartStrategy, seed: ft.seed)
+        // Recoveries take their delays from restart_strategy; their number is bounded by
+        // max_recovery_attempts, not by the strategy's own limit.
+        var pacer = RestartPacer(strategy: ft.restartStrategy.withoutLimit, seed: ft.seed)
         var probe = RestoreProbe(pending: restored != nil, checkpoint: restored?.id)
         while true {
             if checkpointing, let failure = recoverSinks(to: restored?.id) {

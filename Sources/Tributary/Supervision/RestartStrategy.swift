@@ -54,6 +54,18 @@ public struct RestartStrategy: Sendable, Hashable, CustomStringConvertible {
         return RestartStrategy(kind: .failureRate(maxFailures: maxFailures, interval: interval, delay: delay))
     }
 
+    /// The same delays with no limit on attempts (for pacing job-level recoveries).
+    var withoutLimit: RestartStrategy {
+        switch kind {
+        case .fixed(let delay, _):
+            return RestartStrategy(kind: .fixed(delay: delay, maxAttempts: .max))
+        case .exponential(let initialDelay, let maxDelay, let multiplier, _, let jitter, let resetAfter):
+            return RestartStrategy(kind: .exponential(initialDelay: initialDelay, maxDelay: maxDelay, multiplier: multiplier, maxAttempts: .max, jitter: jitter, resetAfter: resetAfter))
+        case .failureRate(_, let interval, let delay):
+            return RestartStrategy(kind: .failureRate(maxFailures: .max, interval: interval, delay: delay))
+        }
+    }
+
     public var description: String {
         switch kind {
         case .fixed(let delay, let maxAttempts):
