@@ -18,7 +18,10 @@ let package = Package(
         .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
         .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount", exclude: ["README.md"]),
         .executableTarget(name: "CustomStrategy", dependencies: ["Tributary"], path: "Examples/CustomStrategy", exclude: ["README.md"]),
-        .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting"]),
+        .executableTarget(
+            name: "CheckpointedWordCount", dependencies: ["Tributary"], path: "Examples/CheckpointedWordCount", exclude: ["README.md"]),
+        // The kill test runs CheckpointedWordCount as a child process: depending on it builds it.
+        .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting", "CheckpointedWordCount"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,78 @@
+import Foundation
+import Tributary
+
+// Word count over a file with checkpoints: kill it at any moment (even with kill -9), run the
+// same command again, and it resumes from its latest checkpoint; the output file ends up exactly
+// as if it had never been interrupted.
+//
+//   swift run CheckpointedWordCount <input.txt> <output.txt> [--job-id ID] [--state-dir DIR]
+//
+// Each output line is "<word> <count so far>", in input order. The test suite's kill test runs
+// this program, kills it with SIGKILL several times and checks the output.
+
+/// Options (`--name value`) and the positional arguments left.
+func parse(_ arguments: [String]) -> (options: [String: String], positional: [String]) {
+    var options: [String: String] = [:]
+    var positional: [String] = []
+    var index = 0
+    while index < arguments.count {
+        if arguments[index].hasPrefix("--"), index + 1 < arguments.count {
+            options[arguments[index]] = arguments[index + 1]
+            index += 2
+        } else {
+            positional.append(arguments[index])
+            index += 1
+        }
+    }
+    return (options, positional)
+}
+let (options, arguments) = parse(Array(CommandLine.arguments.dropFirst()))
+let jobID = options["--job-id"] ?? "wordcount"
+let stateDirectory = options["--state-dir"] ?? ".tributary-wordcount"
+let interval = options["--checkpoint-interval"].flatMap(Double.init) ?? 0.05
+let work = options["--work"].flatMap(Int.init) ?? 0
+guard arguments.count == 2 else {
+    FileHandle.standardError.write(Data("usage: CheckpointedWordCount <input.txt> <output.txt> [--job-id ID] [--state-dir DIR]\n".utf8))
+    exit(2)
+}
+let (input, output) = (arguments[0], arguments[1])
+
+let env = try LocalEnvironment("checkpointed_word_count", config: [
+    "job_id": .string(jobID),
+    "work_dir": .string(stateDirectory + "/jobs"),
+    "batch_size": 64,
+    "fault_tolerance": [
+        "strategy": "checkpoint",
+        "checkpoint_interval": .double(interval),
+        "checkpoint_dir": .string(stateDirectory + "/checkpoints"),
+    ],
+])
+
+env.fromSource(FileSource(path: input))
+    .flatMap { line in line.split(separator: " ").map(String.init) }
+    .map { word -> String in
+        // Optional busy work per word, so a test can kill the process mid-stream.
+        var hash = 0
+        for step in 0..<work { hash = hash &* 31 &+ step }
+        return hash == -1 ? "" : word
+    }
+    .keyBy { $0 }
+    .mapWithState(initial: 0) { (count: inout Int, word: String) in
+        count += 1
+        return "\(word) \(count)"
+    }
+    .named("count")
+    .sink(FileSink(path: output))
+    .named("output")
+
+// Report each completed checkpoint on standard output, so a supervisor (or a test) can follow.
+let events = env.events()
+let reporter = Task {
+    for await event in events where event.kind == .checkpointComplete || event.kind == .recoveryStart {
+        let line = event.kind == .checkpointComplete ? "checkpoint \(event.attempt ?? 0)\n" : "resumed: \(event.message)\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+}
+let result = try await env.submit()
+reporter.cancel()
+print("done: \(result.operators.last?.recordsIn ?? 0) words in this run, \(result.checkpoints.count) checkpoints")

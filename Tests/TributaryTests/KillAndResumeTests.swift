@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Runs `Examples/CheckpointedWordCount` as a child process, kills it with SIGKILL at a random
+/// moment several times, resumes it with the same job id, and checks the output file is
+/// exactly what an uninterrupted run writes.
+@Suite struct KillAndResumeTests {
+    static var executable: URL {
+        let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let sibling = bundleFolder.appendingPathComponent("CheckpointedWordCount")
+        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/CheckpointedWordCount")
+    }
+
+    /// A started child process and the lines of its standard output.
+    final class Child: Sendable {
+        let process: Process
+        let lines: AsyncStream<String>
+
+        init(arguments: [String], in folder: URL) throws {
+            let process = Process()
+            process.executableURL = KillAndResumeTests.executable
+            process.arguments = arguments
+            process.currentDirectoryURL = folder
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+            let pending = Mutex("")
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                    continuation.finish()
+                    return
+                }
+                let complete = pending.withLock { buffer -> [String] in
+                    buffer += String(decoding: data, as: UTF8.self)
+                    var lines = buffer.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                    buffer = lines.removeLast()
+                    return lines
+                }
+                for line in complete { continuation.yield(line) }
+            }
+            self.process = process
+            self.lines = lines
+            try process.run()
+        }
+
+        func waitForExit() async -> Int32 {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    self.process.waitUntilExit()
+                    continuation.resume(returning: self.process.terminationStatus)
+                }
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func killNineAndResumeGivesExactlyTheUninterruptedOutput() async throws {
+        let folder = try TemporaryDirectory()
+        var lines: [String] = []
+        var counts: [String: Int] = [:]
+        var expected = ""
+        for index in 0..<12_000 {
+            let words = (0..<4).map { "w\((index * 4 + $0) % 37)" }
+            lines.append(words.joined(separator: " "))
+            for word in words {
+                counts[word, default: 0] += 1
+                expected += "\(word) \(counts[word]!)\n"
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: folder.url.appendingPathComponent("in.txt"), atomically: true, encoding: .utf8)
+        let arguments = ["in.txt", "out.txt", "--job-id", "kill-test", "--state-dir", "state", "--checkpoint-interval", "0.01", "--work", "3000"]
+
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<4 {
+            let child = try Child(arguments: arguments, in: folder.url)
+            // Kill after a random number of completed checkpoints: somewhere mid-stream.
+            let killAfter = Int.random(in: 1...3, using: &generator)
+            var seen = 0
+            var finished = false
+            for await line in child.lines {
+                if line.hasPrefix("checkpoint") { seen += 1 }
+                if line.hasPrefix("done") { finished = true }
+                if seen >= killAfter, !finished {
+                    kill(child.process.processIdentifier, SIGKILL)
+                    kills += 1
+                    break
+                }
+            }
+            let status = await child.waitForExit()
+            if finished { #expect(status == 0) }
+        }
+        #expect(kills >= 1, "the child was killed at least once before it finished")
+
+        let last = try Child(arguments: arguments, in: folder.url)
+        for await _ in last.lines {}
+        #expect(await last.waitForExit() == 0)
+        let output = try String(contentsOf: folder.url.appendingPathComponent("out.txt"), encoding: .utf8)
+        #expect(output.count == expected.count)
+        #expect(output == expected, "no line lost, duplicated or cut after \(kills) kills")
+    }
+}
