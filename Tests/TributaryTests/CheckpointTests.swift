@@ -76,3 +76,93 @@ import TributaryTesting
         #expect(result.recoveries.filter { $0.kind == .checkpointRestore }.count == 3)
     }
 }
+
+extension CheckpointTests {
+    /// Every checkpoint a run with failures leaves holds the keyed state a failure-free run has
+    /// after the records before its source position.
+    @Test func checkpointedKeyedStateEqualsTheFailureFreeStateAtItsSourcePosition() async throws {
+        let env = try LocalEnvironment("state", config: config(["retained_checkpoints": 1000]))
+        let sink = CollectSink<String>()
+        build(env, count: 30_000, failures: FailureInjector(failOn: [7_000, 21_000]), sink: sink)
+        _ = try await env.submit()
+        let root = URL(fileURLWithPath: directory.path("chk")).appendingPathComponent(env.jobID)
+        let ids = CheckpointFiles.ids(in: root)
+        #expect(ids.count >= 3)
+        for id in ids {
+            let (restored, _) = try CheckpointFiles.load(root, id: id)
+            let positionBytes = try #require(restored.parts["source-0"]?[0])
+            let position = try StateCoder.decode(Int.self, from: positionBytes)
+            var table: [Int: Int] = [:]
+            try KeyedStateCodec.decode(try #require(restored.parts["count"]?[0]), into: &table) { _ in true }
+            var expected: [Int: Int] = [:]
+            for value in 0..<position { expected[value % 7, default: 0] += 1 }
+            #expect(table == expected, "checkpoint \(id) at source position \(position)")
+        }
+    }
+
+    func resumeAndRead(_ jobID: String, output: String, count: Int) async throws -> (String, [JobEvent]) {
+        let env = try LocalEnvironment("resume", config: config(jobID: jobID))
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        build(env, count: count, failures: FailureInjector(failOn: []), sink: FileSink(path: output))
+        _ = try await env.submit()
+        await recorder.wait(for: .jobComplete)
+        recording.cancel()
+        return (try String(contentsOfFile: output, encoding: .utf8), recorder.events)
+    }
+
+    enum Damage: String, CaseIterable, Sendable {
+        case truncateStateFile, flipAByte, deleteMetadata, halfWrittenNewerCheckpoint, everyCheckpoint
+    }
+
+    @Test(arguments: Damage.allCases)
+    func aDamagedCheckpointIsPassedOverForAnOlderOneOrAFreshStart(damage: Damage) async throws {
+        let output = directory.path("out-\(damage.rawValue).txt")
+        let jobID = "damaged-\(damage.rawValue)"
+        let expected = Self.expected(8_000).map { $0 + "\n" }.joined()
+        let first = try LocalEnvironment("first", config: config(["retained_checkpoints": 100], jobID: jobID))
+        build(first, count: 8_000, failures: FailureInjector(failOn: []), sink: FileSink(path: output))
+        _ = try await first.submit()
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == expected)
+
+        let root = URL(fileURLWithPath: directory.path("chk")).appendingPathComponent(jobID)
+        let newest = try #require(CheckpointFiles.ids(in: root).first)
+        let folder = CheckpointFiles.folder(root, id: newest)
+        let stateFile = folder.appendingPathComponent("count-0.state")
+        switch damage {
+        case .truncateStateFile:
+            let bytes = try Data(contentsOf: stateFile)
+            try bytes.prefix(bytes.count / 2).write(to: stateFile)
+        case .flipAByte:
+            var bytes = [UInt8](try Data(contentsOf: stateFile))
+            bytes[bytes.count / 2] ^= 0x40
+            try Data(bytes).write(to: stateFile)
+        case .deleteMetadata:
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("_metadata"))
+        case .halfWrittenNewerCheckpoint:
+            let newer = CheckpointFiles.folder(root, id: newest + 1)
+            try FileManager.default.createDirectory(at: newer, withIntermediateDirectories: true)
+            try Data([1, 2, 3]).write(to: newer.appendingPathComponent(".count-0.state.tmp-123"))
+        case .everyCheckpoint:
+            for id in CheckpointFiles.ids(in: root) {
+                try? FileManager.default.removeItem(at: CheckpointFiles.folder(root, id: id).appendingPathComponent("_metadata"))
+            }
+        }
+
+        let (resumedOutput, events) = try await resumeAndRead(jobID, output: output, count: 8_000)
+        #expect(resumedOutput == expected, "the output is exact after resuming past the damage")
+        let skipped = events.filter { $0.kind == .checkpointSkipped }
+        switch damage {
+        case .halfWrittenNewerCheckpoint:
+            #expect(skipped.map(\.attempt) == [Int(newest + 1)])
+            #expect(events.contains { $0.kind == .recoveryStart && $0.message.contains("checkpoint \(newest)") })
+        case .everyCheckpoint:
+            #expect(!skipped.isEmpty)
+            #expect(!events.contains { $0.kind == .recoveryStart }, "nothing to resume from: a fresh start")
+        default:
+            #expect(skipped.first?.attempt == Int(newest))
+            #expect(skipped.first?.message.contains("not usable") == true)
+            #expect(events.contains { $0.kind == .recoveryStart && $0.message.contains("checkpoint \(newest - 1)") })
+        }
+    }
+}
