@@ -12,6 +12,10 @@ let usage = """
       tributary job show <job_id> [--work-dir D]   show one job: status, operators, failures, how to resume
       tributary events <job_id> [--follow] [--work-dir D]
                                                    print a job's events; --follow keeps printing until it ends
+      tributary checkpoints <job_id> [--checkpoint-dir D]
+                                                   list a job's checkpoints with sizes and times (default .checkpoints)
+      tributary checkpoints verify <job_id> [--checkpoint-dir D]
+                                                   verify every checkpoint's files and checksums
       tributary --help                             show this help
       tributary --version                          show the version
 
@@ -20,7 +24,7 @@ let usage = """
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["demo", "jobs", "job", "events"]
+let commands = ["demo", "jobs", "job", "events", "checkpoints"]
 
 /// Takes `--work-dir D` out of `rest`, if present.
 func workDirectory(_ rest: inout [String]) -> String {
@@ -86,6 +90,19 @@ case "events":
     } catch {
         fail("\(error)")
     }
+case "checkpoints":
+    var rest = Array(arguments.dropFirst())
+    var directory = ".checkpoints"
+    if let index = rest.firstIndex(of: "--checkpoint-dir") {
+        guard index + 1 < rest.count else { fail("--checkpoint-dir needs a directory") }
+        directory = rest[index + 1]
+        rest.removeSubrange(index...(index + 1))
+    }
+    if rest.count == 2, rest[0] == "verify" {
+        exit(CheckpointCommands.verify(jobID: rest[1], checkpointDirectory: directory) ? 0 : 1)
+    }
+    guard rest.count == 1 else { fail("usage: tributary checkpoints [verify] <job_id> [--checkpoint-dir D]") }
+    CheckpointCommands.list(jobID: rest[0], checkpointDirectory: directory)
 case let command?:
     var message = "unknown command '\(command)'"
     let close = commands.min { levenshtein($0, command) < levenshtein($1, command) }

@@ -149,6 +149,10 @@ extension CheckpointTests {
             }
         }
 
+        let catalog = CheckpointCatalog.entries(jobID: jobID, checkpointDirectory: directory.path("chk"))
+        #expect(catalog.first?.isValid == false, "verification finds the damage")
+        #expect(catalog.dropFirst().allSatisfy(\.isValid) || damage == .everyCheckpoint)
+
         let (resumedOutput, events) = try await resumeAndRead(jobID, output: output, count: 8_000)
         #expect(resumedOutput == expected, "the output is exact after resuming past the damage")
         let skipped = events.filter { $0.kind == .checkpointSkipped }
