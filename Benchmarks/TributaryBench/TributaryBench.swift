@@ -70,6 +70,59 @@ enum TributaryBench {
             recovery = try await RecoveryLatency.run(records: recoveryRecords, every: recoveryRecords / failures, workDirectory: work.path)
         }
 
+        // Checkpoints.
+        var checkpointLines: [String] = []
+        var checkpointJSON: [String: Any] = [:]
+        if filter.map({ "checkpoint".localizedCaseInsensitiveContains($0) || $0.localizedCaseInsensitiveContains("checkpoint") }) ?? true {
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-bench-chk-\(ProcessInfo.processInfo.processIdentifier)")
+            defer { try? FileManager.default.removeItem(at: work) }
+            func fresh(_ name: String) -> String { work.appendingPathComponent(name + "-" + UUID().uuidString).path }
+            let reference = CheckpointBench.reference(records: records, keys: W1.keys)
+            log("  running W1 with checkpoints every 1 s and every 0.1 s (\(records) records × \(runs) runs)...")
+            try await measure("W1+chk", "no checkpoints (same run)", records: records, reference: reference) { try await W1.tributary(records: records) }
+            try await measure("W1+chk", "checkpoints every 1 s", records: records, reference: reference) {
+                try await CheckpointBench.w1(records: records, keys: W1.keys, interval: 1.0, workDirectory: fresh("w1-1s")).0
+            }
+            try await measure("W1+chk", "checkpoints every 0.1 s", records: records, reference: reference) {
+                try await CheckpointBench.w1(records: records, keys: W1.keys, interval: 0.1, workDirectory: fresh("w1-100ms")).0
+            }
+
+            func us(_ duration: Duration) -> String { String(format: "%.1f ms", duration.microseconds / 1000) }
+            func percentile(_ values: [Duration], _ p: Double) -> Duration {
+                guard !values.isEmpty else { return .zero }
+                return values[min(values.count - 1, max(0, Int((Double(values.count) * p).rounded(.up)) - 1))]
+            }
+            for (keys, keyRecords, failures, interval) in [(10_000, records, quick ? 5 : 20, 0.05), (1_000_000, quick ? 2_000_000 : 5_000_000, quick ? 2 : 5, 0.2)] {
+                log("  running job-level restores: \(keys) keys, \(keyRecords) records, \(failures) injected escalations, checkpoints every \(interval) s...")
+                let failOn = Set((1...failures).map { keyRecords / (failures + 1) * $0 + 7 })
+                let (outcome, result) = try await CheckpointBench.w1(records: keyRecords, keys: keys, interval: interval, failOn: failOn, workDirectory: fresh("restore-\(keys)"))
+                let correct = outcome == CheckpointBench.reference(records: keyRecords, keys: keys)
+                if !correct { mismatches.append("W1 with \(keys) keys and restores: output differs") }
+                let restores = result.recoveries.filter { $0.kind == .checkpointRestore }.map(\.latency).sorted()
+                let durations = result.checkpoints.map(\.duration).sorted()
+                let bytes = result.checkpoints.last?.bytes ?? 0
+                checkpointLines.append("\(keys) keys: checkpoint duration p50 \(us(percentile(durations, 0.5))), max \(us(percentile(durations, 1))), size \(String(format: "%.1f MiB", Double(bytes) / 1_048_576)) (\(result.checkpoints.count) checkpoints)")
+                checkpointLines.append("\(keys) keys: restore (failure → first record processed again) p50 \(us(percentile(restores, 0.5))), p99 \(us(percentile(restores, 0.99))), max \(us(percentile(restores, 1))) over \(restores.count) restores; output \(correct ? "exactly-once (equals the plain loop)" : "DIFFERS")")
+                checkpointJSON["keys_\(keys)"] = [
+                    "checkpoint_duration_p50_ms": percentile(durations, 0.5).microseconds / 1000, "checkpoint_bytes": bytes,
+                    "restore_p50_ms": percentile(restores, 0.5).microseconds / 1000, "restore_p99_ms": percentile(restores, 0.99).microseconds / 1000,
+                    "restores": restores.count, "exactly_once": correct,
+                ]
+            }
+            log("  running state encodings (1,000,000 Int pairs)...")
+            let encodings = try CheckpointBench.encodings(pairs: 1_000_000)
+            checkpointLines.append(String(format: "encode/decode 1,000,000 Int pairs: JSONEncoder %.0f/%.0f ms (%.1f MiB), Tributary binary Codable %.0f/%.0f ms (%.1f MiB), keyed-state columns %.1f/%.1f ms (%.1f MiB)",
+                encodings.json.encode.microseconds / 1000, encodings.json.decode.microseconds / 1000, Double(encodings.json.bytes) / 1_048_576,
+                encodings.binary.encode.microseconds / 1000, encodings.binary.decode.microseconds / 1000, Double(encodings.binary.bytes) / 1_048_576,
+                encodings.columns.encode.microseconds / 1000, encodings.columns.decode.microseconds / 1000, Double(encodings.columns.bytes) / 1_048_576))
+            log("  running kill -9 and resume of CheckpointedWordCount...")
+            let resumes = try KillResumeBench.run(samples: quick ? 2 : 5, folder: work.appendingPathComponent("kill"))
+            if !resumes.isEmpty {
+                checkpointLines.append("kill -9 and resume: process start → first record processed, median \(us(resumes[resumes.count / 2])) over \(resumes.count) resumes")
+                checkpointJSON["kill_resume_median_ms"] = resumes[resumes.count / 2].microseconds / 1000
+            }
+        }
+
         func baseline(_ workload: String) -> Double {
             rows.first { $0.workload == workload }?.sample.median ?? 1
         }
@@ -86,6 +139,7 @@ enum TributaryBench {
                 return entry
             }
             var document: [String: Any] = ["records": records, "runs": runs, "results": entries, "output_mismatches": mismatches]
+            if !checkpointJSON.isEmpty { document["checkpoints"] = checkpointJSON }
             if let recovery {
                 document["operator_restart_recovery"] = [
                     "failures": recovery.failures, "recoveries": recovery.latencies.count,
@@ -114,6 +168,11 @@ enum TributaryBench {
                 print("  p50 \(us(recovery.percentile(0.5)))   p90 \(us(recovery.percentile(0.9)))   p99 \(us(recovery.percentile(0.99)))   max \(us(recovery.percentile(1)))")
                 print("  output after the failures \(recovery.outputCorrect ? "equals" : "DIFFERS FROM") the failure-free output (count and checksum)")
                 if !recovery.outputCorrect { mismatches.append("recovery run output differs") }
+            }
+            if !checkpointLines.isEmpty {
+                print("")
+                print("checkpoints:")
+                for line in checkpointLines { print("  " + line) }
             }
         }
         if !mismatches.isEmpty { exit(1) }

@@ -68,8 +68,13 @@ env.fromSource(FileSource(path: input))
 // Report each completed checkpoint on standard output, so a supervisor (or a test) can follow.
 let events = env.events()
 let reporter = Task {
-    for await event in events where event.kind == .checkpointComplete || event.kind == .recoveryStart {
-        let line = event.kind == .checkpointComplete ? "checkpoint \(event.attempt ?? 0)\n" : "resumed: \(event.message)\n"
+    for await event in events where [.checkpointComplete, .recoveryStart, .recoveryComplete].contains(event.kind) {
+        let line: String
+        switch event.kind {
+        case .checkpointComplete: line = "checkpoint \(event.attempt ?? 0)\n"
+        case .recoveryStart: line = "resuming: \(event.message)\n"
+        default: line = "recovered: \(event.message)\n"
+        }
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 }

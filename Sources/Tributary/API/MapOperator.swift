@@ -80,7 +80,7 @@ extension DataStream {
                 body: body, restart: { holder.value = try make() },
                 snapshot: { _ in
                     guard let state = holder.value as? any CheckpointableOperator else { return nil }
-                    return try encodeOperatorState(state)
+                    return .bytes(try encodeOperatorState(state))
                 },
                 restore: { parts, instance, _ in
                     guard let bytes = parts[instance], let state = holder.value as? any CheckpointableOperator else { return }

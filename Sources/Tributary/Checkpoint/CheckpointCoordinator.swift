@@ -15,7 +15,7 @@ actor CheckpointCoordinator {
     struct Ack: Sendable {
         let key: String
         let fileName: String
-        let parts: [String: [UInt8]]
+        let parts: [String: SnapshotPart]
         let alignment: Duration
     }
 
@@ -164,7 +164,7 @@ actor CheckpointCoordinator {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var files: [CheckpointFiles.Manifest.File] = []
         for ack in acks.sorted(by: { $0.fileName < $1.fileName }) {
-            let bytes = CheckpointFiles.encode(parts: ack.parts)
+            let bytes = CheckpointFiles.encode(parts: try ack.parts.mapValues { try $0.encoded() })
             try DurableFile.write(Data(bytes), to: folder.appendingPathComponent(ack.fileName))
             files.append(.init(name: ack.fileName, bytes: bytes.count, crc32: CRC32.checksum(bytes)))
         }

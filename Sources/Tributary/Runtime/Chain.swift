@@ -118,18 +118,18 @@ final class Chain {
         guard let checkpoints else { return }
         lastBarrier = id
         var parts = try await snapshot(epoch: id)
-        if let sourcePosition, let sourceName { parts[sourceName] = sourcePosition }
+        if let sourcePosition, let sourceName { parts[sourceName] = .bytes(sourcePosition) }
         await checkpoints.coordinator.acknowledge(
             id, .init(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: alignment))
         try await emitter?.barrier(id)
     }
 
-    private nonisolated(nonsending) func snapshot(epoch: Int64) async throws -> [String: [UInt8]] {
-        var parts: [String: [UInt8]] = [:]
+    private nonisolated(nonsending) func snapshot(epoch: Int64) async throws -> [String: SnapshotPart] {
+        var parts: [String: SnapshotPart] = [:]
         for step in steps {
             guard let snapshot = step.snapshot else { continue }
             do {
-                if let bytes = try snapshot(epoch) { parts[step.name] = bytes }
+                if let part = try snapshot(epoch) { parts[step.name] = part }
             } catch {
                 throw await escalate(OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error))
             }
@@ -164,7 +164,7 @@ final class Chain {
         if let checkpoints {
             let epoch = await checkpoints.coordinator.finishingEpoch(for: checkpoints.key)
             var parts = try await snapshot(epoch: epoch)
-            if let finalSourcePosition, let sourceName { parts[sourceName] = finalSourcePosition }
+            if let finalSourcePosition, let sourceName { parts[sourceName] = .bytes(finalSourcePosition) }
             await checkpoints.coordinator.finished(.init(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: .zero))
         }
         for step in steps {

@@ -26,7 +26,7 @@ final class Step {
     /// closures, which hold no instance state; keyed state is never touched).
     let restart: () throws -> Void
     /// The operator's state at a barrier (`nil` result: stateless); for sinks, seals the epoch.
-    let snapshot: ((_ epoch: Int64) throws -> [UInt8]?)?
+    let snapshot: ((_ epoch: Int64) throws -> SnapshotPart?)?
     /// Restores the operator's state from a checkpoint: the parts of every instance, by instance.
     let restore: ((_ parts: [Int: [UInt8]], _ instance: Int, _ parallelism: Int) throws -> Void)?
     var recordsIn = 0
@@ -35,7 +35,7 @@ final class Step {
     @usableFromInline
     init(
         nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {},
-        snapshot: ((Int64) throws -> [UInt8]?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil
+        snapshot: ((Int64) throws -> SnapshotPart?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil
     ) {
         self.nodeID = nodeID
         self.name = name
@@ -66,17 +66,32 @@ final class Step {
 struct StepParts {
     @usableFromInline var body: Step.Body
     @usableFromInline var restart: () throws -> Void
-    @usableFromInline var snapshot: ((Int64) throws -> [UInt8]?)?
+    @usableFromInline var snapshot: ((Int64) throws -> SnapshotPart?)?
     @usableFromInline var restore: (([Int: [UInt8]], Int, Int) throws -> Void)?
 
     @usableFromInline
     init(
-        body: Step.Body, restart: @escaping () throws -> Void = {}, snapshot: ((Int64) throws -> [UInt8]?)? = nil,
+        body: Step.Body, restart: @escaping () throws -> Void = {}, snapshot: ((Int64) throws -> SnapshotPart?)? = nil,
         restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil
     ) {
         self.body = body
         self.restart = restart
         self.snapshot = snapshot
         self.restore = restore
+    }
+}
+
+/// One operator's state in a checkpoint: bytes, or a copy of the state (copy-on-write, so
+/// taking it costs nothing at the barrier) that the coordinator encodes off the processing path.
+@usableFromInline
+enum SnapshotPart: Sendable {
+    case bytes([UInt8])
+    case deferred(@Sendable () throws -> [UInt8])
+
+    func encoded() throws -> [UInt8] {
+        switch self {
+        case .bytes(let bytes): bytes
+        case .deferred(let encode): try encode()
+        }
     }
 }

@@ -3,8 +3,7 @@
 /// Tables whose keys and values are fixed-width numbers (`Int`, `Int64`, `UInt64`, `Int32`,
 /// `Double`, …) are written as two raw little-endian columns: 1,000,000 `Int` pairs in a few
 /// milliseconds. Other tables go through ``StateCoder`` as a key column and a value column.
-@usableFromInline
-enum KeyedStateCodec {
+public enum KeyedStateCodec {
     private static let columnsTag: UInt8 = 0xC1
     private static let codableTag: UInt8 = 0xC2
 
@@ -89,3 +88,17 @@ extension UInt16: FixedWidthStateNumber {}
 extension UInt8: FixedWidthStateNumber {}
 extension Double: FixedWidthStateNumber {}
 extension Float: FixedWidthStateNumber {}
+
+extension KeyedStateCodec {
+    /// Encodes a keyed-state table the way checkpoints do (for benchmarks and tools).
+    public static func encodeTable<Key: Hashable & Codable, Value: Codable>(_ table: [Key: Value]) throws -> [UInt8] {
+        try encode(table)
+    }
+
+    /// Decodes a table made by ``encodeTable(_:)``.
+    public static func decodeTable<Key: Hashable & Codable, Value: Codable>(_ bytes: [UInt8], as type: [Key: Value].Type) throws -> [Key: Value] {
+        var table: [Key: Value] = [:]
+        try decode(bytes, into: &table) { _ in true }
+        return table
+    }
+}

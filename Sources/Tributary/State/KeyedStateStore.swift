@@ -17,11 +17,13 @@ final class KeyedStateStore<Key: Hashable, Value> {
     }
 }
 
-extension KeyedStateStore where Key: Codable, Value: Codable {
-    /// The table's bytes for a checkpoint.
+extension KeyedStateStore where Key: Codable & Sendable, Value: Codable & Sendable {
+    /// The table for a checkpoint: a copy-on-write copy taken in O(1) at the barrier, encoded
+    /// by the coordinator (the instance's next update copies the table once instead).
     @usableFromInline
-    func snapshot(epoch: Int64) throws -> [UInt8]? {
-        try KeyedStateCodec.encode(values)
+    func snapshot(epoch: Int64) throws -> SnapshotPart? {
+        let table = values
+        return .deferred { try KeyedStateCodec.encode(table) }
     }
 
     /// Loads the keys this instance owns from every instance's checkpointed table: keys are

@@ -1,23 +1,30 @@
 /// Builds a ``StateNode`` tree from `Encodable` values (the `Encoder` half of ``StateCoder``).
 final class NodeEncoder: Encoder {
-    /// A node being built; containers fill theirs after they are handed out.
+    /// A node being built; containers fill theirs after they are handed out. Children are
+    /// appended in place (an enum payload would be copied on every append).
     final class Slot {
-        enum Content {
-            case empty
-            case value(StateNode)
-            case array([Slot])
-            case object([(String, Slot)])
+        enum Kind {
+            case empty, value, array, object
         }
 
-        var content = Content.empty
+        var kind = Kind.empty
+        var value = StateNode.null
+        var items: [Slot] = []
+        var fields: [(String, Slot)] = []
+
+        func setValue(_ node: StateNode) {
+            kind = .value
+            value = node
+        }
 
         func finish() -> StateNode {
-            switch content {
+            switch kind {
             case .empty: return .object([:])
-            case .value(let node): return node
-            case .array(let slots): return .array(slots.map { $0.finish() })
-            case .object(let fields):
+            case .value: return value
+            case .array: return .array(items.map { $0.finish() })
+            case .object:
                 var object: [String: StateNode] = [:]
+                object.reserveCapacity(fields.count)
                 for (key, slot) in fields { object[key] = slot.finish() }
                 return .object(object)
             }
@@ -34,12 +41,12 @@ final class NodeEncoder: Encoder {
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if case .object = root.content {} else { root.content = .object([]) }
+        if root.kind != .object { root.kind = .object }
         return KeyedEncodingContainer(KeyedContainer<Key>(slot: root, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if case .array = root.content {} else { root.content = .array([]) }
+        if root.kind != .array { root.kind = .array }
         return UnkeyedContainer(slot: root, codingPath: codingPath)
     }
 
@@ -50,7 +57,7 @@ final class NodeEncoder: Encoder {
     static func node<T: Encodable>(for value: T, codingPath: [any CodingKey]) throws -> Slot {
         let slot = Slot()
         if let node = primitive(value) {
-            slot.content = .value(node)
+            slot.setValue(node)
         } else {
             try value.encode(to: NodeEncoder(root: slot, codingPath: codingPath))
         }
@@ -87,14 +94,12 @@ final class NodeEncoder: Encoder {
         }
 
         private func append(_ key: String, _ child: Slot) {
-            guard case .object(var fields) = slot.content else { return }
-            fields.append((key, child))
-            slot.content = .object(fields)
+            slot.fields.append((key, child))
         }
 
         mutating func encodeNil(forKey key: Key) throws {
             let child = Slot()
-            child.content = .value(.null)
+            child.setValue(.null)
             append(key, child)
         }
 
@@ -104,14 +109,14 @@ final class NodeEncoder: Encoder {
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
             let child = Slot()
-            child.content = .object([])
+            child.kind = .object
             append(key, child)
             return KeyedEncodingContainer(KeyedContainer<NestedKey>(slot: child, codingPath: codingPath + [key]))
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
             let child = Slot()
-            child.content = .array([])
+            child.kind = .array
             append(key, child)
             return UnkeyedContainer(slot: child, codingPath: codingPath + [key])
         }
@@ -132,20 +137,15 @@ final class NodeEncoder: Encoder {
     struct UnkeyedContainer: UnkeyedEncodingContainer {
         let slot: Slot
         let codingPath: [any CodingKey]
-        var count: Int {
-            if case .array(let items) = slot.content { return items.count }
-            return 0
-        }
+        var count: Int { slot.items.count }
 
         private func append(_ child: Slot) {
-            guard case .array(var items) = slot.content else { return }
-            items.append(child)
-            slot.content = .array(items)
+            slot.items.append(child)
         }
 
         mutating func encodeNil() throws {
             let child = Slot()
-            child.content = .value(.null)
+            child.setValue(.null)
             append(child)
         }
 
@@ -155,14 +155,14 @@ final class NodeEncoder: Encoder {
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
             let child = Slot()
-            child.content = .object([])
+            child.kind = .object
             append(child)
             return KeyedEncodingContainer(KeyedContainer<NestedKey>(slot: child, codingPath: codingPath))
         }
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             let child = Slot()
-            child.content = .array([])
+            child.kind = .array
             append(child)
             return UnkeyedContainer(slot: child, codingPath: codingPath)
         }
@@ -178,11 +178,14 @@ final class NodeEncoder: Encoder {
         let slot: Slot
         let codingPath: [any CodingKey]
 
-        mutating func encodeNil() throws { slot.content = .value(.null) }
+        mutating func encodeNil() throws { slot.setValue(.null) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             let child = try NodeEncoder.node(for: value, codingPath: codingPath)
-            slot.content = child.content
+            slot.kind = child.kind
+            slot.value = child.value
+            slot.items = child.items
+            slot.fields = child.fields
         }
     }
 }
