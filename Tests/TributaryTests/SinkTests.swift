@@ -127,6 +127,26 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "one\ntwo\nthree\n")
     }
 
+    @Test func fileSinkNeverPublishesLeftoverFilesOfACommittedEpochAgain() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("out.txt")
+        let sink = FileSink<String>(path: path)
+        var (writer, context) = try transactionalWriter(sink)
+        try sink.recover(lastCompleted: nil, context: context)
+        try writer.write(["once"])
+        try writer.preCommit(epoch: 1)
+        // Keep a copy of the sealed file, commit, and put the copy back: as if the process died
+        // after recording epoch 1 done but before deleting its file.
+        let transactions = FileSinkTransactions(path: path)
+        let sealed = try #require(try transactions.sealedFiles().first)
+        let saved = try Data(contentsOf: sealed.url)
+        try sink.commit(upTo: 1, context: context)
+        try saved.write(to: sealed.url)
+        try FileSink<String>(path: path).recover(lastCompleted: 1, context: context)
+        try sink.commit(upTo: 2, context: context)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "once\n")
+    }
+
     @Test func fileSinkRecoveryToAnEarlierCheckpointTakesBackLaterEpochsAndDropsStagedLines() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("out.txt")

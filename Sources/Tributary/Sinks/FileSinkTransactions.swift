@@ -98,6 +98,12 @@ struct FileSinkTransactions {
     func commit(upTo epoch: Int64) throws {
         var log = try readLog()
         if let intent = log.intent { try apply(intent, to: &log) }
+        // A crash between recording an epoch done and deleting its files leaves them behind:
+        // they are published already, so they are removed, never appended again.
+        let published = log.committed.map(\.epoch).max() ?? .min
+        for leftover in try sealedFiles() where leftover.epoch <= published {
+            try? FileManager.default.removeItem(at: leftover.url)
+        }
         let ready = try sealedFiles().filter { $0.epoch <= epoch }
         // One log entry per epoch, so a recovery can take back exactly the epochs after it.
         for sealedEpoch in Set(ready.map(\.epoch)).sorted() {
