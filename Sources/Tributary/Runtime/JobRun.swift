@@ -282,8 +282,18 @@ struct JobRun {
                     }
                     if running == 0 {
                         if !failed, control.reason == nil, let coordinator {
-                            // Everything has drained: a last checkpoint commits the remaining output.
-                            _ = await coordinator.finalCheckpoint()
+                            // Everything has drained: a last checkpoint commits the remaining
+                            // output. A failed one (a sink's commit threw) is tried again; if it
+                            // keeps failing the job fails rather than end with output unpublished.
+                            var committed = false
+                            for _ in 0..<3 where !committed {
+                                committed = await coordinator.finalCheckpoint() != nil
+                            }
+                            if !committed {
+                                totals.unexpected = OperatorFailure(
+                                    operatorName: "checkpoint", instance: 0, recordIndex: nil, record: nil,
+                                    error: CheckpointError(message: "the final checkpoint failed 3 times; the last output is not committed (see CHECKPOINT_FAILED events)"))
+                            }
                         }
                         control.stop(.finished)
                     }
