@@ -33,7 +33,12 @@ enum CheckpointBench {
             }
             .named("map")
             .keyBy { $0.key }
-            .reduce { Event(key: $0.key, value: $0.value &+ $1.value) }
+            // The running sum as an Int per key: keyed state of fixed-width numbers, which
+            // checkpoints as raw columns.
+            .mapWithState(initial: 0) { (sum: inout Int, event: Event) in
+                sum &+= event.value
+                return Event(key: event.key, value: sum)
+            }
             .sink(sink)
         let result = try await env.submit()
         return (sink.committed, result)
@@ -144,7 +149,7 @@ enum KillResumeBench {
         try text.write(to: input, atomically: true, encoding: .utf8)
         var latencies: [Duration] = []
         for sample in 0..<samples {
-            let arguments = ["in.txt", "out.txt", "--job-id", "bench-\(sample)", "--state-dir", "state", "--checkpoint-interval", "0.02", "--work", "200"]
+            let arguments = ["in.txt", "out.txt", "--job-id", "bench-\(sample)", "--state-dir", "state", "--checkpoint-interval", "0.02", "--work", "2000"]
             let first = try launch(executable, arguments, in: folder)
             _ = readLines(first.1) { $0.hasPrefix("checkpoint 2") }
             kill(first.0.processIdentifier, SIGKILL)

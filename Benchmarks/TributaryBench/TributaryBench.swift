@@ -21,7 +21,12 @@ enum TributaryBench {
 
         func mega(_ rate: Double) -> String { String(format: "%.1f M/s", rate / 1e6) }
         func mebi(_ bytes: Int?) -> String { bytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "n/a" }
-        func log(_ text: String) { if !json { print(text) } }
+        func log(_ text: String) {
+            if !json {
+                print(text)
+                fflush(nil)
+            }
+        }
 
         struct Row {
             let workload: String

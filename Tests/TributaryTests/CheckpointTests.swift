@@ -230,3 +230,31 @@ extension CheckpointTests {
         #expect(result.failedCheckpoints >= 2)
     }
 }
+
+extension CheckpointTests {
+    /// A job cancelled mid-stream and submitted again under the same job id resumes from its
+    /// latest checkpoint: the file holds exactly the uninterrupted output, and the resume is
+    /// reported as a checkpoint-restore recovery.
+    @Test func aJobSubmittedAgainWithItsIDResumesFromItsLatestCheckpoint() async throws {
+        let output = directory.path("resume.txt")
+        let count = 50_000
+        let first = try LocalEnvironment("first", config: config(["checkpoint_interval": 0.002], jobID: "resume-me"))
+        let recorder = EventRecorder(first)
+        let recording = Task { await recorder.record() }
+        build(first, count: count, failures: FailureInjector(failOn: []), sink: FileSink(path: output))
+        let job = Task { try await first.submit() }
+        await recorder.wait(for: .checkpointComplete)
+        first.cancel()
+        let cancelled = try await job.value
+        recording.cancel()
+        // 50,000 records take about a second in a debug build; the cancel comes after the
+        // first checkpoint, milliseconds in.
+        try #require(cancelled.status == .cancelled)
+        let second = try LocalEnvironment("second", config: config(jobID: "resume-me"))
+        build(second, count: count, failures: FailureInjector(failOn: []), sink: FileSink(path: output))
+        let result = try await second.submit()
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == Self.expected(count).map { $0 + "\n" }.joined())
+        let resume = result.recoveries.first { $0.kind == .checkpointRestore }
+        #expect(resume?.cause.error is PreviousRunEnded)
+    }
+}

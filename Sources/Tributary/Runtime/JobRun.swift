@@ -67,6 +67,7 @@ struct JobRun {
                 var event = JobEvent(kind: .recoveryStart, jobID: jobID, message: "resuming job \(jobID) from checkpoint \(restored.id)")
                 event.attempt = Int(restored.id)
                 events.emit(event)
+                await jobSupervisor.beginResume(began: started)
             }
         }
         writeSummary(status: "running", startDate: startDate, result: nil, snapshot: nil, lastCheckpoint: restored?.id)

@@ -85,6 +85,15 @@ actor JobSupervisor {
         return failure
     }
 
+    /// This process resumes the job from a checkpoint: its recovery runs from `began` (the
+    /// start of `submit()`) to the first batch processed.
+    func beginResume(began: ContinuousClock.Instant) {
+        pendingRestore = (
+            OperatorFailure(operatorName: "job", instance: 0, recordIndex: nil, record: nil, error: PreviousRunEnded(jobID: jobID)),
+            began
+        )
+    }
+
     /// The first batch after a checkpoint restore was processed.
     func restoreCompleted(checkpoint: Int64?) {
         guard let pending = pendingRestore else { return }
@@ -125,4 +134,11 @@ actor JobSupervisor {
         if seconds == 0 { return "no delay" }
         return seconds < 1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.3g s", seconds)
     }
+}
+
+/// The cause of a resume: the job's previous process ended before the job completed (it was
+/// killed, it crashed, or it was cancelled).
+public struct PreviousRunEnded: Error, Sendable, CustomStringConvertible {
+    public let jobID: String
+    public var description: String { "the previous run of job \(jobID) ended before the job completed" }
 }
