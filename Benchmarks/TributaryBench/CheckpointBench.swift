@@ -5,22 +5,21 @@ import Tributary
 /// Checkpoint costs: W1's throughput with checkpoints, checkpoint duration and size, the
 /// latency of a job-level restore, and the state encodings against JSONEncoder.
 enum CheckpointBench {
-    static func config(workDirectory: String, interval: Double, extra: [String: ConfigValue] = [:]) -> [String: ConfigValue] {
-        var ft: [String: ConfigValue] = [
-            "strategy": "checkpoint", "checkpoint_interval": .double(interval),
+    static func config(workDirectory: String, interval: Double, checkpoints: Bool = true) -> [String: ConfigValue] {
+        let ft: [String: ConfigValue] = [
+            "strategy": checkpoints ? "checkpoint" : "restart", "checkpoint_interval": .double(interval),
             "checkpoint_dir": .string(workDirectory + "/checkpoints"), "max_recovery_attempts": 1000,
             "restart_strategy": "fixed", "delay": 0, "max_attempts": 0,
         ]
-        for (key, value) in extra { ft[key] = value }
         return ["work_dir": .string(workDirectory + "/jobs"), "fault_tolerance": .object(ft)]
     }
 
     /// W1 under `strategy: "checkpoint"` with `keys` keys; fails (and restores) on each record in
     /// `failOn`. Returns the outcome and the job's result.
     static func w1(
-        records: Int, keys: Int, interval: Double, failOn: Set<Int> = [], workDirectory: String
+        records: Int, keys: Int, interval: Double, failOn: Set<Int> = [], workDirectory: String, checkpoints: Bool = true
     ) async throws -> (Outcome, JobResult) {
-        let env = try LocalEnvironment("w1-checkpoint", config: config(workDirectory: workDirectory, interval: interval))
+        let env = try LocalEnvironment("w1-checkpoint", config: config(workDirectory: workDirectory, interval: interval, checkpoints: checkpoints))
         let failed = Mutex<Set<Int>>([])
         let sink = CheckpointedCountingSink()
         let failing = !failOn.isEmpty
