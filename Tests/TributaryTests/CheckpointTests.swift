@@ -62,6 +62,7 @@ import TributaryTesting
         let newest = try #require(CheckpointFiles.ids(in: root).first)
         let (restored, manifest) = try CheckpointFiles.load(root, id: newest)
         #expect(manifest.files.count == 2)
+        #expect(CheckpointFiles.ids(in: root).count <= 3, "retained_checkpoints defaults to 3")
         #expect(restored.parts["count"]?[0] != nil)
         #expect(restored.parts["source-0"]?[0] != nil)
     }
@@ -256,5 +257,66 @@ extension CheckpointTests {
         #expect(try String(contentsOfFile: output, encoding: .utf8) == Self.expected(count).map { $0 + "\n" }.joined())
         let resume = result.recoveries.first { $0.kind == .checkpointRestore }
         #expect(resume?.cause.error is PreviousRunEnded)
+    }
+}
+
+extension CheckpointTests {
+    @Test func triggerCheckpointTakesAManualCheckpointThatIsNeverPruned() async throws {
+        let env = try LocalEnvironment("manual", config: config(["checkpoint_interval": 3600, "retained_checkpoints": 1]))
+        await #expect(throws: CheckpointError.self) { _ = try await env.triggerCheckpoint() }
+        let sink = CollectSink<Int>()
+        let running = Gate()
+        env.fromSource(GeneratorSource(count: 1_000_000, ratePerSecond: 2_000) { $0 })
+            .map { value -> Int in
+                running.open()
+                return value
+            }
+            .keyBy { $0 % 3 }.reduce(+).sink(sink)
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        let job = Task { try await env.submit() }
+        await running.wait()
+        let manual = try await env.triggerCheckpoint()
+        #expect(manual.manual)
+        let automatic = try await env.triggerCheckpoint()
+        env.cancel()
+        _ = try await job.value
+        recording.cancel()
+        #expect(automatic.id == manual.id + 1)
+        let entries = CheckpointCatalog.entries(jobID: env.jobID, checkpointDirectory: directory.path("chk"))
+        #expect(entries.map(\.id).contains(manual.id), "manual checkpoints survive retained_checkpoints: 1")
+        #expect(entries.allSatisfy { $0.isValid })
+    }
+
+    @Test func aCheckpointThatCannotCompleteIsAbandonedAfterItsTimeout() async throws {
+        let clock = ManualClock()
+        let env = try LocalEnvironment("timeout", config: config(["checkpoint_interval": 1, "checkpoint_timeout": 3]), clock: clock)
+        let (stream, feed) = AsyncStream.makeStream(of: Int.self)
+        let sink = CollectSink<Int>()
+        let firstProcessed = Gate()
+        env.fromSource(AsyncSequenceSource(stream)).map { value -> Int in
+            firstProcessed.open()
+            return value * 2
+        }.sink(sink)
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        let job = Task { try await env.submit() }
+        feed.yield(1)
+        await firstProcessed.wait()
+        // The source waits for its next element, so barrier 1 cannot be injected.
+        for _ in 0..<5 {
+            let delay = await clock.nextSleep()
+            clock.advance(by: delay)
+        }
+        let abandoned = await recorder.wait(for: .checkpointFailed)
+        #expect(abandoned.message.contains("abandoned"))
+        #expect((abandoned.attempt ?? 0) >= 1)
+        feed.yield(2)
+        feed.finish()
+        let result = try await job.value
+        recording.cancel()
+        #expect(sink.values == [2, 4])
+        #expect(result.failedCheckpoints >= 1)
+        #expect(result.checkpoints.contains { $0.id > 1 }, "a later checkpoint completes and commits everything")
     }
 }
