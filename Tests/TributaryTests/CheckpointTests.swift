@@ -257,6 +257,9 @@ extension CheckpointTests {
         #expect(try String(contentsOfFile: output, encoding: .utf8) == Self.expected(count).map { $0 + "\n" }.joined())
         let resume = result.recoveries.first { $0.kind == .checkpointRestore }
         #expect(resume?.cause.error is PreviousRunEnded)
+        let summary = try JobFolder.summary(jobID: "resume-me", workDirectory: directory.path("work"))
+        #expect(summary.lastCheckpoint == result.checkpoints.last.map { Int($0.id) })
+        #expect(summary.resume.contains("\"job_id\": \"resume-me\""))
     }
 }
 
@@ -316,6 +319,7 @@ extension CheckpointTests {
         let result = try await job.value
         recording.cancel()
         #expect(sink.values == [2, 4])
+        #expect(recorder.events.contains { $0.kind == .warning && $0.message.contains("at-most-once") }, "an async sequence cannot be replayed")
         #expect(result.failedCheckpoints >= 1)
         #expect(result.checkpoints.contains { $0.id > 1 }, "a later checkpoint completes and commits everything")
     }
