@@ -324,3 +324,44 @@ extension CheckpointTests {
         #expect(result.checkpoints.contains { $0.id > 1 }, "a later checkpoint completes and commits everything")
     }
 }
+
+extension CheckpointTests {
+    /// Counts the records it has seen; its count is in every checkpoint.
+    struct Numbering: MapOperator, CheckpointableOperator {
+        var seen = 0
+        let failures: FailureInjector<Int>
+        mutating func map(_ input: Int) async throws -> String {
+            try failures.check(input)
+            seen += 1
+            return "\(input)#\(seen)"
+        }
+        func snapshotState() throws -> Int { seen }
+        mutating func restoreState(_ state: Int) throws { seen = state }
+    }
+
+    @Test func aCheckpointableOperatorsOwnStateIsRestored() async throws {
+        let env = try LocalEnvironment("operator-state", config: config())
+        let failures = FailureInjector(failOn: [2_000, 7_000])
+        let sink = CollectSink<String>()
+        env.fromSource(GeneratorSource(count: 10_000) { $0 })
+            .map { Numbering(failures: failures) }.named("number")
+            .sink(sink)
+        let result = try await env.submit()
+        #expect(sink.values == (0..<10_000).map { "\($0)#\($0 + 1)" }, "the count resumes from the checkpoint, not from zero")
+        #expect(result.recoveries.filter { $0.kind == .checkpointRestore }.count == 2)
+    }
+
+    @Test func recoveriesStopAtMaxRecoveryAttempts() async throws {
+        let env = try LocalEnvironment("give-up", config: config(["max_recovery_attempts": 2]))
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        build(env, count: 1_000, failures: FailureInjector(failOn: [500], times: .max), sink: CollectSink<String>())
+        let error = await #expect(throws: JobFailedError.self) { try await env.submit() }
+        await recorder.wait(for: .jobFailed)
+        recording.cancel()
+        #expect(recorder.events(.recoveryStart).count == 2)
+        #expect(error?.cause.record == "500")
+        #expect(error?.history.count == 3, "the first failure and one per recovery")
+        #expect(recorder.events(.failureEscalated).last?.message.contains("max_recovery_attempts (2) reached") == true)
+    }
+}
