@@ -20,8 +20,9 @@ let package = Package(
         .executableTarget(name: "CustomStrategy", dependencies: ["Tributary"], path: "Examples/CustomStrategy", exclude: ["README.md"]),
         .executableTarget(
             name: "CheckpointedWordCount", dependencies: ["Tributary"], path: "Examples/CheckpointedWordCount", exclude: ["README.md"]),
-        // The kill test runs CheckpointedWordCount as a child process: depending on it builds it.
-        .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting", "CheckpointedWordCount"]),
+        // The kill and watchdog tests run CheckpointedWordCount and tributary as child processes:
+        // depending on them builds them.
+        .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting", "CheckpointedWordCount", "TributaryCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -31,6 +31,22 @@ let jobID = options["--job-id"] ?? "wordcount"
 let stateDirectory = options["--state-dir"] ?? ".tributary-wordcount"
 let interval = options["--checkpoint-interval"].flatMap(Double.init) ?? 0.05
 let work = options["--work"].flatMap(Int.init) ?? 0
+// --trap-at N --trap-times K --trap-file F: crash the process (a force unwrap of nil, as a bug in
+// user code would) when some word's count reaches N, in the first K runs; F counts the traps.
+// The watchdog test uses it: no in-process supervisor can catch a trap.
+let trapAt = options["--trap-at"].flatMap(Int.init)
+let trapTimes = options["--trap-times"].flatMap(Int.init) ?? 1
+let trapFile = options["--trap-file"] ?? "traps.count"
+
+/// Traps (force-unwraps nil) unless `trapTimes` traps were already recorded in `trapFile`.
+@Sendable func trapIfDue() {
+    let done = (try? String(contentsOfFile: trapFile, encoding: .utf8)).flatMap { Int($0) } ?? 0
+    guard done < trapTimes else { return }
+    let handle = FileManager.default.createFile(atPath: trapFile, contents: Data(String(done + 1).utf8)) ? FileHandle(forWritingAtPath: trapFile) : nil
+    try? handle?.synchronize()
+    let missing: Int? = nil
+    _ = missing! + 1
+}
 guard arguments.count == 2 else {
     FileHandle.standardError.write(Data("usage: CheckpointedWordCount <input.txt> <output.txt> [--job-id ID] [--state-dir DIR]\n".utf8))
     exit(2)
@@ -59,6 +75,7 @@ env.fromSource(FileSource(path: input))
     .keyBy { $0 }
     .mapWithState(initial: 0) { (count: inout Int, word: String) in
         count += 1
+        if count == trapAt { trapIfDue() }
         return "\(word) \(count)"
     }
     .named("count")

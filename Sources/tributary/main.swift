@@ -16,6 +16,9 @@ let usage = """
                                                    list a job's checkpoints with sizes and times (default .checkpoints)
       tributary checkpoints verify <job_id> [--checkpoint-dir D]
                                                    verify every checkpoint's files and checksums
+      tributary supervise [--restart-strategy fixed|exponential] [--delay S] [--max-attempts N] [--job-dir D] -- <command...>
+                                                   run a job's process and restart it when it crashes (a trap, SIGKILL);
+                                                   the command must use a fixed job_id so each start resumes the job
       tributary --help                             show this help
       tributary --version                          show the version
 
@@ -24,7 +27,7 @@ let usage = """
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["demo", "jobs", "job", "events", "checkpoints"]
+let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise"]
 
 /// Takes `--work-dir D` out of `rest`, if present.
 func workDirectory(_ rest: inout [String]) -> String {
@@ -103,6 +106,46 @@ case "checkpoints":
     }
     guard rest.count == 1 else { fail("usage: tributary checkpoints [verify] <job_id> [--checkpoint-dir D]") }
     CheckpointCommands.list(jobID: rest[0], checkpointDirectory: directory)
+case "supervise":
+    guard let separator = arguments.firstIndex(of: "--"), separator + 1 < arguments.count else {
+        fail("usage: tributary supervise [options] -- <command...>")
+    }
+    var flags = Array(arguments[1..<separator])
+    let command = Array(arguments[(separator + 1)...])
+    func take(_ name: String) -> String? {
+        guard let index = flags.firstIndex(of: name) else { return nil }
+        guard index + 1 < flags.count else { fail("\(name) needs a value") }
+        defer { flags.removeSubrange(index...(index + 1)) }
+        return flags[index + 1]
+    }
+    let kind = take("--restart-strategy") ?? "fixed"
+    guard let delay = Double(take("--delay") ?? "1"), delay >= 0 else { fail("--delay needs a number of seconds, at least 0") }
+    guard let attempts = Int(take("--max-attempts") ?? "5"), attempts >= 0 else { fail("--max-attempts needs a whole number, at least 0") }
+    let jobFolder = take("--job-dir").map { URL(fileURLWithPath: $0) }
+    guard flags.isEmpty else { fail("unknown option '\(flags[0])' for 'supervise' (allowed: --restart-strategy, --delay, --max-attempts, --job-dir)") }
+    let strategy: RestartStrategy
+    switch kind {
+    case "fixed": strategy = .fixed(delay: .seconds(delay), maxAttempts: attempts)
+    case "exponential": strategy = .exponential(initialDelay: .seconds(delay), maxDelay: .seconds(max(delay, 1) * 32), maxAttempts: attempts)
+    default: fail("--restart-strategy must be fixed or exponential, not '\(kind)'")
+    }
+    var executable = command[0]
+    if !executable.contains("/"), let path = ProcessInfo.processInfo.environment["PATH"] {
+        executable = path.split(separator: ":").map { "\($0)/\(executable)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? executable
+    }
+    let watchdog = ProcessWatchdog(command: [executable] + command.dropFirst(), restartStrategy: strategy, jobFolder: jobFolder)
+    do {
+        let report = try await watchdog.run { crash in
+            FileHandle.standardError.write(Data("tributary supervise: \(crash)\n".utf8))
+        }
+        FileHandle.standardError.write(Data("tributary supervise: the job finished after \(report.starts) starts and \(report.crashes.count) crashes\n".utf8))
+        for crash in report.crashes where crash.recoveryLatency != nil {
+            FileHandle.standardError.write(Data("  \(crash)\n".utf8))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("tributary supervise: \(error)\n".utf8))
+        exit(1)
+    }
 case let command?:
     var message = "unknown command '\(command)'"
     let close = commands.min { levenshtein($0, command) < levenshtein($1, command) }

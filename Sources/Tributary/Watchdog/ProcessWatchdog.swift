@@ -1,0 +1,131 @@
+import Foundation
+
+/// Runs a job's process and starts it again when it dies abnormally — a trap in user code (a
+/// force unwrap, an index out of range), a SIGKILL — so the crash is recovered from the job's
+/// latest checkpoint like any other failure. This closes the supervision tree at the top: no
+/// in-process supervisor can catch a trap.
+///
+/// The command must run its job with a fixed `job_id` (and `strategy: "checkpoint"`), so every
+/// start resumes the same job. Restarts are paced by a ``RestartStrategy``; past its limit the
+/// watchdog gives up with ``WatchdogGaveUp``.
+///
+/// ```swift
+/// let watchdog = ProcessWatchdog(command: ["./count", "--job-id", "nightly"], restartStrategy: .fixed(delay: .zero, maxAttempts: 5))
+/// let report = try await watchdog.run()
+/// ```
+public struct ProcessWatchdog: Sendable {
+    /// One abnormal end of the process and what followed.
+    public struct Crash: Sendable, CustomStringConvertible {
+        /// 1 for the first crash.
+        public let attempt: Int
+        /// How the process ended: `signal 9`, `exit status 1`, …
+        public let ending: String
+        /// The pause before the next start, from the restart strategy.
+        public let delay: Duration
+        /// From the restarted process's launch to its first record processed again (read from
+        /// the job's `events.jsonl` when ``ProcessWatchdog/jobFolder`` is set).
+        public internal(set) var recoveryLatency: Duration?
+
+        public var description: String {
+            var text = "crash \(attempt): \(ending); restarted after \(delay.seconds) s"
+            if let recoveryLatency { text += String(format: ", records flowed again %.1f ms after the restart", recoveryLatency.seconds * 1000) }
+            return text
+        }
+    }
+
+    public struct Report: Sendable {
+        public let crashes: [Crash]
+        /// How many times the process was started.
+        public let starts: Int
+    }
+
+    public let command: [String]
+    public let restartStrategy: RestartStrategy
+    public let workingDirectory: URL?
+    /// The job's folder (`work_dir/<job_id>`), to measure recovery latency from its events.
+    public let jobFolder: URL?
+
+    public init(command: [String], restartStrategy: RestartStrategy = .fixed(delay: .seconds(1), maxAttempts: 5), workingDirectory: URL? = nil, jobFolder: URL? = nil) {
+        precondition(!command.isEmpty, "ProcessWatchdog: the command must not be empty")
+        self.command = command
+        self.restartStrategy = restartStrategy
+        self.workingDirectory = workingDirectory
+        self.jobFolder = jobFolder
+    }
+
+    /// Runs the command until it exits with status 0.
+    /// - Parameter report: told of every crash as it happens (for a progress display).
+    /// - Throws: ``WatchdogGaveUp`` when the restart strategy's limit is reached; an error when the
+    ///   command cannot be started at all.
+    public func run(report: (@Sendable (Crash) -> Void)? = nil) async throws -> Report {
+        let started = ContinuousClock.now
+        var pacer = RestartPacer(strategy: restartStrategy, seed: nil)
+        var crashes: [Crash] = []
+        var starts = 0
+        var pendingLatency: (index: Int, launchedAt: Date)?
+        while true {
+            let process = try launch()
+            starts += 1
+            if let pending = pendingLatency {
+                crashes[pending.index].recoveryLatency = await firstRecordAfter(launchedAt: pending.launchedAt, while: process)
+                pendingLatency = nil
+            }
+            let (reason, status) = await waitForExit(process)
+            if reason == .exit, status == 0 {
+                return Report(crashes: crashes, starts: starts)
+            }
+            let ending = reason == .uncaughtSignal ? "signal \(status)" : "exit status \(status)"
+            switch pacer.failure(at: ContinuousClock.now - started) {
+            case .restart(let attempt, let delay):
+                let crash = Crash(attempt: attempt, ending: ending, delay: delay, recoveryLatency: nil)
+                crashes.append(crash)
+                report?(crash)
+                if delay > .zero { try await Task.sleep(for: delay) }
+                pendingLatency = (crashes.count - 1, Date())
+            case .giveUp(let attempt, let reason):
+                crashes.append(Crash(attempt: attempt, ending: ending, delay: .zero, recoveryLatency: nil))
+                throw WatchdogGaveUp(report: Report(crashes: crashes, starts: starts), reason: reason)
+            }
+        }
+    }
+
+    private func launch() throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        try process.run()
+        return process
+    }
+
+    private func waitForExit(_ process: Process) async -> (Process.TerminationReason, Int32) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationReason, process.terminationStatus))
+            }
+        }
+    }
+
+    /// Watches the job's `events.jsonl` for the resumed run's first record processed.
+    private func firstRecordAfter(launchedAt: Date, while process: Process) async -> Duration? {
+        guard let jobFolder else { return nil }
+        let path = jobFolder.appendingPathComponent("events.jsonl").path
+        while process.isRunning {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let event = JobFolder.parseEvents(text).last(where: { $0.kind == .recoveryComplete && $0.time >= launchedAt })
+            {
+                return .seconds(event.time.timeIntervalSince(launchedAt))
+            }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return nil
+    }
+}
+
+/// The watchdog's restart strategy ran out: the process kept crashing.
+public struct WatchdogGaveUp: Error, Sendable, CustomStringConvertible {
+    public let report: ProcessWatchdog.Report
+    public let reason: String
+    public var description: String { "the watchdog gave up after \(report.crashes.count) crashes: \(reason)" }
+}
