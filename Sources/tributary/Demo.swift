@@ -6,6 +6,7 @@ import Tributary
 /// output against the same computation done by a plain loop.
 enum Demo {
     struct Reading: Codable, Sendable {
+        var index: Int
         var sensor: Int
         var celsius: Double
     }
@@ -21,11 +22,16 @@ enum Demo {
     static func reading(_ index: Int) -> Reading {
         // Deterministic pseudo-random temperatures; every 97th reading is a faulty sensor value.
         let noise = Double((index &* 2_654_435_761) % 1_000) / 100
-        return Reading(sensor: index % sensors, celsius: index % 97 == 0 ? -999 : 15 + noise)
+        return Reading(index: index, sensor: index % sensors, celsius: index % 97 == 0 ? -999 : 15 + noise)
     }
 
     /// The decoder fails once on every `failureEvery`-th reading, as a flaky library would.
     static let failureEvery = 100_000
+
+    struct StateStoreGlitch: Error, CustomStringConvertible {
+        let reading: Int
+        var description: String { "state store glitch on reading \(reading)" }
+    }
 
     struct DecoderGlitch: Error, CustomStringConvertible {
         let reading: Int
@@ -39,10 +45,14 @@ enum Demo {
         let alertsPath = directory.appendingPathComponent("alerts.txt").path
 
         let env = try LocalEnvironment("demo", config: [
-            "fault_tolerance": ["strategy": "restart", "restart_strategy": "failure_rate", "max_failures_per_interval": 100, "interval_seconds": 1, "delay": 0.001],
+            "fault_tolerance": [
+                "strategy": "checkpoint", "checkpoint_interval": 0.02, "checkpoint_dir": .string(directory.appendingPathComponent("checkpoints").path),
+                "restart_strategy": "failure_rate", "max_failures_per_interval": 100, "interval_seconds": 1, "delay": 0.001,
+            ],
         ])
-        let summaries = LatestPerKey()
+        let summaries = CollectSink<(Int, Summary)>()
         let glitched = Mutex<Set<Int>>([])
+        let jobFailureAt = records * 3 / 4 + 1
         let readings = env.fromSource(GeneratorSource(count: records) { index in (index, reading(index)) })
             .named("sensors")
             .map { (index: Int, reading: Reading) -> Reading in
@@ -55,11 +65,15 @@ enum Demo {
         let valid = readings.filter { $0.celsius > -100 }.named("drop-faulty")
         valid.keyBy { $0.sensor }
             .mapWithState(initial: Summary()) { (summary: inout Summary, reading: Reading) in
+                if reading.index == jobFailureAt, glitched.withLock({ $0.insert(-reading.index).inserted }) {
+                    throw StateStoreGlitch(reading: reading.index)
+                }
                 summary.count += 1
                 summary.mean += (reading.celsius - summary.mean) / Double(summary.count)
                 return (reading.sensor, summary)
             }
             .named("running-mean")
+            .supervised(.restoreCheckpoint)
             .parallelism(2)
             .sink(summaries)
             .named("summaries")
@@ -71,14 +85,16 @@ enum Demo {
         print("Tributary demo: \(records) generated sensor readings from \(sensors) sensors")
         print("  sensors → decode → drop-faulty ┬→ keyBy(sensor) → running-mean ×2 → summaries")
         print("                                 └→ too-hot → format → alerts (a file)")
-        print("  fault tolerance: restart after 1 ms, up to 100 failures per second (failure_rate)")
-        print("  injected: 'decode' throws once on every \(failureEvery)th reading (\(injected) failures)")
+        print("  fault tolerance: checkpoints every 20 ms; operators restart after 1 ms (failure_rate, ≤ 100/s);")
+        print("                   'running-mean' asks for a checkpoint restore on failure (.restoreCheckpoint)")
+        print("  injected: 'decode' throws once on every \(failureEvery)th reading (\(injected) operator failures),")
+        print("            'running-mean' throws once on reading \(jobFailureAt) (a job-level failure)")
         print("")
         let result = try await env.submit()
         let seconds = Double(result.wallTime.components.seconds) + Double(result.wallTime.components.attoseconds) / 1e18
         print("job \(result.jobID) \(result.status.rawValue) in \(String(format: "%.3f", seconds)) s — \(String(format: "%.1f", Double(records) / seconds / 1e6)) M readings/s")
         if !result.restarts.isEmpty {
-            let latencies = result.recoveries.map { $0.latency.microseconds }.sorted()
+            let latencies = result.recoveries.filter { $0.kind == .operatorRestart }.map { $0.latency.microseconds }.sorted()
             func percentile(_ p: Double) -> String {
                 guard !latencies.isEmpty else { return "-" }
                 return String(format: "%.0f µs", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
@@ -89,10 +105,14 @@ enum Demo {
                 print("  '\(restart.operatorName)' failed on record #\(restart.failure.recordIndex ?? -1) (\(restart.failure.error)) → restarted after \(String(format: "%.1f ms", restart.delay.microseconds / 1000)), record retried")
             }
             if result.restarts.count > 3 { print("  … \(result.restarts.count - 3) more") }
-            print("  \(result.restarts.count) restarts, \(result.recoveries.count) recoveries; failure → record processed again: p50 \(percentile(0.5)), p99 \(percentile(0.99)), max \(percentile(1.0)) (restart delay included)")
+            print("  \(result.restarts.count) operator restarts; failure → record processed again: p50 \(percentile(0.5)), p99 \(percentile(0.99)), max \(percentile(1.0)) (restart delay included)")
         }
+        for restore in result.recoveries where restore.kind == .checkpointRestore {
+            print("  '\(restore.cause.operatorName)' failed (\(restore.cause.error)) → the job restored its latest checkpoint; records flowed again after \(String(format: "%.1f ms", restore.latency.microseconds / 1000))")
+        }
+        print("  \(result.checkpoints.count) checkpoints completed (last: chk-\(result.checkpoints.last.map { String($0.id) } ?? "-"), \(result.checkpoints.last.map { "\($0.bytes) bytes" } ?? "-"))")
         print("")
-        print("operator        kind          ×   records in   records out")
+        print("operator        kind          ×   records in   records out   (including records replayed after the restore)")
         for metrics in result.operators {
             print(
                 "\(metrics.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(metrics.kind.padding(toLength: 13, withPad: " ", startingAt: 0)) \(metrics.parallelism)   \(String(metrics.recordsIn).leftPadded(10))   \(String(metrics.recordsOut).leftPadded(11))"
@@ -111,13 +131,17 @@ enum Demo {
             expected[reading.sensor] = summary
             if reading.celsius > 24.9 { expectedAlerts += 1 }
         }
-        let latest = summaries.latest
-        let matches = latest.count == expected.count && expected.allSatisfy { sensor, summary in
+        var latest: [Int: Summary] = [:]
+        for (sensor, summary) in summaries.values { latest[sensor] = summary }
+        let expectedValid = expected.values.reduce(0) { $0 + $1.count }
+        let matches = summaries.values.count == expectedValid && latest.count == expected.count && expected.allSatisfy { sensor, summary in
             latest[sensor].map { $0.count == summary.count && abs($0.mean - summary.mean) < 1e-9 } ?? false
         }
         let alertLines = try String(contentsOfFile: alertsPath, encoding: .utf8).split(separator: "\n").count
         print("")
-        print("check: despite \(result.restarts.count) failures, running means of \(latest.count) sensors \(matches ? "equal" : "DIFFER FROM") a failure-free plain loop's (no record lost or counted twice); \(alertLines) alert lines written (expected \(expectedAlerts))")
+        print("check: despite \(result.restarts.count + result.recoveries.filter { $0.kind == .checkpointRestore }.count) failures, the sinks' committed output is exactly-once:")
+        print("  \(summaries.values.count) running means committed (expected \(expectedValid)); the last of each of \(latest.count) sensors \(matches ? "equals" : "DIFFERS FROM") a failure-free plain loop's")
+        print("  \(alertLines) alert lines in the file (expected \(expectedAlerts)), no duplicate, none missing")
         print("events: tributary events \(result.jobID)    summary: tributary job show \(result.jobID)")
         if !matches || alertLines != expectedAlerts {
             throw DemoError.outputMismatch
@@ -127,23 +151,6 @@ enum Demo {
     enum DemoError: Error, CustomStringConvertible {
         case outputMismatch
         var description: String { "the pipeline's output differs from the plain loop's" }
-    }
-}
-
-/// Keeps the last summary per sensor.
-final class LatestPerKey: Sink, Sendable {
-    private let values = Mutex<[Int: Demo.Summary]>([:])
-    var latest: [Int: Demo.Summary] { values.withLock { $0 } }
-
-    func makeWriter(_ context: SinkContext) throws -> Writer { Writer(sink: self) }
-
-    struct Writer: SinkWriter {
-        let sink: LatestPerKey
-        mutating func write(_ records: [(Int, Demo.Summary)]) throws {
-            sink.values.withLock { values in
-                for (sensor, summary) in records { values[sensor] = summary }
-            }
-        }
     }
 }
 
