@@ -53,7 +53,19 @@ guard arguments.count == 2 else {
 }
 let (input, output) = (arguments[0], arguments[1])
 
+// --crash-at N --crash-times K: fault_injection ends the process (crash_process) at the N-th word
+// the counter sees, in the first K starts (counted in --trap-file).
+var faultInjection: [ConfigValue] = []
+if let crashAt = options["--crash-at"].flatMap(Int.init) {
+    let starts = (try? String(contentsOfFile: trapFile, encoding: .utf8)).flatMap { Int($0) } ?? 0
+    if starts < (options["--crash-times"].flatMap(Int.init) ?? 1) {
+        try String(starts + 1).write(toFile: trapFile, atomically: true, encoding: .utf8)
+        faultInjection.append(["operator": "count", "inject": "crash_process", "at_records": [.int(crashAt)]])
+    }
+}
+
 let env = try LocalEnvironment("checkpointed_word_count", config: [
+    "fault_injection": .array(faultInjection),
     "job_id": .string(jobID),
     "work_dir": .string(stateDirectory + "/jobs"),
     "batch_size": 64,

@@ -43,8 +43,14 @@ import Testing
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let report = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        // Read and wait off the cooperative pool: blocking it would stall every other test.
+        let report = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                continuation.resume(returning: text)
+            }
+        }
         #expect(process.terminationStatus == 0, "\(report)")
         let crashes = report.split(separator: "\n").filter { $0.hasPrefix("tributary supervise: crash") }
         #expect(crashes.count == 3, "three traps, each restarted: \(report)")

@@ -121,6 +121,15 @@ public final class LocalEnvironment: Sendable {
         let (plan, policies) = try graph.withLock { graph throws(PipelineError) in
             (try PhysicalPlan.compile(graph), graph.nodes.map(\.policy))
         }
+        for (index, rule) in configuration.faultInjections.enumerated() {
+            let injectable = plan.nodes.filter { $0.blueprint.role == .transform || $0.blueprint.role == .sink }.map(\.name)
+            guard injectable.contains(rule.operatorName) else {
+                throw ConfigurationError(
+                    code: .unknownValue, keyPath: "fault_injection[\(index)].operator", given: ConfigValue.string(rule.operatorName).description,
+                    allowed: "an operator or sink of this job: " + injectable.joined(separator: ", "),
+                    suggestion: NearestName.suggestion(for: rule.operatorName, among: injectable))
+            }
+        }
         let control = JobControl()
         let alreadyRunning = running.withLock { current -> Bool in
             if current != nil { return true }
@@ -135,7 +144,8 @@ public final class LocalEnvironment: Sendable {
         let run = JobRun(
             jobID: jobID, jobName: name, plan: plan, policies: policies, configuration: configuration, control: control,
             clock: makeClock(), classifier: classifier.withLock { $0 }, faultHandler: faultHandler, events: events,
-            observer: observer.withLock { $0 }, coordinatorSlot: coordinatorSlot)
+            observer: observer.withLock { $0 }, coordinatorSlot: coordinatorSlot,
+            faultInjection: configuration.faultInjections.isEmpty ? nil : FaultInjectionState(configuration.faultInjections))
         switch await run.execute() {
         case .completed(let result), .cancelled(let result):
             return result

@@ -32,7 +32,8 @@
 /// With no `fault_tolerance` key at all the job uses `restart` with `fixed`, delay 0.1 s and 3
 /// attempts.
 enum ConfigurationParser {
-    static let topLevelKeys = ["job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance"]
+    static let topLevelKeys = ["job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection"]
+    static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
     static let faultToleranceKeys = [
         "strategy", "checkpoint_interval", "max_recovery_attempts", "checkpoint_dir", "retained_checkpoints",
         "checkpoint_timeout", "restart_strategy", "seed", "operator_timeout",
@@ -65,6 +66,21 @@ enum ConfigurationParser {
         if let capacity = try top.int("channel_capacity", in: 1...1024) { configuration.channelCapacity = capacity }
         if let faultTolerance = try top.object("fault_tolerance") {
             configuration.faultTolerance = try parseFaultTolerance(faultTolerance)
+        }
+        switch dictionary["fault_injection"] {
+        case nil:
+            break
+        case .object(let fields)?:
+            configuration.faultInjections = [try parseFaultInjection(ConfigObject(fields, path: "fault_injection"))]
+        case .array(let rules)?:
+            configuration.faultInjections = try rules.enumerated().map { (index, rule) throws(ConfigurationError) -> FaultInjection in
+                guard case .object(let fields) = rule else {
+                    throw ConfigurationError(code: .wrongType, keyPath: "fault_injection[\(index)]", given: "\(rule) (\(rule.typeDescription))", allowed: "an object with operator, inject and one of every_records, at_records, probability")
+                }
+                return try parseFaultInjection(ConfigObject(fields, path: "fault_injection[\(index)]"))
+            }
+        case let other?:
+            throw ConfigurationError(code: .wrongType, keyPath: "fault_injection", given: "\(other) (\(other.typeDescription))", allowed: "an object or an array of objects")
         }
         return configuration
     }
@@ -149,6 +165,64 @@ enum ConfigurationParser {
                 maxAttempts: try object.int("max_attempts", in: 0...Int.max) ?? 3)
         }
         return result
+    }
+}
+
+extension ConfigurationParser {
+    /// One `fault_injection` rule: `operator`, `inject`, `duration` (hang, slow), exactly one of
+    /// `every_records` / `at_records` / `probability` (with optional `seed`), optional `times`.
+    static func parseFaultInjection(_ object: ConfigObject) throws(ConfigurationError) -> FaultInjection {
+        try object.rejectUnknownKeys(allowed: faultInjectionKeys)
+        guard let name = try object.nonEmptyString("operator") else {
+            throw ConfigurationError(code: .wrongType, keyPath: object.path("operator"), given: nil, allowed: "the name of an operator (required)")
+        }
+        let kinds = FaultInjection.Kind.all.map(\.name)
+        guard let kindName = try object.string("inject") else {
+            throw ConfigurationError(code: .wrongType, keyPath: object.path("inject"), given: nil, allowed: kinds.map { "\"\($0)\"" }.joined(separator: ", ") + " (required)")
+        }
+        guard let kind = FaultInjection.Kind.all.first(where: { $0.name == kindName }) else {
+            throw ConfigurationError(
+                code: .unknownValue, keyPath: object.path("inject"), given: ConfigValue.string(kindName).description,
+                allowed: kinds.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: kindName, among: kinds))
+        }
+        let duration = try object.seconds("duration", minimum: 0, inclusive: false)
+        let needsDuration = kind == .hang || kind == .slow
+        if needsDuration, duration == nil {
+            throw ConfigurationError(code: .wrongType, keyPath: object.path("duration"), given: nil, allowed: "a number of seconds greater than 0 (required for \"\(kind)\")")
+        }
+        if !needsDuration, duration != nil {
+            throw ConfigurationError(code: .conflictingKeys, keyPath: object.path("duration"), given: object["duration"]?.description, allowed: "'duration' applies to \"hang\" and \"slow\" only")
+        }
+        let triggers = ["every_records", "at_records", "probability"].filter(object.has)
+        guard triggers.count == 1 else {
+            throw ConfigurationError(
+                code: .conflictingKeys, keyPath: object.path(triggers.first ?? "every_records"), given: triggers.isEmpty ? nil : triggers.joined(separator: ", "),
+                allowed: "exactly one of every_records, at_records, probability")
+        }
+        let trigger: FaultInjection.Trigger
+        switch triggers[0] {
+        case "every_records":
+            trigger = .everyRecords(try object.int("every_records", in: 1...Int.max) ?? 1)
+        case "at_records":
+            guard case .array(let values)? = object["at_records"] else {
+                throw ConfigurationError(code: .wrongType, keyPath: object.path("at_records"), given: object["at_records"]?.description, allowed: "an array of record positions (integers of at least 0)")
+            }
+            var positions: Set<Int> = []
+            for (index, value) in values.enumerated() {
+                guard case .int(let position) = value, position >= 0 else {
+                    throw ConfigurationError(code: .outOfRange, keyPath: object.path("at_records[\(index)]"), given: value.description, allowed: "an integer of at least 0")
+                }
+                positions.insert(position)
+            }
+            trigger = .atRecords(positions)
+        default:
+            let probability = try object.number("probability", minimum: 0, maximum: 1) ?? 0
+            trigger = .probability(probability, seed: UInt64(try object.int("seed", in: 0...Int.max) ?? 0))
+        }
+        if object.has("seed"), triggers[0] != "probability" {
+            throw ConfigurationError(code: .conflictingKeys, keyPath: object.path("seed"), given: object["seed"]?.description, allowed: "'seed' applies to 'probability' only")
+        }
+        return FaultInjection(operatorName: name, kind: kind, trigger: trigger, duration: duration, times: try object.int("times", in: 1...Int.max))
     }
 }
 

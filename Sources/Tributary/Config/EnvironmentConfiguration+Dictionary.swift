@@ -41,6 +41,21 @@ extension EnvironmentConfiguration {
         }
         for (key, value) in ft.customOptions { fault[key] = value }
         top["fault_tolerance"] = .object(fault)
+        if !faultInjections.isEmpty {
+            top["fault_injection"] = .array(faultInjections.map { rule in
+                var fields: [String: ConfigValue] = ["operator": .string(rule.operatorName), "inject": .string(rule.kind.name)]
+                if let duration = rule.duration { fields["duration"] = .double(duration.seconds) }
+                if let times = rule.times { fields["times"] = .int(times) }
+                switch rule.trigger {
+                case .everyRecords(let every): fields["every_records"] = .int(every)
+                case .atRecords(let positions): fields["at_records"] = .array(positions.sorted().map { .int($0) })
+                case .probability(let probability, let seed):
+                    fields["probability"] = .double(probability)
+                    fields["seed"] = .int(Int(truncatingIfNeeded: seed))
+                }
+                return .object(fields)
+            })
+        }
         return top
     }
 }

@@ -19,6 +19,8 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
     /// `channel_capacity`: batches buffered on each edge before the producer is suspended
     /// (backpressure) [4].
     public var channelCapacity: Int
+    /// `fault_injection`: faults to inject [none].
+    public var faultInjections: [FaultInjection]
 
     public init(
         faultTolerance: FaultToleranceConfiguration = .absentDefault,
@@ -26,8 +28,10 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
         workDirectory: String = ".tributary",
         batchSize: Int = 1024,
         batchLinger: Duration = .milliseconds(5),
-        channelCapacity: Int = 4
+        channelCapacity: Int = 4,
+        faultInjections: [FaultInjection] = []
     ) {
+        self.faultInjections = faultInjections
         self.faultTolerance = faultTolerance
         self.jobID = jobID
         self.workDirectory = workDirectory

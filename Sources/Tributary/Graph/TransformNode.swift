@@ -58,9 +58,11 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
         } catch {
             throw StartFailure(error: error)
         }
-        return Step(
+        let step = Step(
             nodeID: context.nodeID, name: context.operatorName, body: parts.body, restart: parts.restart, snapshot: parts.snapshot,
             restore: parts.restore)
+        step.input = typedInputAccess(input)
+        return step
     }
 }
 
@@ -143,7 +145,7 @@ struct SinkNode<S: Sink>: InputBlueprint {
             return .completed(recordsIn: count, recordsOut: 0)
         }
         let sink = self.sink
-        return Step(
+        let step = Step(
             nodeID: context.nodeID, name: context.operatorName, body: .sync(body), finish: { try writer.value.close() },
             restart: {
                 try? writer.value.close()
@@ -153,6 +155,8 @@ struct SinkNode<S: Sink>: InputBlueprint {
                 try writer.value.preCommit(epoch: epoch)
                 return nil
             })
+        step.input = typedInputAccess(input)
+        return step
     }
 }
 
@@ -182,4 +186,17 @@ struct StartFailure: Error {
 final class WriterBox<Value> {
     @usableFromInline var value: Value
     @usableFromInline init(_ value: Value) { self.value = value }
+}
+
+/// Count, describe and cut a step's input buffer (for fault injection), typed once here.
+func typedInputAccess<Element>(_ buffer: BatchBuffer<Element>) -> (count: () -> Int, describe: (Int) -> String, cut: (Int) -> () -> Void) {
+    (
+        count: { buffer.items.count },
+        describe: { index in index < buffer.items.count ? describeRecord(buffer.items[index]) : "" },
+        cut: { position in
+            let whole = buffer.items
+            buffer.items = Array(whole[..<position])
+            return { buffer.items = whole }
+        }
+    )
 }

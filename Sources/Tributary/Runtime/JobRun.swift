@@ -26,6 +26,8 @@ struct JobRun {
     let observer: (@Sendable (RuntimeEvent) -> Void)?
     /// Where `triggerCheckpoint()` finds the running coordinator.
     let coordinatorSlot: CoordinatorSlot
+    /// `fault_injection`, shared by every attempt.
+    let faultInjection: FaultInjectionState?
 
     /// The policy of operators without `supervised(_:)`, from `fault_tolerance`.
     var defaultPolicy: SupervisionPolicy {
@@ -236,7 +238,7 @@ struct JobRun {
                             jobID: jobID, plan: box, vertex: vertex.id, instance: instance, inbox: inboxes[vertex.id][instance],
                             edges: edges, batchSize: configuration.batchSize, linger: configuration.batchLinger,
                             deliversCommits: checkpointing, supervision: supervision, operatorTimeout: ft.operatorTimeout,
-                            checkpoints: hooks)))
+                            checkpoints: hooks, faultInjection: faultInjection)))
             }
         }
 

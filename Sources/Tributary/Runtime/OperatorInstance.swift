@@ -31,6 +31,7 @@ actor OperatorInstance {
         let supervision: SupervisionContext
         let operatorTimeout: Duration?
         let checkpoints: CheckpointHooks?
+        let faultInjection: FaultInjectionState?
     }
 
     private let setup: Setup
@@ -100,7 +101,11 @@ actor OperatorInstance {
                 operatorTimeout: setup.operatorTimeout, now: { [clock = setup.supervision.clock] in clock.now },
                 emit: { [events = setup.supervision.job.events] in events.emit($0) })
             do {
-                steps.append(try consumer.makeStep(input: current, output: output, context: context))
+                let step = try consumer.makeStep(input: current, output: output, context: context)
+                if let injection = setup.faultInjection, injection.rules.contains(where: { $0.operatorName == node.name }) {
+                    step.injector = StepInjector(state: injection, operatorName: node.name, instance: setup.instance, clock: setup.supervision.clock)
+                }
+                steps.append(step)
             } catch let failure as StartFailure {
                 let operatorFailure = OperatorFailure(operatorName: node.name, instance: setup.instance, recordIndex: nil, record: nil, error: failure.error)
                 _ = await setup.supervision.job.record(operatorFailure)

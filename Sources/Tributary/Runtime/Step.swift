@@ -1,3 +1,5 @@
+import Foundation
+
 /// One logical operator's work inside a fused chain: reads the batch in its input buffer,
 /// appends its results to its output buffer.
 ///
@@ -31,6 +33,11 @@ final class Step {
     let restore: ((_ parts: [Int: [UInt8]], _ instance: Int, _ parallelism: Int) throws -> Void)?
     var recordsIn = 0
     var recordsOut = 0
+    /// Set when `fault_injection` names this operator; then `input` must be set too.
+    var injector: StepInjector?
+    /// Typed access to the input buffer, for fault injection: its count, a record's text, and
+    /// cutting it at a position (returning how to put it back).
+    var input: (count: () -> Int, describe: (Int) -> String, cut: (Int) -> () -> Void)?
 
     @usableFromInline
     init(
@@ -47,6 +54,41 @@ final class Step {
     }
 
     nonisolated(nonsending) func run(from start: Int) async -> StepOutcome {
+        guard let injector, let input else { return await runBody(from: start) }
+        let ordinalAtStart = recordsIn
+        var position = start
+        while true {
+            let count = input.count()
+            guard let hit = injector.state.firstHit(operatorName: injector.operatorName, instance: injector.instance, ordinal: recordsIn, count: count - position) else {
+                return await runBody(from: position)
+            }
+            let at = position + hit.offset
+            if at > position {
+                // Process the records before the injected one, then put the rest back.
+                let restore = input.cut(at)
+                let outcome = await runBody(from: position)
+                restore()
+                if case .failed(let index, _, let recordsOut, let error, let record) = outcome {
+                    return .failed(index: index, recordsIn: recordsIn - ordinalAtStart, recordsOut: recordsOut, error: error, record: record)
+                }
+            }
+            switch hit.rule.kind {
+            case .hang, .slow:
+                try? await injector.clock.sleep(for: hit.rule.duration ?? .zero)
+                position = at
+            case .crashProcess:
+                FileHandle.standardError.write(Data("tributary: fault injection ends the process in '\(name)' on record #\(hit.ordinal)\n".utf8))
+                kill(getpid(), SIGKILL)
+                position = at
+            default:
+                return .failed(
+                    index: at, recordsIn: recordsIn - ordinalAtStart, recordsOut: 0,
+                    error: InjectedFault(operatorName: name, record: hit.ordinal), record: input.describe(at))
+            }
+        }
+    }
+
+    private nonisolated(nonsending) func runBody(from start: Int) async -> StepOutcome {
         let outcome: StepOutcome
         switch body {
         case .sync(let body): outcome = body(start)
