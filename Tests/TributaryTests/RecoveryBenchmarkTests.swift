@@ -1,0 +1,73 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Tributary
+
+@Suite struct RecoveryBenchmarkTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    @Test func itReportsAsManyRecoveriesAsInjectedFailuresAndConfirmsExactlyOnce() async throws {
+        let benchmark = RecoveryBenchmark(
+            name: "counts", faultTolerance: ["delay": 0, "max_attempts": 100],
+            faults: [FaultInjection(operatorName: "count", kind: .throw, trigger: .everyRecords(1_000))], runs: 2,
+            workDirectory: directory.path("bench")
+        ) { env in
+            let sink = CollectSink<String>()
+            env.fromSource(GeneratorSource(count: 10_000) { $0 })
+                .keyBy { $0 % 10 }
+                .mapWithState(initial: 0) { (count: inout Int, value: Int) in
+                    count += 1
+                    return "\(value % 10):\(count)"
+                }.named("count")
+                .sink(sink)
+            return { sink.values }
+        }
+        let report = try await benchmark.run()
+        #expect(report.runs.count == 2)
+        #expect(report.runs.allSatisfy { $0.result.recoveries.count == 10 }, "one recovery per injected failure")
+        #expect(report.recoveries.count == 20)
+        #expect(report.exactlyOnce)
+        #expect(report.latency(.operatorRestart, percentile: 0.99) != nil)
+        #expect(report.description.contains("exactly-once"))
+    }
+
+    /// A sink that writes at once and ignores commits: after a checkpoint restore, replayed
+    /// records appear twice.
+    final class NonTransactionalSink: Sink, Sendable {
+        private let lines = Mutex<[String]>([])
+        var values: [String] { lines.withLock { $0 } }
+        func makeWriter(_ context: SinkContext) throws -> Writer { Writer(sink: self) }
+        struct Writer: SinkWriter {
+            let sink: NonTransactionalSink
+            mutating func write(_ records: [String]) throws { sink.lines.withLock { $0.append(contentsOf: records) } }
+        }
+    }
+
+    @Test func itFlagsAPipelineWhoseOutputIsNotExactlyOnce() async throws {
+        let benchmark = RecoveryBenchmark(
+            name: "leaky",
+            faultTolerance: ["strategy": "checkpoint", "checkpoint_interval": 0.001, "delay": 0, "max_attempts": 0, "max_recovery_attempts": 10],
+            faults: [FaultInjection(operatorName: "count", kind: .throw, trigger: .atRecords([15_000]))], runs: 1,
+            workDirectory: directory.path("bench")
+        ) { env in
+            let sink = NonTransactionalSink()
+            env.fromSource(GeneratorSource(count: 20_000) { $0 })
+                .keyBy { $0 % 10 }
+                .mapWithState(initial: 0) { (count: inout Int, value: Int) in
+                    count += 1
+                    return "\(value % 10):\(count)"
+                }.named("count")
+                .sink(sink)
+            return { sink.values }
+        }
+        let report = try await benchmark.run()
+        #expect(report.recoveries.filter { $0.kind == .checkpointRestore }.count == 1)
+        #expect(!report.exactlyOnce, "records replayed after the restore reached the sink twice")
+        #expect(report.runs[0].differences.first?.contains("duplicate") == true)
+        #expect(report.description.contains("NOT exactly-once"))
+    }
+}
