@@ -19,6 +19,9 @@ let usage = """
       tributary supervise [--restart-strategy fixed|exponential] [--delay S] [--max-attempts N] [--job-dir D] -- <command...>
                                                    run a job's process and restart it when it crashes (a trap, SIGKILL);
                                                    the command must use a fixed job_id so each start resumes the job
+      tributary bench [--quick] [--json] [--svg DIR]
+                                                   recovery benchmarks of the built-in workload: latency percentiles,
+                                                   checkpoints, throughput, an exactly-once check; charts as SVG
       tributary --help                             show this help
       tributary --version                          show the version
 
@@ -27,7 +30,7 @@ let usage = """
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise"]
+let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise", "bench"]
 
 /// Takes `--work-dir D` out of `rest`, if present.
 func workDirectory(_ rest: inout [String]) -> String {
@@ -106,6 +109,25 @@ case "checkpoints":
     }
     guard rest.count == 1 else { fail("usage: tributary checkpoints [verify] <job_id> [--checkpoint-dir D]") }
     CheckpointCommands.list(jobID: rest[0], checkpointDirectory: directory)
+case "bench":
+    var rest = Array(arguments.dropFirst())
+    let quick = rest.contains("--quick")
+    let json = rest.contains("--json")
+    rest.removeAll { $0 == "--quick" || $0 == "--json" }
+    var svg: String?
+    if let index = rest.firstIndex(of: "--svg") {
+        guard index + 1 < rest.count else { fail("--svg needs a directory") }
+        svg = rest[index + 1]
+        rest.removeSubrange(index...(index + 1))
+    }
+    guard rest.isEmpty else { fail("unknown option '\(rest[0])' for 'bench' (allowed: --quick, --json, --svg DIR)") }
+    do {
+        let exactlyOnce = try await BenchCommand.run(quick: quick, json: json, svgDirectory: svg)
+        if !exactlyOnce { exit(1) }
+    } catch {
+        FileHandle.standardError.write(Data("bench failed: \(error)\n".utf8))
+        exit(1)
+    }
 case "supervise":
     guard let separator = arguments.firstIndex(of: "--"), separator + 1 < arguments.count else {
         fail("usage: tributary supervise [options] -- <command...>")

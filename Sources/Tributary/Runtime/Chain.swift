@@ -49,7 +49,7 @@ final class Chain {
         var start = 0
         while index < steps.count {
             let step = steps[index]
-            let ordinalBefore = step.recordsIn
+            let ordinalBefore = step.ordinal
             switch await step.run(from: start) {
             case .completed:
                 await completeRecovery(step: index)
@@ -127,6 +127,7 @@ final class Chain {
     private nonisolated(nonsending) func snapshot(epoch: Int64) async throws -> [String: SnapshotPart] {
         var parts: [String: SnapshotPart] = [:]
         for step in steps {
+            parts[step.name + Self.ordinalSuffix] = .bytes((try? StateCoder.encode(step.ordinal)) ?? [])
             guard let snapshot = step.snapshot else { continue }
             do {
                 if let part = try snapshot(epoch) { parts[step.name] = part }
@@ -136,6 +137,9 @@ final class Chain {
         }
         return parts
     }
+
+    /// The checkpoint part that holds a step's record position.
+    static let ordinalSuffix = "#records"
 
     /// The source position to start from, when the job was restored from a checkpoint.
     @usableFromInline
@@ -147,6 +151,9 @@ final class Chain {
     func restore(parallelism: Int) throws {
         guard let restored = checkpoints?.restored else { return }
         for step in steps {
+            if let bytes = restored.parts[step.name + Self.ordinalSuffix]?[instance] {
+                step.ordinalOffset = (try? StateCoder.decode(Int.self, from: bytes)) ?? 0
+            }
             guard let restore = step.restore, let parts = restored.parts[step.name] else { continue }
             do {
                 try restore(parts, instance, parallelism)

@@ -33,6 +33,11 @@ final class Step {
     let restore: ((_ parts: [Int: [UInt8]], _ instance: Int, _ parallelism: Int) throws -> Void)?
     var recordsIn = 0
     var recordsOut = 0
+    /// Records this instance received before the checkpoint it was restored from, so record
+    /// positions (in failures, dead letters and fault injection) count from the job's start.
+    var ordinalOffset = 0
+    /// The position of the next input record in this instance's input since the job started.
+    var ordinal: Int { ordinalOffset + recordsIn }
     /// Set when `fault_injection` names this operator; then `input` must be set too.
     var injector: StepInjector?
     /// Typed access to the input buffer, for fault injection: its count, a record's text, and
@@ -59,7 +64,7 @@ final class Step {
         var position = start
         while true {
             let count = input.count()
-            guard let hit = injector.state.firstHit(operatorName: injector.operatorName, instance: injector.instance, ordinal: recordsIn, count: count - position) else {
+            guard let hit = injector.state.firstHit(operatorName: injector.operatorName, instance: injector.instance, ordinal: ordinal, count: count - position) else {
                 return await runBody(from: position)
             }
             let at = position + hit.offset
