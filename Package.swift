@@ -20,6 +20,9 @@ let package = Package(
         .executableTarget(name: "CustomStrategy", dependencies: ["Tributary"], path: "Examples/CustomStrategy", exclude: ["README.md"]),
         .executableTarget(
             name: "CheckpointedWordCount", dependencies: ["Tributary"], path: "Examples/CheckpointedWordCount", exclude: ["README.md"]),
+        .executableTarget(name: "FlakyService", dependencies: ["Tributary"], path: "Examples/FlakyService", exclude: ["README.md"]),
+        .executableTarget(name: "DynamicFailover", dependencies: ["Tributary"], path: "Examples/DynamicFailover", exclude: ["README.md"]),
+        .executableTarget(name: "FanOutUnion", dependencies: ["Tributary"], path: "Examples/FanOutUnion", exclude: ["README.md"]),
         // The kill and watchdog tests run CheckpointedWordCount and tributary as child processes:
         // depending on them builds them.
         .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting", "CheckpointedWordCount", "TributaryCLI"]),
