@@ -47,6 +47,12 @@ enum BenchCommand {
             fflush(nil)
         }
         say("tributary bench: W1 (\(records) records, 10,000 keys), \(runs) run\(runs == 1 ? "" : "s") per scenario after a run without faults")
+        // Throughput without fault tolerance: the same workload under strategy "none".
+        say("  running without fault tolerance…")
+        let plain = try await RecoveryBenchmark(
+            name: "no-fault-tolerance", faultTolerance: ["strategy": "none"], faults: [], runs: 1, workDirectory: work.path,
+            build: workload(records: records)
+        ).run()
         var reports: [(Scenario, RecoveryBenchmark.Report)] = []
         for scenario in scenarios {
             say("  running \(scenario.name)…")
@@ -59,7 +65,7 @@ enum BenchCommand {
         func ms(_ duration: Duration?) -> String { duration.map { String(format: "%.2f ms", $0.inSeconds * 1000) } ?? "-" }
         func rate(_ result: JobResult) -> Double { Double(records) / max(result.wallTime.inSeconds, 1e-9) }
         if json {
-            var document: [String: Any] = ["records": records, "runs": runs]
+            var document: [String: Any] = ["records": records, "runs": runs, "records_per_second_without_fault_tolerance": rate(plain.reference)]
             document["scenarios"] = reports.map { scenario, report -> [String: Any] in
                 let kind: Recovery.Kind = scenario.faultTolerance["strategy"] == "checkpoint" ? .checkpointRestore : .operatorRestart
                 var entry: [String: Any] = [
@@ -82,21 +88,22 @@ enum BenchCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("")
-            print("scenario              recoveries   p50        p90        p99        max        records/s (no faults → faults)   checkpoints        output")
+            print("scenario              recoveries   p50        p90        p99        max        records/s (no faults → faults)   checkpoints                  output")
             for (scenario, report) in reports {
                 let kind: Recovery.Kind = scenario.faultTolerance["strategy"] == "checkpoint" ? .checkpointRestore : .operatorRestart
                 let checkpoints = report.runs.flatMap(\.result.checkpoints)
-                let checkpointText = checkpoints.isEmpty ? "-" : "\(checkpoints.count), p50 \(ms(checkpoints.map(\.duration).sorted()[checkpoints.count / 2]))"
+                let checkpointText = checkpoints.isEmpty ? "-" : "\(checkpoints.count), p50 \(ms(checkpoints.map(\.duration).sorted()[checkpoints.count / 2])), \((checkpoints.last?.bytes ?? 0) / 1024) KiB"
                 let withFaults = report.runs.map { rate($0.result) }.sorted()[report.runs.count / 2]
                 print(
                     scenario.name.padding(toLength: 22, withPad: " ", startingAt: 0)
                         + String(report.recoveries.count).padding(toLength: 13, withPad: " ", startingAt: 0)
                         + [0.5, 0.9, 0.99, 1.0].map { ms(report.latency(kind, percentile: $0)).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined()
                         + String(format: "%.1f → %.1f M/s", rate(report.reference) / 1e6, withFaults / 1e6).padding(toLength: 33, withPad: " ", startingAt: 0)
-                        + checkpointText.padding(toLength: 19, withPad: " ", startingAt: 0)
+                        + checkpointText.padding(toLength: 29, withPad: " ", startingAt: 0)
                         + (report.exactlyOnce ? "exactly-once ✓" : "NOT exactly-once ✗"))
             }
             print("")
+            print(String(format: "throughput without fault tolerance (strategy \"none\"): %.1f M records/s; the scenarios' first column is the same workload under their fault tolerance without faults, then with faults", rate(plain.reference) / 1e6))
             print("Each scenario's output after its faults was compared record by record with the output of its run without faults.")
         }
 
