@@ -133,18 +133,7 @@ import TributaryTesting
     }
 
     @Test(.timeLimit(.minutes(1))) func crashProcessEndsTheProcessAndTheWatchdogRecoversIt() async throws {
-        var lines: [String] = []
-        var counts: [String: Int] = [:]
-        var expected = ""
-        for index in 0..<2_000 {
-            let words = (0..<4).map { "w\((index * 4 + $0) % 37)" }
-            lines.append(words.joined(separator: " "))
-            for word in words {
-                counts[word, default: 0] += 1
-                expected += "\(word) \(counts[word]!)\n"
-            }
-        }
-        try (lines.joined(separator: "\n") + "\n").write(to: directory.url.appendingPathComponent("in.txt"), atomically: true, encoding: .utf8)
+        let expected = try WordCountInput.write(lines: 2_000, into: directory.url)
         let watchdog = ProcessWatchdog(
             command: [
                 WatchdogTests.binary("CheckpointedWordCount").path, "in.txt", "out.txt", "--job-id", "crashing", "--state-dir", "state",

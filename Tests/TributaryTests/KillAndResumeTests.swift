@@ -60,18 +60,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func killNineAndResumeGivesExactlyTheUninterruptedOutput() async throws {
         let folder = try TemporaryDirectory()
-        var lines: [String] = []
-        var counts: [String: Int] = [:]
-        var expected = ""
-        for index in 0..<12_000 {
-            let words = (0..<4).map { "w\((index * 4 + $0) % 37)" }
-            lines.append(words.joined(separator: " "))
-            for word in words {
-                counts[word, default: 0] += 1
-                expected += "\(word) \(counts[word]!)\n"
-            }
-        }
-        try (lines.joined(separator: "\n") + "\n").write(to: folder.url.appendingPathComponent("in.txt"), atomically: true, encoding: .utf8)
+        let expected = try WordCountInput.write(lines: 12_000, into: folder.url)
         let arguments = ["in.txt", "out.txt", "--job-id", "kill-test", "--state-dir", "state", "--checkpoint-interval", "0.01", "--work", "3000"]
 
         var generator = SystemRandomNumberGenerator()

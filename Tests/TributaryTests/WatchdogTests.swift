@@ -12,25 +12,9 @@ import Testing
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/\(name)")
     }
 
-    func input(in folder: TemporaryDirectory) throws -> String {
-        var lines: [String] = []
-        var counts: [String: Int] = [:]
-        var expected = ""
-        for index in 0..<3_000 {
-            let words = (0..<4).map { "w\((index * 4 + $0) % 37)" }
-            lines.append(words.joined(separator: " "))
-            for word in words {
-                counts[word, default: 0] += 1
-                expected += "\(word) \(counts[word]!)\n"
-            }
-        }
-        try (lines.joined(separator: "\n") + "\n").write(to: folder.url.appendingPathComponent("in.txt"), atomically: true, encoding: .utf8)
-        return expected
-    }
-
     @Test(.timeLimit(.minutes(1))) func aProcessThatTrapsIsRestartedAndTheOutputIsExactlyOnce() async throws {
         let folder = try TemporaryDirectory()
-        let expected = try input(in: folder)
+        let expected = try WordCountInput.write(lines: 3_000, into: folder.url)
         let process = Process()
         process.executableURL = Self.binary("tributary")
         process.arguments = [
@@ -63,7 +47,7 @@ import Testing
 
     @Test func theWatchdogGivesUpPastItsRestartLimit() async throws {
         let folder = try TemporaryDirectory()
-        _ = try input(in: folder)
+        _ = try WordCountInput.write(lines: 3_000, into: folder.url)
         let watchdog = ProcessWatchdog(
             command: [Self.binary("CheckpointedWordCount").path, "in.txt", "out.txt", "--job-id", "hopeless", "--state-dir", "state", "--trap-at", "5", "--trap-times", "100"],
             restartStrategy: .fixed(delay: .zero, maxAttempts: 2), workingDirectory: folder.url)
