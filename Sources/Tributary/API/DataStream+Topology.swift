@@ -18,10 +18,7 @@ extension DataStream {
             environment.recordProblem(
                 PipelineError(code: .invalidParallelism, message: "parallelism(\(count)) for '\(name)' is out of range: use 1...1024"))
         } else {
-            environment.updateNode(nodeID) {
-                $0.parallelism = count
-                $0.parallelismWasSet = true
-            }
+            environment.updateNode(nodeID) { $0.parallelism = count }
         }
         return self
     }

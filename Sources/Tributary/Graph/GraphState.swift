@@ -5,7 +5,6 @@ struct GraphState {
         let blueprint: any NodeBlueprint
         var name: String?
         var parallelism = 1
-        var parallelismWasSet = false
         /// Set by `supervised(_:)`; `nil` means the environment's default.
         var policy: SupervisionPolicy?
     }
