@@ -10,6 +10,17 @@ import Testing
         directory = try TemporaryDirectory()
     }
 
+    /// The benchmarked pipeline: a running count per key (10 keys), as "key:count".
+    static func countPerKey(_ env: LocalEnvironment, records: Int, into sink: some Sink<String>) {
+        env.fromSource(GeneratorSource(count: records) { $0 })
+            .keyBy { $0 % 10 }
+            .mapWithState(initial: 0) { (count: inout Int, value: Int) in
+                count += 1
+                return "\(value % 10):\(count)"
+            }.named("count")
+            .sink(sink)
+    }
+
     @Test func itReportsAsManyRecoveriesAsInjectedFailuresAndConfirmsExactlyOnce() async throws {
         let benchmark = RecoveryBenchmark(
             name: "counts", faultTolerance: ["delay": 0, "max_attempts": 100],
@@ -17,13 +28,7 @@ import Testing
             workDirectory: directory.path("bench")
         ) { env in
             let sink = CollectSink<String>()
-            env.fromSource(GeneratorSource(count: 10_000) { $0 })
-                .keyBy { $0 % 10 }
-                .mapWithState(initial: 0) { (count: inout Int, value: Int) in
-                    count += 1
-                    return "\(value % 10):\(count)"
-                }.named("count")
-                .sink(sink)
+            Self.countPerKey(env, records: 10_000, into: sink)
             return { sink.values }
         }
         let report = try await benchmark.run()
@@ -57,13 +62,7 @@ import Testing
             workDirectory: directory.path("bench")
         ) { env in
             let sink = NonTransactionalSink()
-            env.fromSource(GeneratorSource(count: 20_000) { $0 })
-                .keyBy { $0 % 10 }
-                .mapWithState(initial: 0) { (count: inout Int, value: Int) in
-                    count += 1
-                    return "\(value % 10):\(count)"
-                }.named("count")
-                .sink(sink)
+            Self.countPerKey(env, records: 20_000, into: sink)
             return { sink.values }
         }
         let report = try await benchmark.run()
