@@ -112,6 +112,14 @@ extension CheckpointTests {
         return (try String(contentsOfFile: output, encoding: .utf8), recorder.events)
     }
 
+    /// Rewrites a job's summary to what a `kill -9` leaves: status "running".
+    static func markCrashed(jobID: String, workDirectory: String) throws {
+        let url = URL(fileURLWithPath: workDirectory).appendingPathComponent(jobID).appendingPathComponent("job_summary.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"status\" : \"completed\"", with: "\"status\" : \"running\"")
+            .write(to: url, atomically: true, encoding: .utf8)
+    }
+
     enum Damage: String, CaseIterable, Sendable {
         case truncateStateFile, flipAByte, deleteMetadata, halfWrittenNewerCheckpoint, everyCheckpoint
     }
@@ -125,6 +133,9 @@ extension CheckpointTests {
         build(first, count: 8_000, failures: FailureInjector(failOn: []), sink: FileSink(path: output))
         _ = try await first.submit()
         #expect(try String(contentsOfFile: output, encoding: .utf8) == expected)
+        // As if the process had been killed after its last checkpoint: a completed job is not
+        // resumed (submitting its id again is an error), a crashed one is.
+        try Self.markCrashed(jobID: jobID, workDirectory: directory.path("work"))
 
         let root = URL(fileURLWithPath: directory.path("chk")).appendingPathComponent(jobID)
         let newest = try #require(CheckpointFiles.ids(in: root).first)

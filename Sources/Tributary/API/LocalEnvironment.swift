@@ -140,6 +140,8 @@ public final class LocalEnvironment: Sendable {
             throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
         }
         defer { running.withLock { $0 = nil } }
+        let locks = try takeOwnership()
+        defer { withExtendedLifetime(locks) {} }
         let events = try EventLog(jobID: jobID, workDirectory: configuration.workDirectory, hub: hub)
         let run = JobRun(
             jobID: jobID, jobName: name, plan: plan, policies: policies, configuration: configuration, control: control,
@@ -147,7 +149,7 @@ public final class LocalEnvironment: Sendable {
             observer: observer.withLock { $0 }, coordinatorSlot: coordinatorSlot,
             faultInjection: configuration.faultInjections.isEmpty ? nil : FaultInjectionState(configuration.faultInjections))
         switch await run.execute() {
-        case .completed(let result), .cancelled(let result):
+        case .completed(let result):
             return result
         case .failed(let result, let cause, let history):
             throw JobFailedError(result: result, cause: cause, history: history)
@@ -156,24 +158,70 @@ public final class LocalEnvironment: Sendable {
 
     /// Takes a checkpoint of the running job now and returns when it is on disk and its output
     /// committed. A manual checkpoint is never removed by `retained_checkpoints` (like Flink's
-    /// savepoints).
-    /// - Throws: ``CheckpointError`` when no job with `strategy: "checkpoint"` is running or the
-    ///   checkpoint failed.
+    /// savepoints). When a periodic checkpoint is already collecting, that one is made manual
+    /// and returned.
+    /// - Throws: ``CheckpointError`` when no job with `strategy: "checkpoint"` is running, or
+    ///   when this checkpoint failed or was abandoned (the job stopped or recovered meanwhile);
+    ///   the message says which.
     @discardableResult
     public func triggerCheckpoint() async throws -> CheckpointRecord {
         guard let coordinator = coordinatorSlot.coordinator else {
             throw CheckpointError(message: "no job with fault_tolerance.strategy \"checkpoint\" is running in environment '\(name)'")
         }
-        guard let record = await coordinator.checkpointNow(manual: true) else {
-            throw CheckpointError(message: "the checkpoint failed or was abandoned; see the job's events")
+        switch await coordinator.checkpointNow(manual: true) {
+        case .completed(let record):
+            return record
+        case .failed(let id, let reason):
+            throw CheckpointError(message: "checkpoint \(id) failed: \(reason)")
+        case .abandoned(let id, let reason):
+            throw CheckpointError(message: id == 0 ? "no checkpoint could start: \(reason)" : "checkpoint \(id) was abandoned: \(reason)")
         }
-        return record
     }
 
-    /// Stops the running job: sources stop reading, in-flight records are dropped, and
-    /// ``submit()`` returns a result with status `.cancelled`. Does nothing when no job runs.
+    /// Stops the running job and discards its uncommitted work: sources stop reading, in-flight
+    /// records are dropped, and ``submit()`` returns a result with status `.cancelled`. Output
+    /// committed by completed checkpoints stays; submitting the job again with its `job_id`
+    /// resumes from the last one. Safe at any moment, also while a checkpoint is pending (that
+    /// checkpoint is abandoned, never completed without a source's position). Does nothing
+    /// when no job runs.
     public func cancel() {
         running.withLock { $0 }?.stop(.cancelled)
+    }
+
+    /// Stops the running job with a final checkpoint: every source stops reading where it is,
+    /// everything already read is processed, a last checkpoint records it and the sinks commit
+    /// it, and ``submit()`` returns a result with status `.stopped`. Submitting the job again
+    /// with the same `job_id` (``JobResult/jobID``) resumes exactly after the last record read.
+    ///
+    /// Safe at any moment, also while a checkpoint is pending. If the final checkpoint fails,
+    /// ``submit()`` throws ``JobFailedError`` rather than report a stop whose output was not
+    /// committed. Without `strategy: "checkpoint"` the job stops the same way but cannot be
+    /// resumed where it stopped. Does nothing when no job runs.
+    public func stop() {
+        running.withLock { $0 }?.requestStop()
+    }
+
+    /// Locks the job's folder (and checkpoints) for this process, and refuses a `job_id` whose
+    /// job already completed unless `restart_completed` asks to start it over.
+    private func takeOwnership() throws -> [JobLock] {
+        let folder = URL(fileURLWithPath: configuration.workDirectory).appendingPathComponent(jobID)
+        var locks = [try JobLock(folder: folder, jobID: jobID)]
+        let ft = configuration.faultTolerance
+        let storage = LocalCheckpointStorage(checkpointDirectory: ft.checkpointDirectory, jobID: jobID)
+        if ft.strategy == .checkpoint { locks.append(try storage.lock(jobID: jobID)) }
+        // Only a job_id the user named means "resume that job"; an environment that made its
+        // own id may run its pipeline again.
+        if configuration.jobID != nil, let summary = try? JobFolder.summary(jobID: jobID, workDirectory: configuration.workDirectory),
+            summary.status == JobResult.Status.completed.rawValue
+        {
+            guard configuration.restartCompleted else {
+                throw PipelineError(
+                    code: .jobAlreadyCompleted,
+                    message: "job '\(jobID)' already completed (ended \(summary.endedAt ?? "earlier")), so there is nothing to resume; to run it again, use a new job_id, or set restart_completed: true to start it over from nothing (its checkpoints are removed and its sinks' output replaced)")
+            }
+            for id in storage.list() { storage.remove(id) }
+        }
+        return locks
     }
 
     // MARK: Graph building

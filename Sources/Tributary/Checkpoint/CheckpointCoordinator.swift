@@ -1,199 +1,235 @@
 import Foundation
-import Synchronization
 
-/// Triggers checkpoints, collects every instance's snapshot, writes the checkpoint and, once
-/// its manifest is on disk, tells the sinks to commit.
+/// Triggers checkpoints, collects every instance's snapshot, has each complete checkpoint
+/// written and committed in the background, and tells every waiter what became of *its*
+/// checkpoint. The decisions are ``CheckpointCoordinatorStateMachine``'s; this actor holds the
+/// waiters, the write queue and the clock.
 ///
 /// ```
-///  trigger n ─▶ sources inject barrier n ─▶ every instance snapshots at barrier n and acks
-///  all acks in ─▶ write chk-n/*.state, then _metadata (atomic) ─▶ sinks commit(upTo: n)
+///  trigger n ─▶ sources inject barrier n ─▶ instances snapshot (copy-on-write) and ack ─┐
+///    ┌───────────────────────────────────────────────────────────────────────────────────┘
+///    └─▶ writer (a task of its own, in order): encode parts, write chk-n/*.state, write
+///        _metadata atomically, sinks commit(upTo: n), prune ─▶ waiters of n: completed n
 /// ```
-/// One checkpoint at a time; one not complete within `checkpoint_timeout` is abandoned (what
-/// its sinks sealed is committed by the next one). An instance whose input has ended reports
-/// its final state once, and that state stands in for it in every later checkpoint.
+/// Acknowledging costs an actor hop: the instance that completes a checkpoint does not wait
+/// for its encoding, fsync or commits, so its data path stalls only for the snapshot itself.
 actor CheckpointCoordinator {
-    struct Ack: Sendable {
-        let key: String
-        let fileName: String
-        let parts: [String: SnapshotPart]
-        let alignment: Duration
-    }
-
-    private struct Pending {
-        let id: Int64
-        let started: ContinuousClock.Instant
-        let startedOnClock: Duration
-        let manual: Bool
-        var acks: [String: Ack] = [:]
-        var waiters: [CheckedContinuation<CheckpointRecord?, Never>] = []
-    }
-
     let jobID: String
-    let root: URL
+    private let storage: any CheckpointStorage
     private let configuration: FaultToleranceConfiguration
     private let clock: JobClock
     private let events: EventLog
-    private let expected: Set<String>
+    private let operators: [String]
+    private let fingerprint: String
     private let commitSinks: @Sendable (Int64) throws -> Void
-    /// The latest checkpoint id sources are asked to inject (0: none yet).
+    /// The latest checkpoint sources are asked to inject, and the newest abandoned one.
     let trigger = CheckpointTrigger()
 
-    private var nextID: Int64
-    private var pending: Pending?
-    private var finished: [String: Ack] = [:]
-    private var finishingEpochs: [String: Int64] = [:]
+    private var machine: CheckpointCoordinatorStateMachine
+    private var started: [Int64: ContinuousClock.Instant] = [:]
+    private var waiters: [Int64: [CheckedContinuation<CheckpointOutcome, Never>]] = [:]
+    private var writeQueue: [CheckpointCoordinatorStateMachine.Complete] = []
+    private var writer: CheckedContinuation<CheckpointCoordinatorStateMachine.Complete?, Never>?
+    private var writerStopped = false
     private(set) var completed: [CheckpointRecord] = []
     private(set) var failedCount = 0
 
     init(
-        jobID: String, configuration: FaultToleranceConfiguration, clock: JobClock, events: EventLog, expected: Set<String>,
-        lastCompleted: Int64?, commitSinks: @escaping @Sendable (Int64) throws -> Void
+        jobID: String, configuration: FaultToleranceConfiguration, storage: any CheckpointStorage, clock: JobClock, events: EventLog,
+        expected: Set<String>, operators: [String], fingerprint: String, lastCompleted: Int64?,
+        commitSinks: @escaping @Sendable (Int64) throws -> Void
     ) {
         self.jobID = jobID
         self.configuration = configuration
+        self.storage = storage
         self.clock = clock
         self.events = events
-        self.expected = expected
+        self.operators = operators
+        self.fingerprint = fingerprint
         self.commitSinks = commitSinks
-        root = URL(fileURLWithPath: configuration.checkpointDirectory).appendingPathComponent(jobID)
-        nextID = (lastCompleted ?? CheckpointFiles.ids(in: URL(fileURLWithPath: configuration.checkpointDirectory).appendingPathComponent(jobID)).first ?? 0) + 1
+        // Never reuse the id of a folder on disk, complete or not.
+        let newest = max(lastCompleted ?? 0, storage.list().first ?? 0)
+        machine = CheckpointCoordinatorStateMachine(expected: expected, nextID: newest + 1)
     }
 
-    /// Takes a checkpoint every `checkpoint_interval` until the task is cancelled.
+    // MARK: Triggering
+
+    /// Takes a checkpoint every `checkpoint_interval` (and abandons one that overran
+    /// `checkpoint_timeout`) until the task is cancelled or the coordinator closes.
     func runPeriodically() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled, machine.closedReason == nil {
             do {
                 try await clock.sleep(for: configuration.checkpointInterval)
             } catch {
                 return
             }
-            if let pending, clock.now - pending.startedOnClock >= configuration.checkpointTimeout {
-                abandon(reason: "not complete within checkpoint_timeout (\(configuration.checkpointTimeout.seconds) s)")
+            if let id = machine.checkTimeout(now: clock.now, timeout: configuration.checkpointTimeout) {
+                abandoned(id, reason: "not complete within checkpoint_timeout (\(configuration.checkpointTimeout.seconds) s)")
             }
-            if pending == nil { start(manual: false) }
+            _ = start(manual: false)
         }
     }
 
-    /// Starts a checkpoint now (unless one is running) and returns when it completes or fails.
-    func checkpointNow(manual: Bool) async -> CheckpointRecord? {
-        if pending == nil { start(manual: manual) }
-        return await withCheckedContinuation { continuation in
-            pending?.waiters.append(continuation)
-            if pending == nil { continuation.resume(returning: completed.last) }
+    /// Starts a checkpoint now (or joins the one collecting, making it manual if asked) and
+    /// returns what became of it.
+    func checkpointNow(manual: Bool) async -> CheckpointOutcome {
+        switch start(manual: manual) {
+        case .closed(let reason):
+            return .abandoned(id: 0, reason: reason)
+        case .started(let id), .joined(let id):
+            return await withCheckedContinuation { continuation in
+                waiters[id, default: []].append(continuation)
+            }
         }
     }
 
-    private func start(manual: Bool) {
-        let id = nextID
-        nextID += 1
-        pending = Pending(id: id, started: .now, startedOnClock: clock.now, manual: manual)
-        var event = JobEvent(kind: .checkpointStart, jobID: jobID, message: "checkpoint \(id) started\(manual ? " (manual)" : "")")
-        event.attempt = Int(id)
-        events.emit(event)
-        trigger.request(id)
-        completeIfReady()
+    private func start(manual: Bool) -> CheckpointCoordinatorStateMachine.TriggerResult {
+        let (result, complete) = machine.trigger(manual: manual, now: clock.now)
+        if case .started(let id) = result {
+            started[id] = .now
+            var event = JobEvent(kind: .checkpointStart, jobID: jobID, message: "checkpoint \(id) started\(manual ? " (manual)" : "")")
+            event.attempt = Int(id)
+            events.emit(event)
+            trigger.request(id)
+        }
+        if let complete { enqueue(complete) }
+        return result
     }
 
-    /// An instance's snapshot at barrier `id`.
-    func acknowledge(_ id: Int64, _ ack: Ack) {
-        guard pending?.id == id else { return }
-        pending?.acks[ack.key] = ack
-        completeIfReady()
+    // MARK: Acknowledgements
+
+    /// An instance's snapshot at barrier `id`. Returns at once: writing happens in the writer.
+    func acknowledge(_ id: Int64, _ ack: CheckpointAck) {
+        if let complete = machine.acknowledge(id, ack) { enqueue(complete) }
     }
 
-    /// The epoch an instance whose input ended seals its last output under: the checkpoint
-    /// that will first include its final state.
+    /// The epoch an instance whose input ended seals its last output under.
     func finishingEpoch(for key: String) -> Int64 {
-        let epoch = pending.map { $0.acks[key] == nil ? $0.id : nextID } ?? nextID
-        finishingEpochs[key] = epoch
-        return epoch
+        machine.finishingEpoch(for: key)
     }
 
     /// The final state of an instance whose input ended.
-    func finished(_ ack: Ack) {
-        finished[ack.key] = ack
-        completeIfReady()
+    func finished(_ ack: CheckpointAck) {
+        if let complete = machine.finished(ack) { enqueue(complete) }
     }
 
-    /// Takes the last checkpoint after every instance has finished, so all output is committed.
-    func finalCheckpoint() async -> CheckpointRecord? {
-        await checkpointNow(manual: false)
-    }
-
-    private func completeIfReady() {
-        guard let current = pending else { return }
-        let covered = expected.allSatisfy { key in
-            current.acks[key] != nil || (finished[key] != nil && (finishingEpochs[key] ?? .max) <= current.id)
+    /// No checkpoint starts or completes from now on (the job stops or recovers): the one
+    /// collecting is abandoned and its waiters told; checkpoints already complete are still
+    /// written, and the writer ends after them.
+    func close(reason: String) {
+        if let id = machine.close(reason: reason) { abandoned(id, reason: reason) }
+        trigger.abandon(upTo: machine.abandonedUpTo)
+        if writeQueue.isEmpty, let writer {
+            self.writer = nil
+            writer.resume(returning: nil)
         }
-        guard covered else { return }
-        pending = nil
-        var acks = current.acks
-        for key in expected where acks[key] == nil { acks[key] = finished[key] }
-        do {
-            let record = try write(current, acks: Array(acks.values))
-            try commitSinks(current.id)
+    }
+
+    private func abandoned(_ id: Int64, reason: String) {
+        failedCount += 1
+        trigger.abandon(upTo: id)
+        started[id] = nil
+        var event = JobEvent(kind: .checkpointFailed, jobID: jobID, message: "checkpoint \(id) abandoned: \(reason)")
+        event.attempt = Int(id)
+        events.emit(event)
+        resolve(id, .abandoned(id: id, reason: reason))
+    }
+
+    private func resolve(_ id: Int64, _ outcome: CheckpointOutcome) {
+        for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.resume(returning: outcome) }
+    }
+
+    // MARK: Writing
+
+    private func enqueue(_ complete: CheckpointCoordinatorStateMachine.Complete) {
+        if let writer {
+            self.writer = nil
+            writer.resume(returning: complete)
+        } else {
+            writeQueue.append(complete)
+        }
+    }
+
+    private func nextToWrite() async -> CheckpointCoordinatorStateMachine.Complete? {
+        if !writeQueue.isEmpty { return writeQueue.removeFirst() }
+        if machine.closedReason != nil { return nil }
+        return await withCheckedContinuation { writer = $0 }
+    }
+
+    /// Writes complete checkpoints in order until the coordinator closes and nothing is left.
+    /// Runs in a task of its own, so the I/O never blocks the actor (acknowledgements) or an
+    /// instance. Not cancellable on purpose: a checkpoint half written is worth nothing, and
+    /// closing the coordinator ends this loop.
+    func runWriter() async {
+        while let complete = await nextToWrite() {
+            let began = started.removeValue(forKey: complete.id) ?? .now
+            let result = await Self.write(
+                complete, began: began, jobID: jobID, storage: storage, operators: operators, fingerprint: fingerprint,
+                commitSinks: commitSinks)
+            written(complete.id, result)
+        }
+        writerStopped = true
+    }
+
+    private func written(_ id: Int64, _ result: Result<CheckpointRecord, any Error>) {
+        switch result {
+        case .success(let record):
             completed.append(record)
-            var event = JobEvent(kind: .checkpointComplete, jobID: jobID, message: "checkpoint \(current.id) complete in \(JobSupervisor.format(record.duration)), \(record.bytes) bytes")
-            event.attempt = Int(current.id)
+            var event = JobEvent(kind: .checkpointComplete, jobID: jobID, message: "checkpoint \(id) complete in \(JobSupervisor.format(record.duration)), \(record.bytes) bytes")
+            event.attempt = Int(id)
             event.latencySeconds = record.duration.seconds
             events.emit(event)
-            prune()
-            for waiter in current.waiters { waiter.resume(returning: record) }
-        } catch {
+            prune(newest: id)
+            resolve(id, .completed(record))
+        case .failure(let error):
             failedCount += 1
-            var event = JobEvent(kind: .checkpointFailed, jobID: jobID, message: "checkpoint \(current.id) failed: \(error)")
-            event.attempt = Int(current.id)
+            var event = JobEvent(kind: .checkpointFailed, jobID: jobID, message: "checkpoint \(id) failed: \(error)")
+            event.attempt = Int(id)
             event.error = "\(error)"
             events.emit(event)
-            for waiter in current.waiters { waiter.resume(returning: nil) }
+            resolve(id, .failed(id: id, reason: "\(error)"))
         }
     }
 
-    private func abandon(reason: String) {
-        guard let current = pending else { return }
-        pending = nil
-        failedCount += 1
-        var event = JobEvent(kind: .checkpointFailed, jobID: jobID, message: "checkpoint \(current.id) abandoned: \(reason)")
-        event.attempt = Int(current.id)
-        events.emit(event)
-        for waiter in current.waiters { waiter.resume(returning: nil) }
-    }
-
-    private func write(_ checkpoint: Pending, acks: [Ack]) throws -> CheckpointRecord {
-        let folder = CheckpointFiles.folder(root, id: checkpoint.id)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var files: [CheckpointFiles.Manifest.File] = []
-        for ack in acks.sorted(by: { $0.fileName < $1.fileName }) {
-            let bytes = CheckpointFiles.encode(parts: try ack.parts.mapValues { try $0.encoded() })
-            try DurableFile.write(Data(bytes), to: folder.appendingPathComponent(ack.fileName))
-            files.append(.init(name: ack.fileName, bytes: bytes.count, crc32: CRC32.checksum(bytes)))
+    /// Encodes and writes every part, then the manifest, then commits the sinks: off the actor.
+    private nonisolated static func write(
+        _ checkpoint: CheckpointCoordinatorStateMachine.Complete, began: ContinuousClock.Instant, jobID: String,
+        storage: any CheckpointStorage, operators: [String], fingerprint: String, commitSinks: @Sendable (Int64) throws -> Void
+    ) async -> Result<CheckpointRecord, any Error> {
+        do {
+            var files: [CheckpointManifest.File] = []
+            for ack in checkpoint.acks {
+                let bytes = CheckpointFiles.encode(parts: try ack.parts.mapValues { try $0.encoded() })
+                files.append(try storage.writePart(checkpoint: checkpoint.id, fileName: ack.fileName, bytes: bytes))
+            }
+            let duration = ContinuousClock.now - began
+            try storage.writeManifest(
+                CheckpointManifest(
+                    checkpointID: checkpoint.id, jobID: jobID, createdAt: JobEvent.timestampStyle.format(Date()), manual: checkpoint.manual,
+                    files: files, durationSeconds: duration.seconds, operators: operators, graphFingerprint: fingerprint))
+            try commitSinks(checkpoint.id)
+            return .success(
+                CheckpointRecord(
+                    id: checkpoint.id, duration: ContinuousClock.now - began, alignment: checkpoint.acks.map(\.alignment).max() ?? .zero,
+                    bytes: files.reduce(0) { $0 + $1.bytes }, manual: checkpoint.manual,
+                    barrierStall: checkpoint.acks.map(\.stall).max() ?? .zero))
+        } catch {
+            return .failure(error)
         }
-        let duration = ContinuousClock.now - checkpoint.started
-        let manifest = CheckpointFiles.Manifest(
-            checkpointID: checkpoint.id, jobID: jobID, createdAt: JobEvent.timestampStyle.format(Date()), manual: checkpoint.manual,
-            files: files, durationSeconds: duration.seconds)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try DurableFile.write(try encoder.encode(manifest), to: folder.appendingPathComponent("_metadata"))
-        return CheckpointRecord(
-            id: checkpoint.id, duration: duration, alignment: acks.map(\.alignment).max() ?? .zero,
-            bytes: files.reduce(0) { $0 + $1.bytes }, manual: checkpoint.manual)
     }
 
     /// Removes completed automatic checkpoints beyond `retained_checkpoints` (manual ones stay),
     /// and folders of checkpoints that never completed, older than the newest completed one.
-    private func prune() {
-        guard let newest = completed.last?.id else { return }
+    private func prune(newest: Int64) {
         var kept = 0
-        for id in CheckpointFiles.ids(in: root) {
-            let folder = CheckpointFiles.folder(root, id: id)
-            guard let manifest = try? CheckpointFiles.readManifest(folder) else {
-                if id < newest { try? FileManager.default.removeItem(at: folder) }
+        for id in storage.list() {
+            guard let manifest = try? storage.manifest(id) else {
+                if id < newest { storage.remove(id) }
                 continue
             }
             if manifest.manual { continue }
             kept += 1
-            if kept > configuration.retainedCheckpoints { try? FileManager.default.removeItem(at: folder) }
+            if kept > configuration.retainedCheckpoints { storage.remove(id) }
         }
     }
 }
@@ -201,12 +237,25 @@ actor CheckpointCoordinator {
 /// One completed checkpoint.
 public struct CheckpointRecord: Sendable {
     public let id: Int64
-    /// From the trigger to the manifest on disk.
+    /// From the trigger to the manifest on disk and the sinks committed.
     public let duration: Duration
     /// The longest an instance held inputs blocked while aligning barriers.
     public let alignment: Duration
     /// Bytes of state written.
     public let bytes: Int
-    /// Taken by `triggerCheckpoint()`; never pruned automatically.
+    /// Taken by `triggerCheckpoint()` (or joined by it); never pruned automatically.
     public let manual: Bool
+    /// The longest any instance's data path stood still for this checkpoint's barrier (from its
+    /// arrival, aligned, to its forwarding): the snapshot's cost on the data path. Encoding and
+    /// writing happen elsewhere and are not part of it.
+    public let barrierStall: Duration
+
+    public init(id: Int64, duration: Duration, alignment: Duration, bytes: Int, manual: Bool, barrierStall: Duration = .zero) {
+        self.id = id
+        self.duration = duration
+        self.alignment = alignment
+        self.bytes = bytes
+        self.manual = manual
+        self.barrierStall = barrierStall
+    }
 }

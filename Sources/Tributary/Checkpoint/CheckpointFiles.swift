@@ -8,34 +8,17 @@ import Foundation
 enum CheckpointFiles {
     static let magic: [UInt8] = Array("TRB1".utf8)
 
-    struct Manifest: Codable {
-        struct File: Codable {
-            var name: String
-            var bytes: Int
-            var crc32: UInt32
-        }
-
-        var checkpointID: Int64
-        var jobID: String
-        var createdAt: String
-        var manual: Bool
-        var files: [File]
-        var durationSeconds: Double
-
-        enum CodingKeys: String, CodingKey {
-            case checkpointID = "checkpoint_id"
-            case jobID = "job_id"
-            case createdAt = "created_at"
-            case manual, files
-            case durationSeconds = "duration_seconds"
-        }
-    }
+    typealias Manifest = CheckpointManifest
 
     /// A verified checkpoint: its id and the state parts by operator name, then instance.
     struct Restored: Sendable {
         let id: Int64
         let parts: [String: [Int: [UInt8]]]
     }
+
+    /// The largest checkpoint id a job uses; a folder with a larger number is not one of its
+    /// checkpoints (its successor's id would overflow).
+    static let maxID: Int64 = 1 << 53
 
     static func folder(_ root: URL, id: Int64) -> URL { root.appendingPathComponent("chk-\(id)") }
 
@@ -81,7 +64,10 @@ enum CheckpointFiles {
     /// The ids of the checkpoint folders under `root`, newest first.
     static func ids(in root: URL) -> [Int64] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        return names.compactMap { $0.hasPrefix("chk-") ? Int64($0.dropFirst(4)) : nil }.sorted(by: >)
+        return names.compactMap { name -> Int64? in
+            guard name.hasPrefix("chk-"), let id = Int64(name.dropFirst(4)), (1...maxID).contains(id) else { return nil }
+            return id
+        }.sorted(by: >)
     }
 
     static func readManifest(_ folder: URL) throws -> Manifest {
@@ -91,13 +77,19 @@ enum CheckpointFiles {
 
     /// Verifies and loads checkpoint `id`.
     /// - Throws: a description of the first problem found.
-    static func load(_ root: URL, id: Int64) throws -> (Restored, Manifest) {
+    static func load(_ root: URL, id: Int64, jobID: String? = nil) throws -> (Restored, Manifest) {
         let folder = folder(root, id: id)
         let manifest: Manifest
         do {
             manifest = try readManifest(folder)
         } catch {
             throw CheckpointInvalid(id: id, reason: "no readable _metadata (the checkpoint never completed or the manifest is damaged)")
+        }
+        guard manifest.checkpointID == id else {
+            throw CheckpointInvalid(id: id, reason: "its _metadata is the manifest of checkpoint \(manifest.checkpointID) (a folder copied or renamed by hand?)")
+        }
+        if let jobID, manifest.jobID != jobID {
+            throw CheckpointInvalid(id: id, reason: "its _metadata belongs to job '\(manifest.jobID)', not '\(jobID)'")
         }
         var parts: [String: [Int: [UInt8]]] = [:]
         for file in manifest.files {

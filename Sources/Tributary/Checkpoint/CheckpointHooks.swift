@@ -9,9 +9,9 @@ final class CheckpointHooks: Sendable {
     let key: String
     let fileName: String
     /// The restored checkpoint's parts, by operator name, then instance.
-    let restored: CheckpointFiles.Restored?
+    let restored: RestoredCheckpoint?
 
-    init(coordinator: CheckpointCoordinator, trigger: CheckpointTrigger, key: String, restored: CheckpointFiles.Restored?) {
+    init(coordinator: CheckpointCoordinator, trigger: CheckpointTrigger, key: String, restored: RestoredCheckpoint?) {
         self.coordinator = coordinator
         self.trigger = trigger
         self.key = key
@@ -30,9 +30,17 @@ final class CheckpointHooks: Sendable {
     var requested: Int64 { trigger.requested }
 }
 
-/// The checkpoint id the coordinator asks sources to inject a barrier for.
+/// The checkpoint id the coordinator asks sources to inject a barrier for, and the newest one
+/// it abandoned (instances stop aligning barriers up to it). Read by instances once per batch.
 final class CheckpointTrigger: Sendable {
     private let value = Atomic<Int64>(0)
+    private let abandonedValue = Atomic<Int64>(0)
     var requested: Int64 { value.load(ordering: .acquiring) }
     func request(_ id: Int64) { value.store(id, ordering: .releasing) }
+    /// The newest abandoned checkpoint, `nil` while none was.
+    var abandoned: Int64? {
+        let id = abandonedValue.load(ordering: .acquiring)
+        return id == 0 ? nil : id
+    }
+    func abandon(upTo id: Int64) { abandonedValue.max(id, ordering: .releasing) }
 }

@@ -28,15 +28,19 @@
 /// | `fault_tolerance.interval_seconds` (failure_rate) | seconds > 0 | 60.0 |
 /// | `fault_tolerance.seed` | integer ≥ 0 | random |
 /// | `fault_tolerance.operator_timeout` | seconds > 0 | none |
+/// | `fault_tolerance.allow_non_restored_state` | boolean | false |
+/// | `restart_completed` | boolean | false |
 ///
 /// With no `fault_tolerance` key at all the job uses `restart` with `fixed`, delay 0.1 s and 3
 /// attempts.
 enum ConfigurationParser {
-    static let topLevelKeys = ["job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection"]
+    static let topLevelKeys = [
+        "job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection", "restart_completed",
+    ]
     static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
     static let faultToleranceKeys = [
         "strategy", "checkpoint_interval", "max_recovery_attempts", "checkpoint_dir", "retained_checkpoints",
-        "checkpoint_timeout", "restart_strategy", "seed", "operator_timeout",
+        "checkpoint_timeout", "restart_strategy", "seed", "operator_timeout", "allow_non_restored_state",
     ]
     /// The restart strategies and the keys each of them takes.
     static let restartStrategyKeys: [(name: String, keys: [String])] = [
@@ -64,6 +68,7 @@ enum ConfigurationParser {
         if let batchSize = try top.int("batch_size", in: 1...65536) { configuration.batchSize = batchSize }
         if let linger = try top.seconds("batch_linger", minimum: 0, inclusive: true) { configuration.batchLinger = linger }
         if let capacity = try top.int("channel_capacity", in: 1...1024) { configuration.channelCapacity = capacity }
+        if let restart = try top.bool("restart_completed") { configuration.restartCompleted = restart }
         if let faultTolerance = try top.object("fault_tolerance") {
             configuration.faultTolerance = try parseFaultTolerance(faultTolerance)
         }
@@ -134,6 +139,7 @@ enum ConfigurationParser {
             result.checkpointTimeout = timeout
         }
         if let seed = try object.int("seed", in: 0...Int.max) { result.seed = UInt64(seed) }
+        if let allow = try object.bool("allow_non_restored_state") { result.allowNonRestoredState = allow }
         if let timeout = try object.seconds("operator_timeout", minimum: 0, inclusive: false) {
             result.operatorTimeout = timeout
         }
@@ -258,6 +264,12 @@ struct ConfigObject {
         guard let value = fields[key] else { return nil }
         guard case .string(let string) = value else { throw wrongType(key, value, expected: "a string") }
         return string
+    }
+
+    func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = fields[key] else { return nil }
+        guard case .bool(let flag) = value else { throw wrongType(key, value, expected: "true or false") }
+        return flag
     }
 
     func nonEmptyString(_ key: String) throws(ConfigurationError) -> String? {

@@ -9,6 +9,7 @@ extension EnvironmentConfiguration {
             "channel_capacity": .int(channelCapacity),
         ]
         if let jobID { top["job_id"] = .string(jobID) }
+        if restartCompleted { top["restart_completed"] = true }
         let ft = faultTolerance
         var fault: [String: ConfigValue] = [
             "strategy": .string(ft.strategy.name),
@@ -20,6 +21,7 @@ extension EnvironmentConfiguration {
         ]
         if let seed = ft.seed { fault["seed"] = .int(Int(truncatingIfNeeded: seed)) }
         if let timeout = ft.operatorTimeout { fault["operator_timeout"] = .double(timeout.seconds) }
+        if ft.allowNonRestoredState { fault["allow_non_restored_state"] = true }
         switch ft.restartStrategy.kind {
         case .fixed(let delay, let maxAttempts):
             fault["restart_strategy"] = "fixed"

@@ -20,6 +20,10 @@ public struct FaultToleranceConfiguration: Sendable, Hashable {
     public var seed: UInt64?
     /// `operator_timeout`: one call running longer than this is a failure [none].
     public var operatorTimeout: Duration?
+    /// `allow_non_restored_state`: resuming a checkpoint into a graph whose operators differ
+    /// restores the operators that match (with an event naming the rest) instead of failing
+    /// with ``CheckpointStateMismatchError`` [false].
+    public var allowNonRestoredState: Bool = false
     /// Keys that a registered custom strategy understands, passed to its factory unchanged.
     public var customOptions: [String: ConfigValue]
 

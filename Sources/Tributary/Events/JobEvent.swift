@@ -12,6 +12,8 @@ public struct JobEvent: Sendable, Equatable, Codable, CustomStringConvertible {
         public static let jobComplete = Kind(rawValue: "JOB_COMPLETE")
         public static let jobFailed = Kind(rawValue: "JOB_FAILED")
         public static let jobCancelled = Kind(rawValue: "JOB_CANCELLED")
+        /// ``LocalEnvironment/stop()`` ended the job with a final checkpoint.
+        public static let jobStopped = Kind(rawValue: "JOB_STOPPED")
         public static let operatorFailed = Kind(rawValue: "OPERATOR_FAILED")
         public static let operatorRestarted = Kind(rawValue: "OPERATOR_RESTARTED")
         public static let recordSkipped = Kind(rawValue: "RECORD_SKIPPED")

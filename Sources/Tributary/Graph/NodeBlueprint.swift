@@ -104,35 +104,39 @@ extension InputBlueprint {
             throw RuntimeInvariantError("inbox type")
         }
         var openLanes = inbox.laneCount
-        var aligner = BarrierAligner(laneCount: inbox.laneCount)
+        var handler = BarrierHandler(laneCount: inbox.laneCount)
         var alignmentStarted: ContinuousClock.Instant?
-        func aligned(_ id: Int64) async throws {
-            inbox.unblockAll()
-            let alignment = alignmentStarted.map { ContinuousClock.now - $0 } ?? .zero
-            alignmentStarted = nil
-            try await chain.barrier(id, sourcePosition: nil, alignment: alignment)
+        func apply(_ actions: [BarrierHandler.Action]) async throws {
+            for action in actions {
+                switch action {
+                case .block(let lane):
+                    inbox.block(lane: lane)
+                    alignmentStarted = alignmentStarted ?? .now
+                case .unblockAll:
+                    inbox.unblockAll()
+                case .snapshot(let id):
+                    let alignment = alignmentStarted.map { ContinuousClock.now - $0 } ?? .zero
+                    alignmentStarted = nil
+                    try await chain.barrier(id, sourcePosition: nil, alignment: alignment)
+                case .aborted:
+                    alignmentStarted = nil
+                }
+            }
         }
         while openLanes > 0 {
             let (lane, message) = try await inbox.receive()
+            if let abandoned = chain.checkpoints?.trigger.abandoned, handler.isAligning {
+                try await apply(handler.abort(upTo: abandoned))
+            }
             switch message {
             case .batch(let records):
                 head.items = records
                 try await chain.process()
             case .barrier(let id):
-                for action in aligner.barrier(id, lane: lane) {
-                    switch action {
-                    case .block(let lane):
-                        inbox.block(lane: lane)
-                        alignmentStarted = alignmentStarted ?? .now
-                    case .aligned(let id):
-                        try await aligned(id)
-                    case .ignore:
-                        break
-                    }
-                }
+                try await apply(handler.barrier(id, lane: lane))
             case .endOfStream:
                 openLanes -= 1
-                if case .aligned(let id)? = aligner.endOfStream(lane: lane) { try await aligned(id) }
+                try await apply(handler.endOfInput(lane: lane))
             }
         }
     }

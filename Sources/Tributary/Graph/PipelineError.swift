@@ -18,6 +18,8 @@ public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible
         public static let invalidArgument = Code(name: "invalidArgument")
         /// `submit()` was called while the environment is already running a job.
         public static let alreadyRunning = Code(name: "alreadyRunning")
+        /// The `job_id` names a job that already completed; nothing is left to resume.
+        public static let jobAlreadyCompleted = Code(name: "jobAlreadyCompleted")
         public var description: String { name }
     }
 

@@ -49,7 +49,14 @@ func runSourceLoop<S: Source>(
     let backgroundWork = reader.backgroundWork
     async let background: Void = backgroundWork?() ?? ()
     var more = true
-    while more, !Task.isCancelled {
+    while more {
+        // A cancelled or failed job never finishes its sources' input: finishing would report
+        // a final state (and position) to the coordinator that the job never reached.
+        if Task.isCancelled { throw CancellationError() }
+        if chain.isDraining {
+            chain.sourceEndedEarly()
+            break
+        }
         if let checkpoints = chain.checkpoints, checkpoints.requested > chain.lastBarrier {
             let position: [UInt8]
             do {
@@ -63,17 +70,21 @@ func runSourceLoop<S: Source>(
         do {
             more = try await reader.read(
                 into: &records, limit: ReadLimit(maxCount: settings.batchSize, deadline: .now + settings.linger))
-        } catch is CancellationError {
-            break
         } catch {
+            if Task.isCancelled || error is CancellationError { throw CancellationError() }
             throw await chain.sourceFailure(error)
         }
         chain.sourceRecords += records.count
         head.items = records
         if !records.isEmpty { try await chain.process() }
     }
-    if chain.checkpoints != nil, !more {
-        chain.finalSourcePosition = try? StateCoder.encode(reader.position)
+    if chain.checkpoints != nil {
+        // Exhausted, or stopped with a checkpoint: the final checkpoint resumes from here.
+        do {
+            chain.finalSourcePosition = try StateCoder.encode(reader.position)
+        } catch {
+            throw await chain.sourceFailure(error)
+        }
     }
     await background
 }

@@ -7,8 +7,13 @@ public struct JobResult: Sendable, CustomStringConvertible {
         case completed
         /// A failure could not be recovered from (see ``JobFailedError``).
         case failed
-        /// ``LocalEnvironment/cancel()`` stopped the job.
+        /// ``LocalEnvironment/cancel()`` stopped the job; output since the last completed
+        /// checkpoint was discarded.
         case cancelled
+        /// ``LocalEnvironment/stop()`` stopped the job: its sources stopped reading, everything
+        /// read was processed and committed by a final checkpoint, and submitting the job again
+        /// with its ``JobResult/jobID`` resumes from there.
+        case stopped
     }
 
     /// Records counted at one logical operator, summed over its parallel instances.

@@ -116,12 +116,16 @@ final class Chain {
     @usableFromInline
     nonisolated(nonsending) func barrier(_ id: Int64, sourcePosition: [UInt8]?, alignment: Duration) async throws {
         guard let checkpoints else { return }
+        let arrived = ContinuousClock.now
         lastBarrier = id
         var parts = try await snapshot(epoch: id)
         if let sourcePosition, let sourceName { parts[sourceName] = .bytes(sourcePosition) }
-        await checkpoints.coordinator.acknowledge(
-            id, .init(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: alignment))
+        // Forward first, acknowledge after (Flink's order): downstream starts its own snapshot
+        // while this one's parts wait to be written.
         try await emitter?.barrier(id)
+        let stall = ContinuousClock.now - arrived
+        await checkpoints.coordinator.acknowledge(
+            id, CheckpointAck(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: alignment, stall: stall))
     }
 
     private nonisolated(nonsending) func snapshot(epoch: Int64) async throws -> [String: SnapshotPart] {
@@ -169,10 +173,14 @@ final class Chain {
     @usableFromInline
     nonisolated(nonsending) func finish() async throws {
         if let checkpoints {
+            // A source's final state must hold its position: without it a checkpoint would
+            // resume the source from its start.
+            if sourceName != nil, finalSourcePosition == nil { throw JobStoppedError(reason: .cancelled) }
             let epoch = await checkpoints.coordinator.finishingEpoch(for: checkpoints.key)
             var parts = try await snapshot(epoch: epoch)
             if let finalSourcePosition, let sourceName { parts[sourceName] = .bytes(finalSourcePosition) }
-            await checkpoints.coordinator.finished(.init(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: .zero))
+            await checkpoints.coordinator.finished(
+                CheckpointAck(key: checkpoints.key, fileName: checkpoints.fileName, parts: parts, alignment: .zero, stall: .zero))
         }
         for step in steps {
             do {
@@ -183,6 +191,11 @@ final class Chain {
         }
         try await emitter?.finish()
     }
+
+    /// Whether the job asked its sources to stop reading (``LocalEnvironment/stop()``).
+    @usableFromInline var isDraining: Bool { supervision.control.isDraining }
+
+    @usableFromInline func sourceEndedEarly() { supervision.control.sourceEndedEarly() }
 
     /// Records in and out per logical operator, for the job's metrics.
     var counters: [(nodeID: Int, recordsIn: Int, recordsOut: Int)] {

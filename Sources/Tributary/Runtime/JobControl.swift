@@ -5,6 +5,7 @@ import Synchronization
 /// Stopping closes every inbox (so instances suspended on a full or empty channel wake up with
 /// ``JobStoppedError``) and wakes the job's watcher task, which cancels the task group (so a
 /// source waiting inside `read` is cancelled too).
+@usableFromInline
 final class JobControl: Sendable {
     enum Reason: Sendable, Equatable {
         case finished
@@ -19,6 +20,34 @@ final class JobControl: Sendable {
     }
 
     private let state = Mutex(State())
+    private let draining = Atomic<Bool>(false)
+    private let endedEarly = Atomic<Bool>(false)
+    private let wakers = Mutex<[@Sendable () -> Void]>([])
+
+    /// Asks the sources to stop reading (``LocalEnvironment/stop()``): each ends its input at
+    /// its current position, everything drains, and a final checkpoint commits it. Sources
+    /// waiting for input are woken.
+    func requestStop() {
+        guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for wake in wakers.withLock({ $0 }) { wake() }
+    }
+
+    /// Whether ``requestStop()`` was called; read by source loops once per batch.
+    @usableFromInline
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// A source ended its input because of ``requestStop()`` rather than being exhausted.
+    @usableFromInline
+    func sourceEndedEarly() { endedEarly.store(true, ordering: .relaxed) }
+
+    /// Whether some source stopped before it was exhausted (the job then ends `.stopped`).
+    var anySourceEndedEarly: Bool { endedEarly.load(ordering: .relaxed) }
+
+    /// Registers a way to wake a source that waits for input, called by ``requestStop()``.
+    func onStopRequest(_ wake: @escaping @Sendable () -> Void) {
+        wakers.withLock { $0.append(wake) }
+        if isDraining { wake() }
+    }
 
     /// Registers the inboxes to close on stop.
     func register(_ inboxes: [any ClosableInbox]) {

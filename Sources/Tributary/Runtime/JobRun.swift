@@ -7,8 +7,8 @@ import Synchronization
 /// `max_recovery_attempts` allows, paced by `restart_strategy`.
 struct JobRun {
     enum Outcome {
+        /// Completed, cancelled or stopped: the result says which.
         case completed(JobResult)
-        case cancelled(JobResult)
         case failed(JobResult, OperatorFailure, history: [OperatorFailure])
     }
 
@@ -36,8 +36,8 @@ struct JobRun {
 
     var checkpointing: Bool { configuration.faultTolerance.strategy == .checkpoint }
 
-    var checkpointRoot: URL {
-        URL(fileURLWithPath: configuration.faultTolerance.checkpointDirectory).appendingPathComponent(jobID)
+    var storage: any CheckpointStorage {
+        LocalCheckpointStorage(checkpointDirectory: configuration.faultTolerance.checkpointDirectory, jobID: jobID)
     }
 
     struct Totals {
@@ -62,9 +62,12 @@ struct JobRun {
                 }
             }
         }
-        var restored: CheckpointFiles.Restored?
+        var restored: RestoredCheckpoint?
         if checkpointing {
             restored = latestValidCheckpoint()
+            if let checked = restored, let mismatch = checkOperators(of: checked) {
+                return failBeforeStart(mismatch, startDate: startDate, started: started)
+            }
             if let restored {
                 var event = JobEvent(kind: .recoveryStart, jobID: jobID, message: "resuming job \(jobID) from checkpoint \(restored.id)")
                 event.attempt = Int(restored.id)
@@ -114,7 +117,8 @@ struct JobRun {
             snapshot.history.append(unexpected)
         }
         let reason = control.reason ?? .finished
-        let status: JobResult.Status = snapshot.cause != nil ? .failed : (reason == .cancelled ? .cancelled : .completed)
+        let status: JobResult.Status =
+            snapshot.cause != nil ? .failed : reason == .cancelled ? .cancelled : control.anySourceEndedEarly ? .stopped : .completed
         let metrics = plan.nodes.enumerated().map { id, node in
             JobResult.OperatorMetrics(
                 name: node.name, kind: node.blueprint.label, parallelism: node.parallelism,
@@ -129,6 +133,8 @@ struct JobRun {
             events.emit(JobEvent(kind: .jobComplete, jobID: jobID, message: "job completed in \(JobResult.format(result.wallTime)); \(snapshot.restarts.count) restarts, \(snapshot.recoveries.count) recoveries, \(snapshot.deadLetters.count) dead letters, \(totals.checkpoints.count) checkpoints"))
         case .cancelled:
             events.emit(JobEvent(kind: .jobCancelled, jobID: jobID, message: "job cancelled after \(JobResult.format(result.wallTime))"))
+        case .stopped:
+            events.emit(JobEvent(kind: .jobStopped, jobID: jobID, message: "job stopped after \(JobResult.format(result.wallTime)) with checkpoint \(totals.checkpoints.last.map { String($0.id) } ?? "-"); submit it again with job_id \"\(jobID)\" to resume"))
         case .failed:
             var event = JobEvent(kind: .jobFailed, jobID: jobID, operatorName: snapshot.cause?.operatorName, message: "job failed: \(snapshot.cause.map { "\($0)" } ?? "unknown cause")")
             event.error = snapshot.cause.map { "\($0.error)" }
@@ -139,14 +145,15 @@ struct JobRun {
         if let cause = snapshot.cause {
             return .failed(result, cause, history: snapshot.history)
         }
-        return status == .cancelled ? .cancelled(result) : .completed(result)
+        return .completed(result)
     }
 
     /// The newest checkpoint whose files all verify; each one passed over is reported.
-    func latestValidCheckpoint() -> CheckpointFiles.Restored? {
-        for id in CheckpointFiles.ids(in: checkpointRoot) {
+    func latestValidCheckpoint() -> RestoredCheckpoint? {
+        let storage = self.storage
+        for id in storage.list() {
             do {
-                return try CheckpointFiles.load(checkpointRoot, id: id).0
+                return try storage.load(id, jobID: jobID)
             } catch {
                 var event = JobEvent(kind: .checkpointSkipped, jobID: jobID, message: "\(error); trying an older one")
                 event.attempt = Int(id)
@@ -154,6 +161,41 @@ struct JobRun {
             }
         }
         return nil
+    }
+
+    /// Compares the operators with state in `checkpoint` with the running graph's. A difference
+    /// (an operator renamed, added or removed since the checkpoint) fails the job unless
+    /// `allow_non_restored_state`, which restores what matches and says so in an event.
+    private func checkOperators(of checkpoint: RestoredCheckpoint) -> OperatorFailure? {
+        let graph = Set(plan.nodes.map(\.name))
+        let saved = checkpoint.operators
+        let withoutState = graph.subtracting(saved).sorted()
+        let withoutOperator = saved.subtracting(graph).sorted()
+        guard !withoutState.isEmpty || !withoutOperator.isEmpty else { return nil }
+        let error = CheckpointStateMismatchError(
+            checkpointID: checkpoint.id, operatorsWithoutState: withoutState, stateWithoutOperator: withoutOperator)
+        if configuration.faultTolerance.allowNonRestoredState {
+            var event = JobEvent(kind: .warning, jobID: jobID, message: "\(error.summary); restoring what matches (allow_non_restored_state)")
+            event.attempt = Int(checkpoint.id)
+            events.emit(event)
+            return nil
+        }
+        return OperatorFailure(operatorName: "checkpoint", instance: 0, recordIndex: nil, record: nil, error: error)
+    }
+
+    /// Ends the job before anything ran, with `failure` as its cause.
+    private func failBeforeStart(_ failure: OperatorFailure, startDate: Date, started: ContinuousClock.Instant) -> Outcome {
+        var event = JobEvent(kind: .jobFailed, jobID: jobID, operatorName: failure.operatorName, message: "job failed: \(failure.error)")
+        event.error = "\(failure.error)"
+        events.emit(event)
+        let result = JobResult(
+            jobID: jobID, jobName: jobName, status: .failed,
+            operators: plan.nodes.map { .init(name: $0.name, kind: $0.blueprint.label, parallelism: $0.parallelism, recordsIn: 0, recordsOut: 0) },
+            wallTime: ContinuousClock.now - started, restarts: [], recoveries: [], deadLetters: [], checkpoints: [], failedCheckpoints: 0)
+        let snapshot = JobSupervisor.Snapshot(history: [failure], cause: failure, recoveryCause: nil, deadLetters: [], restarts: [], recoveries: [])
+        writeSummary(status: "failed", startDate: startDate, result: result, snapshot: snapshot, lastCheckpoint: storage.list().first)
+        events.close()
+        return .failed(result, failure, history: [failure])
     }
 
     /// Brings every sink's output to what checkpoint `id` committed (fresh output for `nil`).
@@ -170,7 +212,7 @@ struct JobRun {
     }
 
     /// Runs every instance once, from `restored` if given, until they all end or the job stops.
-    private func runAttempt(restored: CheckpointFiles.Restored?, probe: RestoreProbe, jobSupervisor: JobSupervisor, totals: inout Totals) async {
+    private func runAttempt(restored: RestoredCheckpoint?, probe: RestoreProbe, jobSupervisor: JobSupervisor, totals: inout Totals) async {
         let ft = configuration.faultTolerance
         let box = PhysicalPlanBox(plan)
         var operatorSupervisors: [Int: OperatorSupervisor] = [:]
@@ -179,7 +221,7 @@ struct JobRun {
                 name: node.name, policy: policies[id] ?? defaultPolicy, handler: policies[id] == nil ? faultHandler : nil,
                 seed: ft.seed.map { $0 &+ UInt64(id) }, job: jobSupervisor, clock: clock)
         }
-        let supervision = SupervisionContext(job: jobSupervisor, operators: operatorSupervisors, clock: clock, restoreProbe: probe)
+        let supervision = SupervisionContext(job: jobSupervisor, operators: operatorSupervisors, clock: clock, restoreProbe: probe, control: control)
 
         var coordinator: CheckpointCoordinator?
         if checkpointing {
@@ -189,7 +231,8 @@ struct JobRun {
             }
             let jobID = self.jobID
             coordinator = CheckpointCoordinator(
-                jobID: jobID, configuration: ft, clock: clock, events: events, expected: Set(keys), lastCompleted: restored?.id,
+                jobID: jobID, configuration: ft, storage: storage, clock: clock, events: events, expected: Set(keys),
+                operators: plan.nodes.map(\.name), fingerprint: plan.fingerprint, lastCompleted: restored?.id,
                 commitSinks: { epoch in
                     for (sink, name, parallelism) in sinks { try sink.commit(upTo: epoch, jobID: jobID, name: name, parallelism: parallelism) }
                 })
@@ -243,6 +286,24 @@ struct JobRun {
         }
 
         let control = self.control
+        // The coordinator's writer runs beside the instances, in a group of its own, so that
+        // checkpoints already complete when the attempt ends are still written before the next
+        // attempt (or the job's end) looks at the disk.
+        await withTaskGroup(of: Void.self) { writerGroup in
+            if let coordinator {
+                writerGroup.addTask { await coordinator.runWriter() }
+            }
+            await runInstances(instances, coordinator: coordinator, totals: &totals)
+            await coordinator?.close(reason: control.reason == .failed ? "the job is recovering or failing" : "the job stopped")
+        }
+        if let coordinator {
+            totals.checkpoints += await coordinator.completed
+            totals.failedCheckpoints += await coordinator.failedCount
+        }
+    }
+
+    private func runInstances(_ instances: [OperatorInstance], coordinator: CheckpointCoordinator?, totals: inout Totals) async {
+        let control = self.control
         await withTaskCancellationHandler {
             await withTaskGroup(of: OperatorInstance.Report?.self) { group in
                 group.addTask {
@@ -286,16 +347,23 @@ struct JobRun {
                     if running == 0 {
                         if !failed, control.reason == nil, let coordinator {
                             // Everything has drained: a last checkpoint commits the remaining
-                            // output. A failed one (a sink's commit threw) is tried again; if it
-                            // keeps failing the job fails rather than end with output unpublished.
-                            var committed = false
-                            for _ in 0..<3 where !committed {
-                                committed = await coordinator.finalCheckpoint() != nil
+                            // output. A failed one (a sink's commit threw, the disk is full) is
+                            // tried again; if it keeps failing the job fails rather than end
+                            // with output unpublished.
+                            var last: CheckpointOutcome?
+                            for _ in 0..<3 where last?.record == nil {
+                                last = await coordinator.checkpointNow(manual: false)
                             }
-                            if !committed {
+                            if last?.record == nil {
+                                let reason: String
+                                switch last {
+                                case .failed(let id, let why)?, .abandoned(let id, let why)?: reason = "checkpoint \(id): \(why)"
+                                default: reason = "no outcome"
+                                }
                                 totals.unexpected = OperatorFailure(
                                     operatorName: "checkpoint", instance: 0, recordIndex: nil, record: nil,
-                                    error: CheckpointError(message: "the final checkpoint failed 3 times; the last output is not committed (see CHECKPOINT_FAILED events)"))
+                                    error: CheckpointError(message: "the final checkpoint failed 3 times, so the last output is not committed (last: \(reason))"))
+                                control.stop(.failed)
                             }
                         }
                         control.stop(.finished)
@@ -304,10 +372,6 @@ struct JobRun {
             }
         } onCancel: {
             control.stop(.cancelled)
-        }
-        if let coordinator {
-            totals.checkpoints += await coordinator.completed
-            totals.failedCheckpoints += await coordinator.failedCount
         }
     }
 

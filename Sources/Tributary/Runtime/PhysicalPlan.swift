@@ -47,6 +47,23 @@ struct PhysicalPlan: Sendable {
     let nodes: [Node]
     let vertices: [Vertex]
 
+    /// A digest of the logical graph (names, kinds, inputs and element types of every
+    /// operator), recorded in checkpoint manifests: equal for the same pipeline built again.
+    var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for node in nodes {
+            let text = [
+                node.name, node.blueprint.label, node.blueprint.inputs.map(String.init).joined(separator: ","),
+                node.blueprint.inputTypeName ?? "", node.blueprint.outputTypeName ?? "",
+            ].joined(separator: "|") + ";"
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+        }
+        return String(hash, radix: 16)
+    }
+
     /// Validates the graph and compiles it.
     /// - Throws: ``PipelineError`` for a pipeline that cannot run.
     static func compile(_ graph: GraphState) throws(PipelineError) -> PhysicalPlan {

@@ -106,6 +106,9 @@ struct SupervisionContext: Sendable {
     let clock: JobClock
     /// Set while a checkpoint restore waits for its first processed batch.
     let restoreProbe: RestoreProbe
+    /// The job's stop signal: sources end their input early when a stop with a checkpoint
+    /// (``LocalEnvironment/stop()``) is requested.
+    let control: JobControl
 }
 
 /// A flag the first batch processed after a checkpoint restore claims, to time the recovery.
