@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import Tributary
+
+/// `FileSink` under checkpoints stays exactly-once through writer restarts, failed appends and
+/// damaged or hand-edited files: it repairs what a crash can leave and refuses what it cannot.
+@Suite struct FileSinkRecoveryTests {
+    let directory: TemporaryDirectory
+    let context = SinkContext(jobID: "j", operatorName: "out", instance: 0, parallelism: 1, deliversCommits: true)
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    var path: String { directory.path("out.txt") }
+
+    func output() throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
+    /// A sink whose output holds `epochs`, epoch i + 1 committed by checkpoint i + 1, and the
+    /// writer that staged them (its next epoch is `epochs.count + 1`).
+    func sinkWithCommitted(_ epochs: [[String]]) throws -> (FileSink<String>, FileSink<String>.Writer) {
+        let sink = FileSink<String>(path: path)
+        try sink.recover(lastCompleted: nil, context: context)
+        var writer = try sink.makeWriter(context)
+        for (index, lines) in epochs.enumerated() {
+            try writer.write(lines)
+            try writer.preCommit(epoch: Int64(index + 1))
+            try sink.commit(upTo: Int64(index + 1), context: context)
+        }
+        return (sink, writer)
+    }
+
+    /// Appends to the output behind the sink's back, as an interrupted append or a user would.
+    func appendByHand(_ text: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+    }
+
+    /// Recovers a new sink on the same path (a resumed process) to `epoch`, expecting an error.
+    func recoveryError(to epoch: Int64) -> FileSinkError? {
+        return #expect(throws: FileSinkError.self) { try FileSink<String>(path: path).recover(lastCompleted: epoch, context: context) }
+    }
+
+    // MARK: A restarted writer keeps what was staged
+
+    @Test func aSinkRestartedMidEpochKeepsEveryLineItStaged() async throws {
+        // One checkpoint, at the end of the input, so the failure lands in the middle of its epoch.
+        let env = try LocalEnvironment("restarted-sink", config: [
+            "work_dir": .string(directory.path("work")), "batch_size": 64,
+            "fault_tolerance": [
+                "strategy": "checkpoint", "checkpoint_interval": 3600, "checkpoint_dir": .string(directory.path("chk")),
+                "delay": 0, "max_attempts": 3,
+            ],
+            "fault_injection": ["operator": "out", "inject": "throw", "at_records": [700], "times": 1],
+        ])
+        env.fromSource(GeneratorSource(count: 2_000) { $0 }).map { "line \($0)" }.named("format").sink(FileSink(path: path)).named("out")
+        let result = try await env.submit()
+        try #require(result.restarts.map(\.operatorName) == ["out"], "the sink failed once and was restarted")
+        let lines = try output().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count == 2_001)
+        #expect(lines == (0..<2_000).map { "line \($0)" } + [""])
+    }
+
+    @Test func aRestartedWriterAppendsAfterWhatItsPredecessorStaged() throws {
+        let (sink, writer) = try sinkWithCommitted([])
+        var failed = writer
+        try failed.write(["a", "b"])
+        // What the runtime does on a restart: close the failed writer and make a new one.
+        try failed.close()
+        var restarted = try sink.makeWriter(context)
+        try restarted.write(["c"])
+        try restarted.preCommit(epoch: 1)
+        try sink.commit(upTo: 1, context: context)
+        #expect(try output() == "a\nb\nc\n")
+    }
+
+    @Test func aRestartedWriterSealsWhatItsPredecessorStagedEvenBeforeItWrites() throws {
+        let (sink, writer) = try sinkWithCommitted([])
+        var failed = writer
+        try failed.write(["a", "b"])
+        try failed.close()
+        var restarted = try sink.makeWriter(context)
+        try restarted.preCommit(epoch: 1)
+        try sink.commit(upTo: 1, context: context)
+        #expect(try output() == "a\nb\n")
+        try restarted.write(["c"])
+        try restarted.preCommit(epoch: 2)
+        try sink.commit(upTo: 2, context: context)
+        #expect(try output() == "a\nb\nc\n")
+    }
+}
