@@ -90,4 +90,23 @@ import Testing
         try sink.commit(upTo: 2, context: context)
         #expect(try output() == "a\nb\nc\n")
     }
+
+    // MARK: A failed append leaves whole lines
+
+    @Test func aFailedAppendCutsTheOutputBackAndKeepsTheIntentForARecoveryToRedo() throws {
+        var (_, writer) = try sinkWithCommitted([["one"]])
+        try writer.write(["two", "three"])
+        try writer.preCommit(epoch: 2)
+        var transactions = FileSinkTransactions(path: path)
+        transactions.writeChunk = { chunk, handle in
+            // Half a line gets out before the disk is full.
+            try handle.write(contentsOf: chunk.prefix(5))
+            throw POSIXError(.ENOSPC)
+        }
+        #expect(throws: POSIXError.self) { try transactions.commit(upTo: 2) }
+        #expect(try output() == "one\n", "no partial line")
+        #expect(try transactions.readLog().intent?.epoch == 2, "the intent stays for a recovery to redo")
+        try FileSink<String>(path: path).recover(lastCompleted: 2, context: context)
+        #expect(try output() == "one\ntwo\nthree\n")
+    }
 }

@@ -34,6 +34,9 @@ struct FileSinkTransactions {
 
     let output: URL
     let staging: URL
+    /// Writes one chunk of a commit to the output; tests replace it to make an append fail
+    /// midway, as a full disk would.
+    var writeChunk: (_ chunk: Data, _ handle: FileHandle) throws -> Void = { chunk, handle in try handle.write(contentsOf: chunk) }
 
     init(path: String) {
         output = URL(fileURLWithPath: path)
@@ -81,12 +84,24 @@ struct FileSinkTransactions {
         }
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close() }
-        try handle.truncate(atOffset: intent.offsetBefore)
-        try handle.seek(toOffset: intent.offsetBefore)
-        for name in intent.files {
-            try DurableFile.append(contentsOf: staging.appendingPathComponent(name), to: handle)
+        do {
+            try handle.truncate(atOffset: intent.offsetBefore)
+            try handle.seek(toOffset: intent.offsetBefore)
+            for name in intent.files {
+                let input = try FileHandle(forReadingFrom: staging.appendingPathComponent(name))
+                defer { try? input.close() }
+                while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                    try writeChunk(chunk, handle)
+                }
+            }
+            try handle.synchronize()
+        } catch {
+            // Whole lines or none (a full disk stops an append anywhere); the intent stays
+            // recorded, so the next commit or recovery redoes it from its offset.
+            try? handle.truncate(atOffset: intent.offsetBefore)
+            try? handle.synchronize()
+            throw error
         }
-        try handle.synchronize()
         let after = try handle.offset()
         log.intent = nil
         log.committed.append(.init(epoch: intent.epoch, offsetBefore: intent.offsetBefore, offsetAfter: after))
