@@ -109,4 +109,28 @@ import Testing
         try FileSink<String>(path: path).recover(lastCompleted: 2, context: context)
         #expect(try output() == "one\ntwo\nthree\n")
     }
+
+    // MARK: Recovery to a checkpoint older than an interrupted commit
+
+    @Test func recoveryToACheckpointBeforeAnInterruptedCommitCutsItsBytesBack() throws {
+        var (_, writer) = try sinkWithCommitted([["one"]])
+        try writer.write(["two"])
+        try writer.preCommit(epoch: 2)
+        // A crash in the middle of committing epoch 2: its intent is recorded, half a line is out.
+        let transactions = FileSinkTransactions(path: path)
+        var log = try transactions.readLog()
+        log.intent = .init(epoch: 2, offsetBefore: 4, files: try transactions.sealedFiles().map(\.url.lastPathComponent))
+        try transactions.writeLog(log)
+        try appendByHand("tw")
+        // Checkpoint 2 never completed (or was damaged): the job restores checkpoint 1.
+        let resumed = FileSink<String>(path: path)
+        try resumed.recover(lastCompleted: 1, context: context)
+        #expect(try output() == "one\n")
+        #expect(try transactions.readLog().intent == nil)
+        var next = try resumed.makeWriter(context)
+        try next.write(["again"])
+        try next.preCommit(epoch: 2)
+        try resumed.commit(upTo: 2, context: context)
+        #expect(try output() == "one\nagain\n")
+    }
 }

@@ -150,6 +150,9 @@ struct FileSinkTransactions {
             if intent.epoch <= epoch {
                 try apply(intent, to: &log)
             } else {
+                // The interrupted commit is of an epoch the restored checkpoint does not hold:
+                // what it appended must go with it.
+                try cutOutput(to: intent.offsetBefore)
                 log.intent = nil
                 try writeLog(log)
             }
@@ -168,5 +171,14 @@ struct FileSinkTransactions {
             try? FileManager.default.removeItem(at: staging.appendingPathComponent(name))
         }
         try commit(upTo: epoch)
+    }
+
+    /// Shortens the output to `offset` bytes, durably (nothing to do if it is not longer).
+    func cutOutput(to offset: UInt64) throws {
+        guard try outputSize() > offset else { return }
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: offset)
+        try handle.synchronize()
     }
 }
