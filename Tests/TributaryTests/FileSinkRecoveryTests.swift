@@ -133,4 +133,75 @@ import Testing
         try resumed.commit(upTo: 2, context: context)
         #expect(try output() == "one\nagain\n")
     }
+
+    // MARK: The output is checked against its commit log
+
+    @Test func resumingWithoutACommitLogWhileTheOutputHasLinesIsAnError() throws {
+        _ = try sinkWithCommitted([["a"], ["b"]])
+        try FileManager.default.removeItem(at: FileSinkTransactions(path: path).logURL)
+        let error = recoveryError(to: 2)
+        #expect(error?.reason.contains("commits.json") == true)
+        #expect(error?.reason.contains("new job id") == true, "says what the user can do")
+        #expect(try output() == "a\nb\n", "the output is left alone")
+    }
+
+    @Test func resumingWithoutACommitLogIsFineWhileTheOutputIsEmpty() throws {
+        // Checkpoint 1 completed before the sink received anything: nothing was ever committed.
+        let (sink, _) = try sinkWithCommitted([])
+        try sink.commit(upTo: 1, context: context)
+        try FileSink<String>(path: path).recover(lastCompleted: 1, context: context)
+        #expect(try output() == "")
+    }
+
+    @Test func aCommitLogThatDoesNotParseIsAnError() throws {
+        _ = try sinkWithCommitted([["a"]])
+        try Data("{\"committed\": [{\"epoch\": 1,".utf8).write(to: FileSinkTransactions(path: path).logURL)
+        let error = recoveryError(to: 1)
+        #expect(error?.reason.contains("commits.json") == true)
+        #expect(error?.reason.contains("new job id") == true, "says what the user can do")
+        #expect(try output() == "a\n")
+    }
+
+    @Test func anOutputShorterThanItsLastCommitIsAnErrorNotAnAppend() throws {
+        var (_, writer) = try sinkWithCommitted([["one", "two"]])
+        try writer.write(["three"])
+        try writer.preCommit(epoch: 2)
+        // Someone cut the file by hand; epoch 2 was sealed but its commit had not run.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: 4)
+        try handle.close()
+        let error = recoveryError(to: 2)
+        #expect(error?.reason.contains("shorter") == true)
+        #expect(try output() == "one\n", "nothing was appended")
+    }
+
+    @Test func anOutputWhoseLastCommittedLinesChangedIsAnError() throws {
+        _ = try sinkWithCommitted([["one"], ["two"]])
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: 4)
+        try handle.write(contentsOf: Data("TWO".utf8))
+        try handle.close()
+        let error = recoveryError(to: 2)
+        #expect(error?.reason.contains("changed") == true)
+        #expect(try output() == "one\nTWO\n")
+    }
+
+    @Test func bytesAfterTheLastCommitWithoutAnIntentAreCutBack() throws {
+        var (sink, writer) = try sinkWithCommitted([["one"]])
+        try appendByHand("tw")
+        try FileSink<String>(path: path).recover(lastCompleted: 1, context: context)
+        #expect(try output() == "one\n")
+        try writer.write(["two"])
+        try writer.preCommit(epoch: 2)
+        try sink.commit(upTo: 2, context: context)
+        #expect(try output() == "one\ntwo\n")
+    }
+
+    @Test func aCommitLogWrittenBeforeChecksumsStillRecovers() throws {
+        _ = try sinkWithCommitted([["one"], ["two"]])
+        let old = #"{"committed":[{"epoch":1,"offsetBefore":0,"offsetAfter":4},{"epoch":2,"offsetBefore":4,"offsetAfter":8}]}"#
+        try Data(old.utf8).write(to: FileSinkTransactions(path: path).logURL)
+        try FileSink<String>(path: path).recover(lastCompleted: 1, context: context)
+        #expect(try output() == "one\n")
+    }
 }
