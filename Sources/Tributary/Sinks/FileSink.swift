@@ -153,6 +153,10 @@ public struct FileSinkError: Error, CustomStringConvertible {
 }
 
 /// One sink instance's staging file: lines written since its last seal.
+///
+/// A writer made again for the same instance (a restart after a sink failure) goes on with the
+/// file its predecessor left: those lines belong to the epoch still open and are sealed with it.
+/// Stale staging files of an earlier run never reach a new writer: recovery deletes them first.
 final class StagedLines {
     let url: URL
     let instance: Int
@@ -165,18 +169,36 @@ final class StagedLines {
     }
 
     func append(_ text: String) throws {
-        if handle == nil {
+        let handle = try self.handle ?? open()
+        let offset = try handle.offset()
+        do {
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            // The runtime retries the batch after a restart: a partial write left here would
+            // put half a line before the whole one.
+            try? handle.truncate(atOffset: offset)
+            throw error
+        }
+    }
+
+    /// Opens the staging file at its end, creating it if there is none.
+    private func open() throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: url.path) {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                 throw FileSinkError(path: url.path, reason: "cannot create the staging file")
             }
-            handle = try FileHandle(forWritingTo: url)
         }
-        try handle?.write(contentsOf: Data(text.utf8))
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        self.handle = handle
+        return handle
     }
 
     /// Syncs what was written and renames it to `sealed` (nothing to do when nothing was written).
     func seal(as sealed: URL) throws {
-        guard let handle else { return }
+        // A restarted writer has no handle yet but may hold its predecessor's lines.
+        guard handle != nil || FileManager.default.fileExists(atPath: url.path) else { return }
+        let handle = try self.handle ?? open()
         try handle.synchronize()
         try handle.close()
         self.handle = nil
