@@ -12,7 +12,7 @@ enum JobCommands {
         var rows = [["JOB ID", "NAME", "STATUS", "STARTED", "WALL TIME", "RESTARTS", "DEAD LETTERS"]]
         for job in jobs {
             rows.append([
-                job.jobID, job.name, job.status, job.startedAt, job.wallTimeSeconds.map(formatSeconds) ?? "-",
+                job.jobID, job.name, JobFolder.liveness(jobID: job.jobID, workDirectory: workDirectory).description, job.startedAt, job.wallTimeSeconds.map(formatSeconds) ?? "-",
                 String(job.restarts), String(job.deadLetters),
             ])
         }
@@ -23,7 +23,7 @@ enum JobCommands {
         let job = try JobFolder.summary(jobID: jobID, workDirectory: workDirectory)
         print("job        \(job.jobID)")
         print("name       \(job.name)")
-        print("status     \(job.status)")
+        print("status     \(JobFolder.liveness(jobID: jobID, workDirectory: workDirectory))")
         print("started    \(job.startedAt)")
         print("ended      \(job.endedAt ?? "-")")
         print("wall time  \(job.wallTimeSeconds.map(formatSeconds) ?? "-")")
@@ -49,6 +49,14 @@ enum JobCommands {
                 }
             }
         }
+        if case .object(let fault)? = job.config["fault_tolerance"], case .string(let directory)? = fault["checkpoint_dir"] {
+            // The disk, not the summary, says which checkpoint a resume would use: the summary
+            // of a process that died is as old as its last write.
+            let entries = CheckpointCatalog.entries(jobID: jobID, checkpointDirectory: directory)
+            let valid = entries.first { $0.isValid }
+            let damaged = entries.filter { !$0.isValid }.count
+            print("checkpoint \(valid.map { "chk-\($0.id) (verified)" } ?? "none usable")\(damaged > 0 ? ", \(damaged) not usable (tributary checkpoints verify)" : "")")
+        }
         print("")
         print("resume: \(job.resume)")
     }
@@ -72,6 +80,12 @@ enum JobCommands {
                 if line.contains(" JOB_COMPLETE ") || line.contains(" JOB_FAILED ") || line.contains(" JOB_CANCELLED ") { ended = true }
             }
             if !follow || ended { return }
+            // A process that died (kill -9) never writes its last event: stop following once
+            // nobody owns the job and nothing new arrived.
+            if data.isEmpty, case .running = JobFolder.liveness(jobID: jobID, workDirectory: workDirectory) {} else if data.isEmpty {
+                print("(the job's process is gone: \(JobFolder.liveness(jobID: jobID, workDirectory: workDirectory)))")
+                return
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
     }

@@ -76,7 +76,13 @@ func runSourceLoop<S: Source>(
         }
         chain.sourceRecords += records.count
         head.items = records
-        if !records.isEmpty { try await chain.process() }
+        if records.isEmpty {
+            // A reader that returned nothing without suspending would otherwise hold this
+            // thread of the cooperative pool for as long as it stays idle.
+            await Task.yield()
+        } else {
+            try await chain.process()
+        }
     }
     if chain.checkpoints != nil {
         // Exhausted, or stopped with a checkpoint: the final checkpoint resumes from here.

@@ -38,6 +38,8 @@ struct HoldingSource: Source {
                 if source.blocking {
                     try await source.release.wait()
                 } else {
+                    // An idle source honours its deadline: it returns an empty batch then.
+                    try await Task.sleep(until: limit.deadline, clock: .continuous)
                     return true
                 }
             }
