@@ -3,8 +3,10 @@
 /// a fresh instance.
 ///
 /// With `fault_tolerance.operator_timeout` set, a `map` call running longer is cancelled and
-/// fails the operator with ``OperatorTimeoutError``. (Synchronous closures — `map { }`,
-/// `filter { }` — cannot be interrupted, so the timeout applies to async calls only.)
+/// fails the operator with ``OperatorTimeoutError``, whether or not it checks for cancellation:
+/// a call that does not is abandoned (it may go on running in the background; its result is
+/// dropped). (Synchronous closures — `map { }`, `filter { }` — cannot be interrupted, so the
+/// timeout applies to async calls only.)
 public protocol MapOperator<Input, Output>: Sendable {
     associatedtype Input: Sendable
     associatedtype Output: Sendable
@@ -47,7 +49,8 @@ extension DataStream {
                 while index < records.count {
                     do {
                         if let timeout {
-                            // The call runs in a child task that is cancelled when it overruns.
+                            // The call works on a copy, so a call abandoned by the timeout cannot
+                            // touch the instance the next call uses.
                             let record = records[index]
                             let current = instance
                             let (updated, result) = try await withOperatorTimeout(timeout) {
