@@ -15,6 +15,42 @@ import TributaryTesting
     }
 }
 
+// MARK: - An operator-level restart keeps a checkpointable operator's state
+
+extension OperatorFixesTests {
+    /// Emits its running count. The count is bumped before the failure check, so a failing call
+    /// leaves a half-applied update behind that a restart must discard.
+    struct RunningCount: MapOperator, CheckpointableOperator {
+        var count = 0
+        let failures: FailureInjector<Int>
+        mutating func map(_ input: Int) async throws -> String {
+            count += 1
+            try failures.check(input)
+            return "\(input)#\(count)"
+        }
+        func snapshotState() throws -> Int { count }
+        mutating func restoreState(_ state: Int) throws { count = state }
+    }
+
+    @Test(arguments: [nil, 30.0] as [Double?])
+    func aRestartedCheckpointableOperatorGoesOnFromItsStateBeforeTheFailingCall(operatorTimeout: Double?) async throws {
+        var faultTolerance: [String: ConfigValue] = ["delay": 0]
+        if let operatorTimeout { faultTolerance["operator_timeout"] = .double(operatorTimeout) }
+        let env = try LocalEnvironment("keeps-state", config: config(faultTolerance))
+        let failures = FailureInjector(failOn: [5, 37, 38])
+        let made = Counter()
+        let sink = CollectSink<String>()
+        env.fromCollection(Array(0..<60)).map { () -> RunningCount in
+            made.increment()
+            return RunningCount(failures: failures)
+        }.named("count").sink(sink)
+        let result = try await env.submit()
+        #expect(made.current == 4, "the factory still makes a fresh instance at start and at each of the 3 restarts")
+        #expect(result.restarts.count == 3)
+        #expect(sink.values == (0..<60).map { "\($0)#\($0 + 1)" }, "the count goes on as in a failure-free run")
+    }
+}
+
 // MARK: - operator_timeout fails a call that ignores cancellation
 
 extension OperatorFixesTests {
