@@ -118,3 +118,61 @@ extension OperatorFixesTests {
         await #expect(throws: CancellationError.self) { try await caller.value }
     }
 }
+
+// MARK: - Durations that Duration cannot hold are rejected
+
+extension OperatorFixesTests {
+    /// Every duration key, as a configuration that sets it to `value` (with the other keys it
+    /// needs), and whether zero is allowed there.
+    static let durationKeys: [(path: String, zeroAllowed: Bool, make: @Sendable (ConfigValue) -> [String: ConfigValue])] = [
+        ("batch_linger", true, { ["batch_linger": $0] }),
+        ("fault_tolerance.checkpoint_interval", false, { ["fault_tolerance": ["checkpoint_interval": $0]] }),
+        ("fault_tolerance.checkpoint_timeout", false, { ["fault_tolerance": ["checkpoint_timeout": $0]] }),
+        ("fault_tolerance.operator_timeout", false, { ["fault_tolerance": ["operator_timeout": $0]] }),
+        ("fault_tolerance.delay", true, { ["fault_tolerance": ["restart_strategy": "fixed", "delay": $0]] }),
+        ("fault_tolerance.initial_delay", true, { ["fault_tolerance": ["restart_strategy": "exponential", "initial_delay": $0, "max_delay": 1e9]] }),
+        ("fault_tolerance.max_delay", true, { ["fault_tolerance": ["restart_strategy": "exponential", "initial_delay": 0, "max_delay": $0]] }),
+        ("fault_tolerance.reset_after", false, { ["fault_tolerance": ["restart_strategy": "exponential", "reset_after": $0]] }),
+        ("fault_tolerance.interval_seconds", false, { ["fault_tolerance": ["restart_strategy": "failure_rate", "interval_seconds": $0]] }),
+        ("fault_tolerance.delay", true, { ["fault_tolerance": ["restart_strategy": "failure_rate", "delay": $0]] }),
+        ("fault_injection.duration", false, { ["fault_injection": ["operator": "x", "inject": "hang", "every_records": 1, "duration": $0]] }),
+    ]
+
+    /// 1e-320 (a literal would warn that it underflows), the smallest Double, and a normal
+    /// number below Duration's resolution of an attosecond: each is 0 s as a Duration.
+    static let roundsToZero: [Double] = [Double("1e-320") ?? .leastNonzeroMagnitude, .leastNonzeroMagnitude, 1e-19]
+
+    @Test(arguments: roundsToZero)
+    func aDurationThatRoundsToZeroIsRejectedWhereZeroIsNot(value: Double) throws {
+        #expect(value > 0)
+        for key in Self.durationKeys {
+            let configuration = key.make(.double(value))
+            if key.zeroAllowed {
+                // It is 0 s, which is allowed there.
+                _ = try EnvironmentConfiguration(configuration)
+            } else {
+                let error = #expect(throws: ConfigurationError.self, "\(key.path)") { try EnvironmentConfiguration(configuration) }
+                #expect(error?.keyPath == key.path)
+                #expect(error?.given == ConfigValue.double(value).description)
+                #expect(error?.description.contains("greater than 0") == true, "\(error.map(String.init(describing:)) ?? "")")
+            }
+        }
+    }
+
+    @Test func anAttosecondIsTheShortestDurationAboveZero() throws {
+        let configuration = try EnvironmentConfiguration(["fault_tolerance": ["operator_timeout": 1e-18]])
+        #expect(configuration.faultTolerance.operatorTimeout == Duration(secondsComponent: 0, attosecondsComponent: 1))
+    }
+
+    @Test(arguments: [1e300, 1e10, .nan, .infinity, -.infinity, -.leastNonzeroMagnitude] as [Double])
+    func aDurationOutOfDurationsRangeIsRejectedWithItsKeyPath(value: Double) throws {
+        for key in Self.durationKeys {
+            let error = #expect(throws: ConfigurationError.self, "\(key.path) = \(value)") {
+                try EnvironmentConfiguration(key.make(.double(value)))
+            }
+            #expect(error?.keyPath == key.path)
+            #expect(error?.given == ConfigValue.double(value).description)
+            #expect(error?.allowed.contains("at most") == true, "\(error.map(String.init(describing:)) ?? "")")
+        }
+    }
+}
