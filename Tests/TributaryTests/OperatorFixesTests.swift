@@ -176,3 +176,60 @@ extension OperatorFixesTests {
         }
     }
 }
+
+// MARK: - FileSource reads a long line in linear time
+
+extension OperatorFixesTests {
+    func readAll(_ path: String, from position: Int64? = nil, batch: Int = 3) async throws -> (lines: [String], scanned: Int, position: Int64) {
+        var reader = try FileSource(path: path).makeReader(startingAt: position)
+        var lines: [String] = []
+        while try await reader.read(into: &lines, limit: ReadLimit(maxCount: batch, deadline: .now)) {}
+        return (lines, reader.bytesScannedForNewlines, reader.position)
+    }
+
+    @Test(arguments: ["\n", "\r\n"])
+    func aVeryLongLineIsScannedOnce(terminator: String) async throws {
+        let long = String(repeating: "abcdefghij", count: 500_000)
+        let lines = ["first", long, "", "after the long one", "ü-last"]
+        let text = lines.joined(separator: terminator) + terminator
+        let path = try directory.write("long.txt", text)
+        let size = text.utf8.count
+
+        let read = try await readAll(path)
+        #expect(read.lines == lines)
+        #expect(read.position == Int64(size))
+        #expect(read.scanned <= 2 * size, "scanned \(read.scanned) bytes of a \(size)-byte file")
+    }
+
+    @Test func aMissingFinalNewlineAndAResumeMidFileReadExactlyTheRemainingLines() async throws {
+        let long = String(repeating: "0123456789", count: 200_000)
+        let lines = ["one", "two\r", long, "three", long, "tail without newline"]
+        let text = lines.joined(separator: "\n")
+        let path = try directory.write("resume.txt", text)
+        let size = text.utf8.count
+
+        let whole = try await readAll(path, batch: 1)
+        #expect(whole.lines == ["one", "two", long, "three", long, "tail without newline"])
+        #expect(whole.position == Int64(size))
+        #expect(whole.scanned <= 2 * size)
+
+        // Resume where each line starts, as a checkpointed position would.
+        var offset = 0
+        for (index, line) in lines.enumerated() {
+            let rest = try await readAll(path, from: Int64(offset))
+            #expect(rest.lines == Array(whole.lines[index...]), "resumed at byte \(offset)")
+            #expect(rest.position == Int64(size))
+            #expect(rest.scanned <= 2 * (size - offset))
+            offset += line.utf8.count + 1
+        }
+    }
+
+    @Test func manyShortLinesAroundChunkBoundariesAreReadExactly() async throws {
+        let lines = (0..<40_000).map { "line \($0) " + String(repeating: "x", count: $0 % 17) }
+        let text = lines.joined(separator: "\r\n") + "\r\n"
+        let path = try directory.write("short.txt", text)
+        let read = try await readAll(path, batch: 1000)
+        #expect(read.lines == lines)
+        #expect(read.scanned <= text.utf8.count)
+    }
+}
