@@ -1,11 +1,14 @@
+import Synchronization
+
 extension DataStream {
     /// Transforms each record with an async call (a request to a service, say), running up to
     /// `maxConcurrency` calls at once. Output order equals input order.
     ///
     /// - Parameters:
     ///   - maxConcurrency: calls in flight at once per instance, at least 1.
-    ///   - timeout: a call running longer fails with ``OperatorTimeoutError`` and is cancelled
-    ///     (default: `fault_tolerance.operator_timeout`, if set).
+    ///   - timeout: a call running longer fails with ``OperatorTimeoutError`` and is cancelled;
+    ///     one that ignores cancellation is abandoned, its result dropped (default:
+    ///     `fault_tolerance.operator_timeout`, if set).
     ///   - circuitBreaker: stops calling a failing service for a cool-down (see ``CircuitBreaker``).
     /// - Important: when a call fails, calls for later records that had already completed are
     ///   discarded; after a restart they are made again (a call may run more than once).
@@ -158,23 +161,82 @@ final class CircuitBreakerGate {
     }
 }
 
-/// Runs `body`, failing with ``OperatorTimeoutError`` (and cancelling it) if it takes longer than `timeout`.
+/// Runs `body`, failing with ``OperatorTimeoutError`` (and cancelling it) if it takes longer than
+/// `timeout`. Cancelling the caller cancels `body` and throws `CancellationError` at once.
+///
+/// - Important: the caller is resumed when the time is up even if `body` never checks for
+///   cancellation; such a call is abandoned, not stopped: it may run on in the background, and
+///   whatever it returns or throws then is dropped.
 @usableFromInline
 func withOperatorTimeout<Value: Sendable>(
     _ timeout: Duration?, _ body: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
     guard let timeout else { return try await body() }
-    return try await withThrowingTaskGroup(of: Value?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
+    // Why not a task group: a group waits for every child before it returns, so a call that
+    // ignores cancellation held the operator (and with it the job) until it finished by itself,
+    // which for a hung call is never. Unstructured tasks can be abandoned instead; the price is
+    // that an abandoned call goes on using a thread and whatever it holds until it ends, with
+    // no one to see its result. Only calls with a timeout pay for the two tasks.
+    let race = TimedCall<Value>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            race.begin(continuation)
+            race.track(Task {
+                do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
+            })
+            race.track(Task {
+                // Cancelled when the call finished first: nothing left to time.
+                do { try await Task.sleep(for: timeout) } catch { return }
+                race.finish(.failure(OperatorTimeoutError(timeout: timeout)))
+            })
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw OperatorTimeoutError(timeout: timeout)
+    } onCancel: {
+        race.finish(.failure(CancellationError()))
+    }
+}
+
+/// One timed call: the first of the call's result, the timer and the caller's cancellation
+/// resumes the caller; the others find it finished, and both tasks are cancelled then.
+final class TimedCall<Value: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Value, any Error>?
+        /// The outcome, once there is one (it may come before the continuation, when the caller
+        /// was cancelled before it began waiting).
+        var outcome: Result<Value, any Error>?
+        var tasks: [Task<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func begin(_ continuation: CheckedContinuation<Value, any Error>) {
+        let outcome = state.withLock { state -> Result<Value, any Error>? in
+            guard let outcome = state.outcome else {
+                state.continuation = continuation
+                return nil
+            }
+            return outcome
         }
-        return value
+        if let outcome { continuation.resume(with: outcome) }
+    }
+
+    func track(_ task: Task<Void, Never>) {
+        let finished = state.withLock { state -> Bool in
+            if state.outcome == nil { state.tasks.append(task) }
+            return state.outcome != nil
+        }
+        if finished { task.cancel() }
+    }
+
+    func finish(_ outcome: Result<Value, any Error>) {
+        let taken = state.withLock { state -> (CheckedContinuation<Value, any Error>?, [Task<Void, Never>])? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            defer { (state.continuation, state.tasks) = (nil, []) }
+            return (state.continuation, state.tasks)
+        }
+        guard let (continuation, tasks) = taken else { return }
+        for task in tasks { task.cancel() }
+        continuation?.resume(with: outcome)
     }
 }
 

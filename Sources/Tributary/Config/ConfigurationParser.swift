@@ -31,6 +31,10 @@
 /// | `fault_tolerance.allow_non_restored_state` | boolean | false |
 /// | `restart_completed` | boolean | false |
 ///
+/// Every duration is at most 1e9 seconds (about 31 years); where it must be greater than 0 it
+/// must also be at least 1e-18 (an attosecond, `Duration`'s resolution). NaN and infinities are
+/// rejected.
+///
 /// With no `fault_tolerance` key at all the job uses `restart` with `fixed`, delay 0.1 s and 3
 /// attempts.
 enum ConfigurationParser {
@@ -310,15 +314,30 @@ struct ConfigObject {
         return number
     }
 
-    /// A duration written as a number of seconds.
+    /// The longest duration any key accepts, in seconds (about 31 years): beyond any sensible
+    /// interval, delay or timeout, and far enough inside `Duration`'s range that the clocks'
+    /// arithmetic on it (`now + interval`, a backoff's `delay × multiplier`) cannot overflow.
+    static let maximumSeconds: Double = 1e9
+
+    /// A duration written as a number of seconds: finite, within `minimum` (`inclusive` or not) and
+    /// ``maximumSeconds``; with an exclusive minimum also non-zero once converted to `Duration`.
     func seconds(_ key: String, minimum: Double, inclusive: Bool) throws(ConfigurationError) -> Duration? {
         guard let value = fields[key] else { return nil }
-        let allowed = inclusive ? "a number of seconds, at least \(minimum)" : "a number of seconds greater than \(minimum)"
+        let lower = inclusive ? "at least \(minimum)" : "greater than \(minimum)"
+        let allowed = "a number of seconds \(lower) and at most \(Int(Self.maximumSeconds)) (about 31 years)"
         guard let number = value.numberValue else { throw wrongType(key, value, expected: allowed) }
-        guard number.isFinite, inclusive ? number >= minimum : number > minimum, number <= 1e9 else {
+        guard number.isFinite, inclusive ? number >= minimum : number > minimum, number <= Self.maximumSeconds else {
             throw ConfigurationError(code: .outOfRange, keyPath: path(key), given: value.description, allowed: allowed)
         }
-        return .seconds(number)
+        let duration = Duration.seconds(number)
+        // `Duration` counts attoseconds, so a positive number below one (1e-320, say) becomes 0 s:
+        // where the minimum is exclusive, 0 s would pass here and trap or spin later.
+        guard inclusive || duration > .seconds(minimum) else {
+            throw ConfigurationError(
+                code: .outOfRange, keyPath: path(key), given: value.description,
+                allowed: allowed + "; \(value.description) s is below the resolution of an attosecond (1e-18 s) and would be 0 s")
+        }
+        return duration
     }
 
     private static func describe(_ range: ClosedRange<Int>) -> String {

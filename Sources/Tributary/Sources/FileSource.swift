@@ -35,8 +35,14 @@ public struct FileSource: Source {
         /// Bytes read from the file and not yet returned as lines; `cursor` is the first unread one.
         var pending: [UInt8] = []
         var cursor = 0
+        /// Where the search for the next line end resumes: `pending[cursor..<scanned]` holds no
+        /// newline. Without it a line longer than a chunk was searched again from its start after
+        /// every refill, quadratic in the line's length.
+        var scanned = 0
         var reachedEnd = false
         public private(set) var position: Int64
+        /// Bytes examined while looking for line ends, over the reader's life (for tests).
+        var bytesScannedForNewlines = 0
 
         init(path: String, file: ReadableFile, position: Int64) {
             self.path = path
@@ -47,10 +53,13 @@ public struct FileSource: Source {
         public mutating func read(into buffer: inout [String], limit: ReadLimit) async throws -> Bool {
             var produced = 0
             while produced < limit.maxCount {
-                if let newline = pending[cursor...].firstIndex(of: UInt8(ascii: "\n")) {
+                let found = pending[scanned...].firstIndex(of: UInt8(ascii: "\n"))
+                bytesScannedForNewlines += (found.map { $0 + 1 } ?? pending.count) - scanned
+                if let newline = found {
                     try appendLine(pending[cursor..<newline], to: &buffer)
                     position += Int64(newline - cursor + 1)
                     cursor = newline + 1
+                    scanned = cursor
                     produced += 1
                 } else if reachedEnd {
                     if cursor < pending.count {
@@ -58,8 +67,10 @@ public struct FileSource: Source {
                         position += Int64(pending.count - cursor)
                         cursor = pending.count
                     }
+                    scanned = pending.count
                     return false
                 } else {
+                    scanned = pending.count
                     try refill()
                 }
             }
@@ -67,8 +78,14 @@ public struct FileSource: Source {
         }
 
         private mutating func refill() throws {
-            pending.removeFirst(cursor)
-            cursor = 0
+            // Dropping the returned lines moves the unread rest to the front; doing it only once
+            // they are at least half the buffer keeps the bytes moved no more than the bytes
+            // dropped, so the moving stays linear in the file size too.
+            if cursor > 0, cursor >= pending.count - cursor {
+                pending.removeFirst(cursor)
+                scanned -= cursor
+                cursor = 0
+            }
             let chunk: Data?
             do {
                 chunk = try file.handle.read(upToCount: 64 * 1024)
