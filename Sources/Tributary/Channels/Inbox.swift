@@ -70,6 +70,34 @@ final class Inbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// Like ``receive()``, but a cancellation of the calling task ends only this wait (with
+    /// `CancellationError`), not the inbox: for a buffer that outlives its consumer (an async
+    /// sequence's pump, which serves every attempt of a job).
+    nonisolated(nonsending) func receiveUnlessCancelled() async throws -> (lane: Int, message: Message<Element>) {
+        try Task.checkCancellation()
+        if let delivery = try tryReceive() { return delivery }
+        defer { state.withLock { $0.clearCancelledWait() } }
+        return try await withTaskCancellationHandler {
+            try await receive()
+        } onCancel: {
+            state.withLock { $0.cancelWait() }?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Queues `message` if its lane has room (or hands it to the waiting consumer); never
+    /// suspends. Returns whether it was taken.
+    func offer(_ message: Message<Element>, lane: Int) -> Bool {
+        switch state.withLock({ $0.send(message, lane: lane) }) {
+        case .queued:
+            return true
+        case .deliver(let consumer, let delivery):
+            consumer.resume(returning: delivery)
+            return true
+        case .full, .fail:
+            return false
+        }
+    }
+
     /// Stops delivering messages of `lane` (barrier alignment).
     func block(lane: Int) {
         state.withLock { $0.block(lane) }

@@ -112,9 +112,16 @@ struct InboxStateMachine<Element: Sendable> {
         case resume(UnsafeContinuation<Delivery, any Error>, ReceiveAction)
     }
 
+    /// Set by ``cancelWait()`` when no consumer was parked yet: the next wait ends at once.
+    private var waitCancelled = false
+
     mutating func wait(continuation: UnsafeContinuation<Delivery, any Error>) -> WaitAction {
         let action = receive()
         if case .empty = action {
+            if waitCancelled {
+                waitCancelled = false
+                return .resume(continuation, .fail(CancellationError()))
+            }
             precondition(waitingConsumer == nil, "one consumer per inbox")
             waitingConsumer = continuation
             return .waiting
@@ -132,6 +139,23 @@ struct InboxStateMachine<Element: Sendable> {
     /// Takes from every lane again. Called by the consumer itself (never while it waits).
     mutating func unblockAll() {
         for index in blocked.indices { blocked[index] = false }
+    }
+
+    /// Ends the consumer's wait with `CancellationError` without closing the inbox (its
+    /// producers go on): the parked consumer is returned to be resumed, or, if it has not
+    /// parked yet, its coming wait ends at once.
+    mutating func cancelWait() -> UnsafeContinuation<Delivery, any Error>? {
+        guard let consumer = waitingConsumer else {
+            waitCancelled = true
+            return nil
+        }
+        waitingConsumer = nil
+        return consumer
+    }
+
+    /// Forgets a ``cancelWait()`` that found no consumer (the consumer took a message instead).
+    mutating func clearCancelledWait() {
+        waitCancelled = false
     }
 
     // MARK: Shutting down

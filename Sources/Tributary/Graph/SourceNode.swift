@@ -27,6 +27,15 @@ struct SourceNode<S: Source>: SourceBlueprint {
     }
 }
 
+extension SourceNode: JobScopedBlueprint {
+    var jobScoped: (any JobScopedSource)? { source as? any JobScopedSource }
+}
+
+/// A blueprint whose source has work that outlives one attempt of the job.
+protocol JobScopedBlueprint {
+    var jobScoped: (any JobScopedSource)? { get }
+}
+
 /// The read loop of one source instance: fill a batch, run the chain over it, until the source
 /// is exhausted or the job is cancelled.
 @inlinable
@@ -36,11 +45,11 @@ func runSourceLoop<S: Source>(
     guard let head = chain.head as? BatchBuffer<S.Element> else { throw RuntimeInvariantError("source buffer type") }
     var reader: S.Reader
     do {
-        var start: S.Position?
-        if let bytes = chain.restoredSourcePosition, source.isReplayable {
-            start = try StateCoder.decode(S.Position.self, from: bytes)
-        }
-        reader = try source.makeReader(startingAt: start)
+        let restored = try chain.restoredSourcePosition.map { try StateCoder.decode(S.Position.self, from: $0) }
+        // A source that cannot seek is not handed a position it might misread; the built-in
+        // one learns it anyway (sourceStarted), to count what the restore lost.
+        reader = try source.makeReader(startingAt: source.isReplayable ? restored : nil)
+        chain.sourceStarted(source, at: restored)
     } catch {
         throw await chain.sourceFailure(error)
     }

@@ -192,6 +192,21 @@ final class Chain {
         try await emitter?.finish()
     }
 
+    /// A source's reader is made: a source with job-long work can be woken by a stop request,
+    /// and reports what a restore lost (records it handed over after the restored checkpoint).
+    @usableFromInline
+    func sourceStarted<S: Source>(_ source: S, at position: S.Position?) {
+        guard let scoped = source as? any JobScopedSource else { return }
+        supervision.control.onStopRequest { scoped.wake() }
+        let lost = scoped.recordsLost(restoringTo: position as? Int)
+        guard lost > 0 else { return }
+        let name = sourceName ?? "source"
+        supervision.job.events.emit(
+            JobEvent(
+                kind: .warning, jobID: supervision.job.jobID, operatorName: name,
+                message: "source '\(name)' cannot be replayed: \(lost) records it handed over after checkpoint \(checkpoints?.restored.map { String($0.id) } ?? "-") are lost by this recovery (at-most-once)"))
+    }
+
     /// Whether the job asked its sources to stop reading (``LocalEnvironment/stop()``).
     @usableFromInline var isDraining: Bool { supervision.control.isDraining }
 

@@ -77,6 +77,21 @@ struct JobRun {
         }
         writeSummary(status: "running", startDate: startDate, result: nil, snapshot: nil, lastCheckpoint: restored?.id)
 
+        // Work of sources that outlives an attempt (an async sequence's pump) runs beside
+        // every attempt and ends with the job.
+        let jobScoped = plan.nodes.compactMap { ($0.blueprint as? any JobScopedBlueprint)?.jobScoped }
+        return await withTaskGroup(of: Void.self) { group in
+            for source in jobScoped { group.addTask { await source.runForJob() } }
+            defer { group.cancelAll() }
+            return await runAttempts(restored: restored, jobSupervisor: jobSupervisor, totals: &totals, started: started, startDate: startDate)
+        }
+    }
+
+    private func runAttempts(
+        restored initial: RestoredCheckpoint?, jobSupervisor: JobSupervisor, totals: inout Totals, started: ContinuousClock.Instant, startDate: Date
+    ) async -> Outcome {
+        let ft = configuration.faultTolerance
+        var restored = initial
         var recoveryAttempts = 0
         // Recoveries take their delays from restart_strategy; their number is bounded by
         // max_recovery_attempts, not by the strategy's own limit.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Reads the elements of an `AsyncSequence`, such as a stream of events from elsewhere in the
 /// program.
 ///
@@ -5,83 +7,153 @@
 /// slow pipeline); each batch holds the first element to arrive plus whatever else has arrived
 /// by then, so an element is never held back waiting for the next one.
 ///
+/// The sequence is iterated **once for the life of the job**: the pump runs beside the job,
+/// not beside one attempt, so an in-process recovery goes on with the elements not yet handed
+/// over instead of iterating the sequence again (an `AsyncStream` can only be iterated once; a
+/// re-iterable sequence would replay from its first element). One job consumes a source; do
+/// not submit the same `AsyncSequenceSource` value in two jobs.
+///
 /// - Important: an async sequence cannot be rewound, so this source is not replayable: with
-///   `strategy: "checkpoint"`, records it delivered after the last completed checkpoint are not
-///   read again after a recovery (at-most-once for this source; the job logs a warning).
+///   `strategy: "checkpoint"`, elements it handed to the pipeline after the last completed
+///   checkpoint are lost when the job recovers (at-most-once for this source). The job logs a
+///   warning at start, and a `WARNING` event after each recovery says how many were lost.
 public struct AsyncSequenceSource<Base: AsyncSequence & Sendable>: Source where Base.Element: Sendable {
     public typealias Element = Base.Element
     public let base: Base
     /// Elements buffered between the pump and the pipeline.
     public let bufferCapacity: Int
+    let pump: AsyncSequencePump<Base>
 
     public init(_ base: Base, bufferCapacity: Int = 1024) {
-        precondition(bufferCapacity > 0, "AsyncSequenceSource: bufferCapacity must be positive")
         self.base = base
-        self.bufferCapacity = bufferCapacity
+        // A non-positive capacity is a programming error, but not one worth a trap: use 1.
+        self.bufferCapacity = max(1, bufferCapacity)
+        self.pump = AsyncSequencePump(base: base, capacity: max(1, bufferCapacity))
     }
 
     public var isReplayable: Bool { false }
 
-    /// Ignores `position`: the sequence starts wherever it is.
+    /// Ignores `position`: the sequence goes on wherever it is.
     public func makeReader(startingAt position: Int?) throws -> Reader {
-        Reader(base: base, buffer: Inbox(lanes: 1, capacity: bufferCapacity))
+        Reader(pump: pump)
     }
 
     public struct Reader: SourceReader {
-        let base: Base
-        let buffer: Inbox<Element>
-        var finished = false
-        /// How many elements were read: the position, for reporting only.
-        public private(set) var position = 0
+        let pump: AsyncSequencePump<Base>
 
-        init(base: Base, buffer: Inbox<Element>) {
-            self.base = base
-            self.buffer = buffer
-        }
-
-        public var backgroundWork: (@Sendable () async -> Void)? {
-            { [base, buffer] in
-                await withTaskCancellationHandler {
-                    do {
-                        for try await element in base {
-                            try await buffer.send(.batch([element]), lane: 0)
-                        }
-                        try await buffer.send(.endOfStream, lane: 0)
-                    } catch {
-                        buffer.close(with: error)
-                    }
-                } onCancel: {
-                    // Reading has ended: wake a pump suspended on a full buffer.
-                    buffer.close(with: CancellationError())
-                }
-            }
-        }
+        /// Elements handed over in the job's life, across recoveries and resumed processes:
+        /// checkpoints record it, so a recovery can tell how many it lost.
+        public var position: Int { pump.position }
 
         public mutating func read(into records: inout [Element], limit: ReadLimit) async throws -> Bool {
-            if finished { return false }
-            let buffer = self.buffer
-            let first = try await withTaskCancellationHandler {
-                try await buffer.receive()
-            } onCancel: {
-                buffer.close(with: CancellationError())
-            }
-            var next: (lane: Int, message: Message<Element>)? = first
-            var produced = 0
-            while let (_, message) = next {
-                switch message {
-                case .batch(let elements):
-                    records.append(contentsOf: elements)
-                    produced += elements.count
-                case .endOfStream:
-                    finished = true
-                case .barrier:
-                    break
-                }
-                if finished || produced >= limit.maxCount { break }
-                next = try buffer.tryReceive()
-            }
-            position += produced
-            return !finished
+            _ = try await pump.take(into: &records, limit: limit.maxCount)
+            return !pump.isExhausted
         }
     }
+}
+
+extension AsyncSequenceSource: JobScopedSource {
+    func runForJob() async { await pump.run() }
+    func wake() { pump.wake() }
+    func recordsLost(restoringTo position: Int?) -> Int { pump.handedSinceStart(restoringTo: position ?? 0) }
+}
+
+/// The job-long iteration of an async sequence into a bounded buffer shared by every attempt's
+/// reader. Lane 0 carries elements and the end; lane 1 carries wake-ups (a stop request).
+final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Base.Element: Sendable {
+    private let base: Base
+    private let buffer: Inbox<Base.Element>
+    private struct State {
+        var started = false
+        var exhausted = false
+        /// Elements handed to readers in this process, and the position the first reader of
+        /// this process started from.
+        var handed = 0
+        var baseline: Int?
+    }
+
+    private let state = Mutex(State())
+
+    init(base: Base, capacity: Int) {
+        self.base = base
+        self.buffer = Inbox(lanes: 2, capacity: capacity)
+    }
+
+    var isExhausted: Bool { state.withLock { $0.exhausted } }
+
+    /// Elements handed over in the job's life: the position this process resumed from, plus
+    /// what it handed over since.
+    var position: Int { state.withLock { ($0.baseline ?? 0) + $0.handed } }
+
+    /// Iterates the sequence until it ends or the job ends (cancellation). Runs once.
+    func run() async {
+        let first = state.withLock { state -> Bool in
+            defer { state.started = true }
+            return !state.started
+        }
+        guard first else { return }
+        await withTaskCancellationHandler {
+            do {
+                for try await element in base {
+                    try await buffer.send(.batch([element]), lane: 0)
+                }
+                try await buffer.send(.endOfStream, lane: 0)
+            } catch {
+                buffer.close(with: error)
+            }
+        } onCancel: {
+            // The job has ended: wake a pump suspended on a full buffer.
+            buffer.close(with: CancellationError())
+        }
+    }
+
+    /// Takes what has arrived (waiting for the first element), at most `limit`. A cancelled
+    /// wait (the attempt ends) leaves the buffer and the pump as they are for the next one.
+    func take(into records: inout [Base.Element], limit: Int) async throws -> Int {
+        if isExhausted { return 0 }
+        var next: (lane: Int, message: Message<Base.Element>)? = try await buffer.receiveUnlessCancelled()
+        var produced = 0
+        while let (_, message) = next {
+            switch message {
+            case .batch(let elements):
+                records.append(contentsOf: elements)
+                produced += elements.count
+            case .endOfStream:
+                state.withLock { $0.exhausted = true }
+            case .barrier:
+                // A wake-up: return what there is so the source loop sees the stop request.
+                next = nil
+                continue
+            }
+            if isExhausted || produced >= limit { break }
+            next = try buffer.tryReceive()
+        }
+        state.withLock { $0.handed += produced }
+        return produced
+    }
+
+    func wake() {
+        _ = buffer.offer(.barrier(0), lane: 1)
+    }
+
+    /// Elements handed over since the checkpoint at `position` (lost to a recovery from it).
+    func handedSinceStart(restoringTo position: Int) -> Int {
+        state.withLock { state in
+            guard let baseline = state.baseline else {
+                state.baseline = position
+                return 0
+            }
+            return max(0, baseline + state.handed - position)
+        }
+    }
+}
+
+/// A source whose work outlives one attempt of the job (internal: only built-in sources).
+protocol JobScopedSource: Sendable {
+    /// Runs for the life of the job, beside every attempt; cancelled when the job ends.
+    func runForJob() async
+    /// Wakes a reader waiting for input (a stop was requested).
+    func wake()
+    /// How many records handed over are lost when the job restores `position`.
+    func recordsLost(restoringTo position: Int?) -> Int
 }

@@ -105,7 +105,15 @@ actor JobSupervisor {
         events.emit(event)
     }
 
+    /// The dead letters already recorded, so a record skipped again when a restore replays it
+    /// is not dead-lettered twice.
+    private var deadLetterKeys: Set<String> = []
+
     func skipped(_ failure: OperatorFailure, reason: String) {
+        // Record positions count from the job's start across restores, so a replayed record
+        // has the position (and text) it had the first time.
+        let key = "\(failure.operatorName)\u{1F}\(failure.instance)\u{1F}\(failure.recordIndex.map(String.init) ?? "?")\u{1F}\(failure.record ?? "")"
+        guard failure.recordIndex == nil || deadLetterKeys.insert(key).inserted else { return }
         let letter = DeadLetter(
             operatorName: failure.operatorName, instance: failure.instance, recordIndex: failure.recordIndex,
             record: failure.record ?? "", error: failure.error, time: failure.time)
