@@ -107,6 +107,13 @@ let reporter = Task {
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 }
-let result = try await env.submit()
+let result: JobResult
+do {
+    result = try await env.submit()
+} catch {
+    // A job owned by another process, a changed pipeline, a failed job: say so, no trap.
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}
 reporter.cancel()
 print("done: \(result.operators.last?.recordsIn ?? 0) words in this run, \(result.checkpoints.count) checkpoints")

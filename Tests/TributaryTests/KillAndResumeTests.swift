@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import Tributary
 
 /// Runs `Examples/CheckpointedWordCount` as a child process, kills it with SIGKILL at a random
 /// moment several times, resumes it with the same job id, and checks the output file is
@@ -91,5 +92,57 @@ import Testing
         let output = try String(contentsOf: folder.url.appendingPathComponent("out.txt"), encoding: .utf8)
         #expect(output.count == expected.count)
         #expect(output == expected, "no line lost, duplicated or cut after \(kills) kills")
+    }
+
+    /// One process owns a job: a second process started with the same job id fails at once,
+    /// naming the first one's pid; once the first is killed with SIGKILL the kernel frees its
+    /// lock, the job shows as crashed and resumable, and a resume gives the exact output.
+    @Test(.timeLimit(.minutes(1))) func aSecondProcessCannotRunAJobAKilledOneLeftResumable() async throws {
+        let folder = try TemporaryDirectory()
+        let expected = try WordCountInput.write(lines: 12_000, into: folder.url)
+        // An absolute state folder: the job's summary records it as given, and this test (not
+        // in the child's folder) reads it.
+        let state = folder.url.appendingPathComponent("state").path
+        let arguments = ["in.txt", "out.txt", "--job-id", "owned", "--state-dir", state, "--checkpoint-interval", "0.01", "--work", "3000"]
+        let first = try Child(arguments: arguments, in: folder.url)
+        var sawCheckpoint = false
+        for await line in first.lines where line.hasPrefix("checkpoint") {
+            sawCheckpoint = true
+            break
+        }
+        try #require(sawCheckpoint)
+
+        let second = Process()
+        second.executableURL = Self.executable
+        second.arguments = arguments
+        second.currentDirectoryURL = folder.url
+        let errors = Pipe()
+        second.standardError = errors
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        let status = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                second.waitUntilExit()
+                continuation.resume(returning: second.terminationStatus)
+            }
+        }
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(status == 1)
+        #expect(message.contains("already running in process \(first.process.processIdentifier)"), "\(message)")
+
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = await first.waitForExit()
+        let work = folder.url.appendingPathComponent("state/jobs").path
+        guard case .crashed(let resumable) = JobFolder.liveness(jobID: "owned", workDirectory: work) else {
+            Issue.record("a killed job shows as \(JobFolder.liveness(jobID: "owned", workDirectory: work))")
+            return
+        }
+        #expect(resumable != nil)
+
+        let last = try Child(arguments: arguments, in: folder.url)
+        for await _ in last.lines {}
+        #expect(await last.waitForExit() == 0)
+        #expect(try String(contentsOf: folder.url.appendingPathComponent("out.txt"), encoding: .utf8) == expected)
+        #expect(JobFolder.liveness(jobID: "owned", workDirectory: work) == .ended("completed"))
     }
 }
