@@ -110,6 +110,11 @@ enum TributaryBench {
                 let bytes = result.checkpoints.last?.bytes ?? 0
                 checkpointLines.append("\(keys) keys: checkpoint duration p50 \(us(percentile(durations, 0.5))), max \(us(percentile(durations, 1))), size \(String(format: "%.1f MiB", Double(bytes) / 1_048_576)) (\(result.checkpoints.count) checkpoints)")
                 checkpointLines.append("\(keys) keys: restore (failure → first record processed again) p50 \(us(percentile(restores, 0.5))), p99 \(us(percentile(restores, 0.99))), max \(us(percentile(restores, 1))) over \(restores.count) restores; output \(correct ? "exactly-once (equals the plain loop)" : "DIFFERS")")
+                // The data path's stall at a barrier (arrival, aligned → forwarded), per checkpoint
+                // the longest over instances: encoding and writing are not on it.
+                let stalls = result.checkpoints.map(\.barrierStall).sorted()
+                checkpointLines.append("\(keys) keys: barrier stall on the data path p50 \(us(percentile(stalls, 0.5))), p99 \(us(percentile(stalls, 0.99))), max \(us(percentile(stalls, 1))) over \(stalls.count) checkpoints")
+                checkpointJSON["keys_\(keys)_barrier_stall_p99_ms"] = percentile(stalls, 0.99).microseconds / 1000
                 checkpointJSON["keys_\(keys)"] = [
                     "checkpoint_duration_p50_ms": percentile(durations, 0.5).microseconds / 1000, "checkpoint_bytes": bytes,
                     "restore_p50_ms": percentile(restores, 0.5).microseconds / 1000, "restore_p99_ms": percentile(restores, 0.99).microseconds / 1000,
