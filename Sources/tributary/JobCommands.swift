@@ -77,7 +77,7 @@ enum JobCommands {
                 let line = String(pending[..<newline])
                 pending.removeSubrange(...newline)
                 print(line)
-                if line.contains(" JOB_COMPLETE ") || line.contains(" JOB_FAILED ") || line.contains(" JOB_CANCELLED ") { ended = true }
+                if line.contains(" JOB_COMPLETE ") || line.contains(" JOB_FAILED ") || line.contains(" JOB_CANCELLED ") || line.contains(" JOB_STOPPED ") { ended = true }
             }
             if !follow || ended { return }
             // A process that died (kill -9) never writes its last event: stop following once

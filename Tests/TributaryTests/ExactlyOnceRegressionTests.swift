@@ -147,4 +147,63 @@ import TributaryTesting
         #expect(result.deadLetters.first?.record == "100")
         #expect(sink.values == (0..<2_000).filter { $0 != 100 })
     }
+
+    /// A cancel while a job-level recovery waits out its delay used to be lost (the attempt had
+    /// already stopped on its failure, and only the first stop counted): the job went on.
+    @Test func aCancelDuringARecoveryDelayEndsTheJob() async throws {
+        let clock = ManualClock()
+        var settings = config(jobID: "cancel-recovery", interval: 3600)
+        if case .object(var ft)? = settings["fault_tolerance"] {
+            ft["delay"] = 30
+            settings["fault_tolerance"] = .object(ft)
+        }
+        let env = try LocalEnvironment("cancel-recovery", config: settings, clock: clock)
+        let failures = FailureInjector(failOn: [50])
+        env.fromSource(GeneratorSource(count: 1_000) { $0 }).named("numbers")
+            .map { value -> Int in
+                try failures.check(value)
+                return value
+            }.named("check").supervised(.restoreCheckpoint)
+            .sink(CollectSink<Int>()).named("out")
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        let job = Task { try await env.submit() }
+        _ = await recorder.wait(for: .failureEscalated)
+        // The recovery waits 30 s on the manual clock: cancel meanwhile, then let time pass.
+        while clock.sleeperCount == 0 { await Task.yield() }
+        env.cancel()
+        clock.advance(by: .seconds(60))
+        let result = try await job.value
+        recording.cancel()
+        #expect(result.status == .cancelled)
+        #expect(recorder.events(.recoveryStart).isEmpty, "no attempt starts after the cancel")
+    }
+
+    /// An operator whose restore throws: the attempt stops on a failure no supervisor saw, and
+    /// the job used to end `.completed` after an empty run.
+    @Test func aRestoreThatThrowsFailsTheJobInsteadOfCompletingIt() async throws {
+        struct Fragile: MapOperator, CheckpointableOperator {
+            var seen = 0
+            mutating func map(_ input: Int) async throws -> Int {
+                seen += 1
+                return input
+            }
+            func snapshotState() throws -> Int { seen }
+            mutating func restoreState(_ state: Int) throws { throw InjectedError("restore") }
+        }
+        let output = directory.path("fragile.txt")
+        let first = try LocalEnvironment("fragile", config: config(jobID: "fragile"))
+        first.fromSource(GeneratorSource(count: 500) { $0 }).named("numbers").map { Fragile() }.named("fragile")
+            .sink(FileSink(path: output)).named("out")
+        _ = try await first.submit()
+        try CheckpointTests.markCrashed(jobID: "fragile", workDirectory: directory.path("work"))
+
+        let second = try LocalEnvironment("fragile", config: config(jobID: "fragile", ["max_recovery_attempts": 0]))
+        second.fromSource(GeneratorSource(count: 500) { $0 }).named("numbers").map { Fragile() }.named("fragile")
+            .sink(FileSink(path: output)).named("out")
+        let error = await #expect(throws: JobFailedError.self) { try await second.submit() }
+        #expect(error?.result.status == .failed)
+        let cause = error.map { "\($0.cause.error)" } ?? ""
+        #expect(cause.contains("restore"))
+    }
 }

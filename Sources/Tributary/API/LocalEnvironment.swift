@@ -113,10 +113,15 @@ public final class LocalEnvironment: Sendable {
     /// Runs the pipeline until every source is exhausted and every record has drained into the
     /// sinks, and returns what happened.
     ///
-    /// - Returns: the ``JobResult``, with status `.completed`, or `.cancelled` after ``cancel()``.
+    /// - Returns: the ``JobResult``, with status `.completed`, `.cancelled` after ``cancel()``, or
+    ///   `.stopped` after ``stop()``.
     /// - Throws: ``PipelineError`` before anything runs when the graph cannot run (no sink, an
-    ///   unconsumed stream, a bad parallelism or name, a job already running);
-    ///   ``JobFailedError`` when an operator's failure could not be recovered from.
+    ///   unconsumed stream, a bad parallelism or name, a job already running in this
+    ///   environment, a `job_id` that already completed); ``JobLockedError`` when another process
+    ///   or environment runs the same `job_id`; ``JobFolderError`` when the job folder cannot be
+    ///   created; ``JobFailedError`` when an operator's failure could not be recovered from, when
+    ///   the final checkpoint failed, or when the checkpoint to resume from does not fit the
+    ///   pipeline (its cause is then a ``CheckpointStateMismatchError``).
     public func submit() async throws -> JobResult {
         let (plan, policies) = try graph.withLock { graph throws(PipelineError) in
             (try PhysicalPlan.compile(graph), graph.nodes.map(\.policy))

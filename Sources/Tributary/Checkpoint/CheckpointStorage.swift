@@ -1,9 +1,9 @@
 /// Where a job's checkpoints live: the seam between the coordinator (what to write, when) and
 /// the medium (a local directory today, an object store later).
 ///
-/// A checkpoint exists once its manifest is written: parts written before it are invisible to
-/// ``list()`` consumers until then, so a crash between parts leaves nothing a restore would
-/// trust. An implementation must make ``writeManifest(_:)`` atomic and check everything it
+/// A checkpoint exists once its manifest is written: ``list()`` shows every folder, but
+/// ``load(_:jobID:)`` refuses one without a manifest, so a crash between parts leaves nothing a
+/// restore would trust. An implementation must make ``writeManifest(_:)`` atomic and check everything it
 /// reads back in ``load(_:jobID:)`` (sizes, checksums, the manifest's own id and job).
 protocol CheckpointStorage: Sendable {
     /// Writes one instance's state file of checkpoint `id` durably.

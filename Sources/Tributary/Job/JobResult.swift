@@ -10,9 +10,9 @@ public struct JobResult: Sendable, CustomStringConvertible {
         /// ``LocalEnvironment/cancel()`` stopped the job; output since the last completed
         /// checkpoint was discarded.
         case cancelled
-        /// ``LocalEnvironment/stop()`` stopped the job: its sources stopped reading, everything
-        /// read was processed and committed by a final checkpoint, and submitting the job again
-        /// with its ``JobResult/jobID`` resumes from there.
+        /// ``LocalEnvironment/stop()`` stopped the job: its sources stopped reading and everything
+        /// read was processed (with `strategy: "checkpoint"` also committed by a final checkpoint,
+        /// so submitting the job again with its ``JobResult/jobID`` resumes from there).
         case stopped
     }
 

@@ -17,6 +17,9 @@ final class JobControl: Sendable {
         var reason: Reason?
         var watcher: CheckedContinuation<Reason, Never>?
         var inboxes: [any ClosableInbox] = []
+        /// A cancel is remembered even when the attempt already stopped (a failure), so a cancel
+        /// during a recovery's delay ends the job instead of being lost.
+        var cancelled = false
     }
 
     private let state = Mutex(State())
@@ -25,8 +28,9 @@ final class JobControl: Sendable {
     private let wakers = Mutex<[@Sendable () -> Void]>([])
 
     /// Asks the sources to stop reading (``LocalEnvironment/stop()``): each ends its input at
-    /// its current position, everything drains, and a final checkpoint commits it. Sources
-    /// waiting for input are woken.
+    /// its current position, everything drains, and a final checkpoint commits it. Built-in
+    /// sources waiting for input (``AsyncSequenceSource``) are woken; another source blocked in
+    /// `read` sees the stop when its read returns.
     func requestStop() {
         guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for wake in wakers.withLock({ $0 }) { wake() }
@@ -58,12 +62,15 @@ final class JobControl: Sendable {
     /// returns `false` when the job was cancelled meanwhile.
     func beginAttempt() -> Bool {
         state.withLock { state in
-            guard state.reason != .cancelled else { return false }
+            guard state.reason != .cancelled, !state.cancelled else { return false }
             state.reason = nil
             state.inboxes = []
             return true
         }
     }
+
+    /// Whether ``stop(_:)`` was ever called with `.cancelled` in this job.
+    var wasCancelled: Bool { state.withLock { $0.cancelled } }
 
     /// Why the job stopped, once it has.
     var reason: Reason? { state.withLock { $0.reason } }
@@ -71,6 +78,7 @@ final class JobControl: Sendable {
     /// Stops the job; only the first call has an effect.
     func stop(_ reason: Reason) {
         let (watcher, inboxes) = state.withLock { state -> (CheckedContinuation<Reason, Never>?, [any ClosableInbox]) in
+            if reason == .cancelled { state.cancelled = true }
             guard state.reason == nil else { return (nil, []) }
             state.reason = reason
             defer { state.watcher = nil }

@@ -45,6 +45,8 @@ struct JobRun {
         var checkpoints: [CheckpointRecord] = []
         var failedCheckpoints = 0
         var unexpected: OperatorFailure?
+        /// The first operator failure an attempt stopped on, in case no supervisor recorded it.
+        var firstFailure: OperatorFailure?
     }
 
     func execute() async -> Outcome {
@@ -131,7 +133,17 @@ struct JobRun {
             snapshot.cause = unexpected
             snapshot.history.append(unexpected)
         }
-        let reason = control.reason ?? .finished
+        var reason = control.reason ?? .finished
+        if control.wasCancelled, snapshot.cause == nil { reason = .cancelled }
+        if reason == .failed, snapshot.cause == nil {
+            // An attempt stopped on a failure that no supervisor recorded (a restore that threw):
+            // never report it as a success.
+            let failure = totals.firstFailure ?? OperatorFailure(
+                operatorName: "job", instance: 0, recordIndex: nil, record: nil,
+                error: RuntimeInvariantError("the job stopped on a failure without a recorded cause"))
+            snapshot.cause = failure
+            snapshot.history.append(failure)
+        }
         let status: JobResult.Status =
             snapshot.cause != nil ? .failed : reason == .cancelled ? .cancelled : control.anySourceEndedEarly ? .stopped : .completed
         let metrics = plan.nodes.enumerated().map { id, node in
@@ -186,7 +198,14 @@ struct JobRun {
         let saved = checkpoint.operators
         let withoutState = graph.subtracting(saved).sorted()
         let withoutOperator = saved.subtracting(graph).sorted()
-        guard !withoutState.isEmpty || !withoutOperator.isEmpty else { return nil }
+        guard !withoutState.isEmpty || !withoutOperator.isEmpty else {
+            if let saved = checkpoint.manifest.graphFingerprint, saved != plan.fingerprint {
+                var event = JobEvent(kind: .warning, jobID: jobID, message: "checkpoint \(checkpoint.id) was taken by a pipeline with the same operator names but other kinds, inputs or element types; restoring it (state that no longer decodes fails the job)")
+                event.attempt = Int(checkpoint.id)
+                events.emit(event)
+            }
+            return nil
+        }
         let error = CheckpointStateMismatchError(
             checkpointID: checkpoint.id, operatorsWithoutState: withoutState, stateWithoutOperator: withoutOperator)
         if configuration.faultTolerance.allowNonRestoredState {
@@ -350,8 +369,9 @@ struct JobRun {
                     switch report.error {
                     case nil, is JobStoppedError, is CancellationError:
                         break
-                    case is OperatorFailure:
+                    case let failure as OperatorFailure:
                         failed = true
+                        totals.firstFailure = totals.firstFailure ?? failure
                         control.stop(.failed)
                     case let error?:
                         failed = true

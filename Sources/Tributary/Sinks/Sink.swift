@@ -68,7 +68,7 @@ public struct SinkContext: Sendable {
     /// Which instance this is, `0..<parallelism`.
     public let instance: Int
     public let parallelism: Int
-    /// Whether the runtime calls ``SinkWriter/preCommit(epoch:)`` and ``SinkWriter/commit(epoch:)``
+    /// Whether the runtime calls ``SinkWriter/preCommit(epoch:)`` and ``Sink/commit(upTo:context:)``
     /// (only with `strategy: "checkpoint"`); when `false`, each write is final.
     public let deliversCommits: Bool
 
