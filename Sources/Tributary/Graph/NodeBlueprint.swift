@@ -70,9 +70,9 @@ extension OutputBlueprint {
                 return typed
             }
             let route: Emitter<Output>.Route
-            switch wiring.route {
-            case .forward(let index): route = .forward(index)
-            case .roundRobin(let start): route = .roundRobin(next: start % targets.count)
+            switch wiring.edge.kind {
+            case .forward: route = .forward(wiring.instance)
+            case .roundRobin: route = .roundRobin(next: wiring.instance % targets.count)
             case .hash(let partitioner):
                 guard let typed = partitioner as? HashPartitioner<Output> else {
                     throw RuntimeInvariantError("key partitioner type")
@@ -142,19 +142,20 @@ extension InputBlueprint {
     }
 }
 
-/// How one producing instance reaches the instances of one consumer (erased element type).
+/// How one producing instance reaches the instances of one consumer (erased element type):
+/// the plan's edge, seen from producing instance `instance`.
 @usableFromInline
 struct EdgeWiring: Sendable {
-    @usableFromInline
-    enum Route: Sendable {
-        case forward(Int)
-        case roundRobin(start: Int)
-        case hash(any Sendable)
-    }
-
     let targets: [any ClosableInbox]
-    let lane: Int
-    let route: Route
+    let edge: PhysicalPlan.OutputEdge
+    let instance: Int
+
+    /// The consumer's input lane this instance sends on: one lane per producing instance,
+    /// except on a forward edge, where each consumer has exactly one producer.
+    var lane: Int {
+        if case .forward = edge.kind { return edge.laneOffset }
+        return edge.laneOffset + instance
+    }
 }
 
 /// An internal invariant of the runtime did not hold: a bug in Tributary, reported as an error

@@ -295,16 +295,8 @@ struct JobRun {
         for vertex in plan.vertices {
             let headName = plan.nodes[vertex.nodes[0]].name
             for instance in 0..<vertex.parallelism {
-                let edges = vertex.outputs.map { output -> EdgeWiring in
-                    let targets = inboxes[output.toVertex].compactMap { $0 }
-                    switch output.kind {
-                    case .forward:
-                        return EdgeWiring(targets: targets, lane: output.laneOffset, route: .forward(instance))
-                    case .roundRobin:
-                        return EdgeWiring(targets: targets, lane: output.laneOffset + instance, route: .roundRobin(start: instance))
-                    case .hash(let partitioner):
-                        return EdgeWiring(targets: targets, lane: output.laneOffset + instance, route: .hash(partitioner))
-                    }
+                let edges = vertex.outputs.map { output in
+                    EdgeWiring(targets: inboxes[output.toVertex].compactMap { $0 }, edge: output, instance: instance)
                 }
                 let hooks = coordinator.map { coordinator in
                     CheckpointHooks(coordinator: coordinator, trigger: coordinator.trigger, key: "\(headName)-\(instance)", restored: restored)
