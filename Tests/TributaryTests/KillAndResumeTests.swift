@@ -104,7 +104,22 @@ import Tributary
         // in the child's folder) reads it.
         let state = folder.url.appendingPathComponent("state").path
         let arguments = ["in.txt", "out.txt", "--job-id", "owned", "--state-dir", state, "--checkpoint-interval", "0.01", "--work", "3000"]
+        // The first process reads its input from a FIFO that this test keeps open after half
+        // the lines: it checkpoints, then waits for more, so it is alive (and owns the job)
+        // for as long as the test needs, without any timing.
+        let input = folder.url.appendingPathComponent("in.txt")
+        let text = try Data(contentsOf: input)
+        let half = text.prefix(text.count / 2)
+        try FileManager.default.removeItem(at: input)
+        try #require(mkfifo(input.path, 0o644) == 0)
         let first = try Child(arguments: arguments, in: folder.url)
+        let writer: FileHandle = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                // Opening a FIFO for writing waits for its reader: off the cooperative pool.
+                continuation.resume(with: Result { try FileHandle(forWritingTo: input) })
+            }
+        }
+        try writer.write(contentsOf: half)
         var sawCheckpoint = false
         for await line in first.lines where line.hasPrefix("checkpoint") {
             sawCheckpoint = true
@@ -132,6 +147,9 @@ import Tributary
 
         kill(first.process.processIdentifier, SIGKILL)
         _ = await first.waitForExit()
+        try writer.close()
+        try FileManager.default.removeItem(at: input)
+        try text.write(to: input)
         let work = folder.url.appendingPathComponent("state/jobs").path
         guard case .crashed(let resumable) = JobFolder.liveness(jobID: "owned", workDirectory: work) else {
             Issue.record("a killed job shows as \(JobFolder.liveness(jobID: "owned", workDirectory: work))")
