@@ -15,8 +15,10 @@ final class Inbox<Element: Sendable>: Sendable {
     /// through it).
     private let onFull: (@Sendable (_ lane: Int) -> Void)?
 
+    /// - Parameter lanes: the data lanes, one per producer; one more lane, ``controlLane``,
+    ///   carries the runtime's wake-ups.
     init(lanes: Int, capacity: Int, onFull: (@Sendable (_ lane: Int) -> Void)? = nil) {
-        state = Mutex(InboxStateMachine(lanes: lanes, capacity: capacity))
+        state = Mutex(InboxStateMachine(lanes: lanes + 1, capacity: capacity))
         laneCount = lanes
         self.onFull = onFull
     }
@@ -84,6 +86,17 @@ final class Inbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// The lane after the data lanes: never blocked, written only by ``wake()``.
+    var controlLane: Int { laneCount }
+
+    /// Makes the consumer's wait return (a message on ``controlLane``) so it looks at the
+    /// runtime's state: a checkpoint was abandoned, a stop was requested. Never suspends; a
+    /// wake-up already pending makes another unnecessary.
+    @usableFromInline
+    func wake() {
+        _ = offer(.barrier(0), lane: controlLane)
+    }
+
     /// Queues `message` if its lane has room (or hands it to the waiting consumer); never
     /// suspends. Returns whether it was taken.
     func offer(_ message: Message<Element>, lane: Int) -> Bool {
@@ -134,6 +147,7 @@ final class Inbox<Element: Sendable>: Sendable {
 @usableFromInline
 protocol ClosableInbox: Sendable {
     func close(with error: any Error)
+    func wake()
 }
 
 extension Inbox: ClosableInbox {}

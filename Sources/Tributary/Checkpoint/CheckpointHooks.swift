@@ -35,12 +35,32 @@ final class CheckpointHooks: Sendable {
 final class CheckpointTrigger: Sendable {
     private let value = Atomic<Int64>(0)
     private let abandonedValue = Atomic<Int64>(0)
+    private let wakers = Mutex<[@Sendable () -> Void]>([])
     var requested: Int64 { value.load(ordering: .acquiring) }
-    func request(_ id: Int64) { value.store(id, ordering: .releasing) }
+
+    /// Asks sources to inject barrier `id`, waking those that wait for input so they can.
+    func request(_ id: Int64) {
+        value.store(id, ordering: .releasing)
+        wakeAll()
+    }
+
+    /// Registers a way to wake a waiting source or instance when a checkpoint starts or is
+    /// abandoned: an instance blocked on an aligning lane must see an abandon even when its
+    /// other inputs are idle.
+    func onChange(_ wake: @escaping @Sendable () -> Void) {
+        wakers.withLock { $0.append(wake) }
+    }
+
+    private func wakeAll() {
+        for wake in wakers.withLock({ $0 }) { wake() }
+    }
     /// The newest abandoned checkpoint, `nil` while none was.
     var abandoned: Int64? {
         let id = abandonedValue.load(ordering: .acquiring)
         return id == 0 ? nil : id
     }
-    func abandon(upTo id: Int64) { abandonedValue.max(id, ordering: .releasing) }
+    func abandon(upTo id: Int64) {
+        let (old, _) = abandonedValue.max(id, ordering: .acquiringAndReleasing)
+        if id > old { wakeAll() }
+    }
 }

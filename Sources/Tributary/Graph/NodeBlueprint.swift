@@ -125,9 +125,12 @@ extension InputBlueprint {
         }
         while openLanes > 0 {
             let (lane, message) = try await inbox.receive()
-            if let abandoned = chain.checkpoints?.trigger.abandoned, handler.isAligning {
+            // A checkpoint abandoned meanwhile: stop aligning it, and never start aligning a
+            // barrier of it that arrives later.
+            if let abandoned = chain.checkpoints?.trigger.abandoned, abandoned > handler.lastHandled {
                 try await apply(handler.abort(upTo: abandoned))
             }
+            if lane == inbox.controlLane { continue }
             switch message {
             case .batch(let records):
                 head.items = records

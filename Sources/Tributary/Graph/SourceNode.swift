@@ -80,7 +80,9 @@ func runSourceLoop<S: Source>(
             more = try await reader.read(
                 into: &records, limit: ReadLimit(maxCount: settings.batchSize, deadline: .now + settings.linger))
         } catch {
-            if Task.isCancelled || error is CancellationError { throw CancellationError() }
+            // Only a cancelled task ends quietly: a reader that throws CancellationError of its
+            // own accord has failed, and ending quietly would never finish its input.
+            if Task.isCancelled { throw CancellationError() }
             throw await chain.sourceFailure(error)
         }
         chain.sourceRecords += records.count

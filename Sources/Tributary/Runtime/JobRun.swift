@@ -289,7 +289,9 @@ struct JobRun {
                 return consumer.makeInbox(lanes: vertex.laneCount, capacity: capacity, onFull: onFull)
             }
         }
-        control.register(inboxes.flatMap { $0.compactMap { $0 } })
+        let allInboxes = inboxes.flatMap { $0.compactMap { $0 } }
+        control.register(allInboxes)
+        coordinator?.trigger.onChange { for inbox in allInboxes { inbox.wake() } }
 
         var instances: [OperatorInstance] = []
         for vertex in plan.vertices {
@@ -333,7 +335,9 @@ struct JobRun {
         await withTaskCancellationHandler {
             await withTaskGroup(of: OperatorInstance.Report?.self) { group in
                 group.addTask {
-                    _ = await control.waitForStop()
+                    // A stop (a failure, a cancel) abandons the checkpoint collecting, so a
+                    // final checkpoint waited on below cannot wait for instances that are gone.
+                    if await control.waitForStop() != .finished { await coordinator?.close(reason: "the job stopped") }
                     return nil
                 }
                 if let coordinator {
@@ -359,7 +363,10 @@ struct JobRun {
                         totals.counters[counter.nodeID].recordsOut += counter.recordsOut
                     }
                     switch report.error {
-                    case nil, is JobStoppedError, is CancellationError:
+                    case nil:
+                        break
+                    case let error? where (error is JobStoppedError || error is CancellationError) && control.reason != nil:
+                        // Ended because the job is stopping: not a failure of its own.
                         break
                     case let failure as OperatorFailure:
                         failed = true

@@ -59,7 +59,8 @@ extension AsyncSequenceSource: JobScopedSource {
 }
 
 /// The job-long iteration of an async sequence into a bounded buffer shared by every attempt's
-/// reader. Lane 0 carries elements and the end; lane 1 carries wake-ups (a stop request).
+/// reader. Its one data lane carries elements and the end; its control lane carries wake-ups (a
+/// stop request, a checkpoint to take part in).
 final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Base.Element: Sendable {
     private let base: Base
     private let buffer: Inbox<Base.Element>
@@ -76,7 +77,7 @@ final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Ba
 
     init(base: Base, capacity: Int) {
         self.base = base
-        self.buffer = Inbox(lanes: 2, capacity: capacity)
+        self.buffer = Inbox(lanes: 1, capacity: capacity)
     }
 
     var isExhausted: Bool { state.withLock { $0.exhausted } }
@@ -102,8 +103,9 @@ final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Ba
                 buffer.close(with: error)
             }
         } onCancel: {
-            // The job has ended: wake a pump suspended on a full buffer.
-            buffer.close(with: CancellationError())
+            // The job has ended: wake a pump suspended on a full buffer. A later job that reads
+            // this source learns why it gets nothing.
+            buffer.close(with: AsyncSequenceSourceConsumedError())
         }
     }
 
@@ -121,7 +123,8 @@ final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Ba
             case .endOfStream:
                 state.withLock { $0.exhausted = true }
             case .barrier:
-                // A wake-up: return what there is so the source loop sees the stop request.
+                // A wake-up: return what there is so the source loop sees the stop request or
+                // the checkpoint to inject a barrier for.
                 next = nil
                 continue
             }
@@ -133,7 +136,7 @@ final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Ba
     }
 
     func wake() {
-        _ = buffer.offer(.barrier(0), lane: 1)
+        buffer.wake()
     }
 
     /// Elements handed over since the checkpoint at `position` (lost to a recovery from it).
@@ -156,4 +159,12 @@ protocol JobScopedSource: Sendable {
     func wake()
     /// How many records handed over are lost when the job restores `position`.
     func recordsLost(restoringTo position: Int?) -> Int
+}
+
+/// An ``AsyncSequenceSource`` was read by a job that ended: its sequence was consumed then, and
+/// a source cannot iterate it again. Make a new `AsyncSequenceSource` for each job.
+public struct AsyncSequenceSourceConsumedError: Error, Sendable, CustomStringConvertible {
+    public var description: String {
+        "this AsyncSequenceSource's sequence was consumed by an earlier job; make a new AsyncSequenceSource for each job"
+    }
 }
