@@ -76,6 +76,17 @@ public enum TortureGenerator {
             }
             branches.append(TorturePipeline.Branch(stages: chain, sinks: sinks))
         }
+        // At most two failing commits in all: a commit that throws stops the checkpoint's other
+        // sinks' commits, so failures of several sinks can line up one after the other, and a
+        // final checkpoint that fails three times fails the job (as it must).
+        var commitFailures = 0
+        for branch in branches.indices {
+            for sink in branches[branch].sinks.indices {
+                let failures = min(branches[branch].sinks[sink].failingCommits, 2 - commitFailures)
+                branches[branch].sinks[sink].failingCommits = failures
+                commitFailures += failures
+            }
+        }
         var pipeline = TorturePipeline(sources: sources, prefix: prefix, branches: branches)
 
         // Faults.
