@@ -137,10 +137,12 @@ public enum TortureGenerator {
             }
         } else if random.chance(0.06) {
             // Designed to fail: the first operator sees every record and stops the job on its
-            // first failure.
+            // first failure. The record fails every time: a failure that arrives while a
+            // recovery is under way joins that recovery (even under `.stop`), and the retry
+            // after it must fail again.
             pipeline.prefix.insert(TorturePipeline.Stage(name: "p-guard", operation: .map(multiplier: 1, offset: 0), policy: .stop), at: 0)
             let source = sources.randomElement(using: &random)!
-            faults.closureFaults.append(.init(stageName: pipeline.prefix[0].name, origins: [source.record(random.int(0...(source.count - 1))).origin], times: 1))
+            faults.closureFaults.append(.init(stageName: pipeline.prefix[0].name, origins: [source.record(random.int(0...(source.count - 1))).origin], times: Int.max))
             faults.expectsFailure = true
         } else {
             switch random.int(0...4) {

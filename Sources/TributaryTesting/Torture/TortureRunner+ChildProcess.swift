@@ -25,10 +25,10 @@ extension TortureRunner {
                 if line.hasPrefix("done") || line.hasPrefix("failed") { done = line }
                 guard line.hasPrefix("checkpoint") else { continue }
                 checkpoints += 1
-                if let killAfter, start < kills, checkpoints >= killAfter, done == nil {
+                if let killAfter, start < kills, checkpoints >= killAfter, done == nil, !killed {
+                    // Read on: a child that finished before the signal landed still reports.
                     child.kill()
                     killed = true
-                    break
                 }
             }
             let status = await child.waitForExit()
