@@ -14,7 +14,7 @@ let package = Package(
     targets: [
         .target(name: "Tributary"),
         .target(name: "TributaryTesting", dependencies: ["Tributary"]),
-        .executableTarget(name: "TributaryCLI", dependencies: ["Tributary"], path: "Sources/tributary"),
+        .executableTarget(name: "TributaryCLI", dependencies: ["Tributary", "TributaryTesting"], path: "Sources/tributary"),
         .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
         .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount", exclude: ["README.md"]),
         .executableTarget(name: "CustomStrategy", dependencies: ["Tributary"], path: "Examples/CustomStrategy", exclude: ["README.md"]),

@@ -22,6 +22,9 @@ let usage = """
       tributary bench [--quick] [--json] [--svg DIR]
                                                    recovery benchmarks of the built-in workload: latency percentiles,
                                                    checkpoints, throughput, an exactly-once check; charts as SVG
+      tributary torture [--seeds N] [--first S] [--seed S] [--small] [--kill]
+                                                   random pipelines under random faults, each compared record for record
+                                                   with its failure-free run; ends with "N passed, M failed"
       tributary --help                             show this help
       tributary --version                          show the version
 
@@ -30,7 +33,7 @@ let usage = """
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise", "bench"]
+let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise", "bench", "torture"]
 
 /// Takes `--work-dir D` out of `rest`, if present.
 func workDirectory(_ rest: inout [String]) -> String {
@@ -128,6 +131,10 @@ case "bench":
         FileHandle.standardError.write(Data("bench failed: \(error)\n".utf8))
         exit(1)
     }
+case "torture":
+    exit(await TortureCommand.run(Array(arguments.dropFirst())))
+case "torture-child":
+    exit(await TortureCommand.child(Array(arguments.dropFirst())))
 case "supervise":
     guard let separator = arguments.firstIndex(of: "--"), separator + 1 < arguments.count else {
         fail("usage: tributary supervise [options] -- <command...>")

@@ -92,7 +92,7 @@ actor OperatorSupervisor {
             await job.escalate(failure, reason: "operator '\(name)' asks for a checkpoint restore (policy .restoreCheckpoint; without strategy \"checkpoint\" there is none)")
             return .fail
         case .stop:
-            await job.escalate(failure, reason: "operator '\(name)' stops the job on failure (policy .stop)")
+            await job.escalate(failure, reason: "operator '\(name)' stops the job on failure (policy .stop)", fatal: true)
             return .fail
         }
     }
