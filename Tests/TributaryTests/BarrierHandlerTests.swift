@@ -11,7 +11,7 @@ import Testing
     @Test func lanesAreBlockedUntilTheBarrierArrivedOnEveryLane() {
         var handler = BarrierHandler(laneCount: 3)
         #expect(handler.barrier(1, lane: 0) == [.block(lane: 0)])
-        #expect(handler.barrier(1, lane: 2) == [])
+        #expect(handler.barrier(1, lane: 2) == [.block(lane: 2)], "every lane that delivered the barrier waits")
         #expect(handler.isAligning)
         #expect(handler.barrier(1, lane: 1) == [.unblockAll, .snapshot(1)])
         #expect(!handler.isAligning)
@@ -103,6 +103,13 @@ import Testing
                 }
             }
             #expect(blocked.isEmpty || handler.isAligning, "seed \(seed): a lane is blocked with no alignment in progress")
+            if let aligning = handler.aligning {
+                // The exactly-once invariant: a lane that delivered the barrier being aligned
+                // delivers nothing more until the snapshot (or an abort).
+                for arrivedLane in aligning.arrived {
+                    #expect(blocked.contains(arrivedLane), "seed \(seed): lane \(arrivedLane) delivered barrier \(aligning.id) but is not blocked")
+                }
+            }
         }
         let allDelivered = scripts.allSatisfy { $0.isEmpty }
         #expect(allDelivered, "seed \(seed): lanes \(blocked) stayed blocked with input left")

@@ -53,7 +53,10 @@ struct BarrierHandler: Sendable {
             if id < current.id { return [] }
             if id == current.id {
                 aligning?.arrived.insert(lane)
-                return actions + completeIfAligned()
+                let completed = completeIfAligned()
+                // Every lane that delivered the barrier waits for the others: its records after
+                // the barrier belong to the next checkpoint.
+                return completed.isEmpty ? [.block(lane: lane)] : completed
             }
             // A newer barrier overtook the alignment in progress.
             actions += interrupt(current.id)
