@@ -25,9 +25,21 @@ final class JobLock: Sendable {
         guard descriptor >= 0 else {
             throw JobFolderError(path: path, reason: "cannot create the job's lock file (\(String(cString: strerror(errno))))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // `isHeld` (tributary jobs list) takes a shared lock for a few microseconds: a start that
+        // meets it retries briefly instead of reporting the job as owned.
+        var attempts = 0
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let error = errno
+            attempts += 1
+            if error == EINTR || (error == EWOULDBLOCK && attempts < 20) {
+                usleep(1_000)
+                continue
+            }
             let holder = Self.readPID(descriptor)
             close(descriptor)
+            guard error == EWOULDBLOCK else {
+                throw JobFolderError(path: path, reason: "cannot lock the job (\(String(cString: strerror(error))))")
+            }
             throw JobLockedError(jobID: jobID, lockPath: path, holderPID: holder)
         }
         self.descriptor = descriptor
