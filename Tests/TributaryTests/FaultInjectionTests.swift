@@ -139,7 +139,8 @@ import TributaryTesting
                 WatchdogTests.binary("CheckpointedWordCount").path, "in.txt", "out.txt", "--job-id", "crashing", "--state-dir", "state",
                 "--checkpoint-interval", "0.005", "--crash-at", "3000", "--crash-times", "2", "--trap-file", "starts.count",
             ],
-            restartStrategy: .fixed(delay: .zero, maxAttempts: 5), workingDirectory: directory.url)
+            restartStrategy: .fixed(delay: .zero, maxAttempts: 5), workingDirectory: directory.url,
+            childStandardError: directory.url.appendingPathComponent("child.stderr"))
         let report = try await watchdog.run()
         #expect(report.crashes.count == 2)
         #expect(report.crashes.allSatisfy { $0.ending == "signal 9" })

@@ -50,7 +50,8 @@ import Testing
         _ = try WordCountInput.write(lines: 3_000, into: folder.url)
         let watchdog = ProcessWatchdog(
             command: [Self.binary("CheckpointedWordCount").path, "in.txt", "out.txt", "--job-id", "hopeless", "--state-dir", "state", "--trap-at", "5", "--trap-times", "100"],
-            restartStrategy: .fixed(delay: .zero, maxAttempts: 2), workingDirectory: folder.url)
+            restartStrategy: .fixed(delay: .zero, maxAttempts: 2), workingDirectory: folder.url,
+            childStandardError: folder.url.appendingPathComponent("child.stderr"))
         let error = await #expect(throws: WatchdogGaveUp.self) { try await watchdog.run() }
         #expect(error?.report.starts == 3)
         #expect(error?.report.crashes.count == 3)

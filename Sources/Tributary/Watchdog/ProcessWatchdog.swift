@@ -44,13 +44,21 @@ public struct ProcessWatchdog: Sendable {
     public let workingDirectory: URL?
     /// The job's folder (`work_dir/<job_id>`), to measure recovery latency from its events.
     public let jobFolder: URL?
+    /// Where the command's standard error goes (appended, across restarts); `nil`: this
+    /// process's standard error. Tests that crash the command on purpose send its dying words
+    /// (a trap's message) here rather than into their own output.
+    public let childStandardError: URL?
 
-    public init(command: [String], restartStrategy: RestartStrategy = .fixed(delay: .seconds(1), maxAttempts: 5), workingDirectory: URL? = nil, jobFolder: URL? = nil) {
+    public init(
+        command: [String], restartStrategy: RestartStrategy = .fixed(delay: .seconds(1), maxAttempts: 5), workingDirectory: URL? = nil,
+        jobFolder: URL? = nil, childStandardError: URL? = nil
+    ) {
         precondition(!command.isEmpty, "ProcessWatchdog: the command must not be empty")
         self.command = command
         self.restartStrategy = restartStrategy
         self.workingDirectory = workingDirectory
         self.jobFolder = jobFolder
+        self.childStandardError = childStandardError
     }
 
     /// Runs the command until it exits with status 0.
@@ -94,6 +102,14 @@ public struct ProcessWatchdog: Sendable {
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        if let childStandardError {
+            if !FileManager.default.fileExists(atPath: childStandardError.path) {
+                _ = FileManager.default.createFile(atPath: childStandardError.path, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: childStandardError)
+            _ = try handle.seekToEnd()
+            process.standardError = handle
+        }
         try process.run()
         return process
     }
