@@ -55,7 +55,7 @@ import Testing
     /// nothing stays blocked.
     @Test(arguments: 0..<200)
     func randomInterleavingsNeverLeaveALaneBlockedOrSnapshotTwice(seed: Int) {
-        var random = SplitMix(seed: UInt64(seed))
+        var random = SeededRandom(seed: UInt64(seed))
         let laneCount = 1 + Int(random.next() % 4)
         // Each lane's script: increasing barrier ids (some skipped), then end of input (every
         // real input ends or brings a newer barrier; a lane silent forever would rightly hold
@@ -113,18 +113,5 @@ import Testing
         }
         let allDelivered = scripts.allSatisfy { $0.isEmpty }
         #expect(allDelivered, "seed \(seed): lanes \(blocked) stayed blocked with input left")
-    }
-}
-
-/// A small deterministic random generator for tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

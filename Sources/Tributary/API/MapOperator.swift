@@ -32,6 +32,10 @@ public protocol MapOperator<Input, Output>: Sendable {
 /// An operator whose own state (beyond the runtime's keyed state) belongs in checkpoints:
 /// `snapshotState()` is called at each checkpoint barrier and `restoreState(_:)` on a fresh
 /// instance when a job recovers from a checkpoint.
+///
+/// - Important: write such an operator as a value type (a `struct`). Putting back the state from
+///   before a failing call copies the operator value; for a class that copies only a reference,
+///   so a half-applied mutation of a failing call would survive the restart.
 public protocol CheckpointableOperator {
     associatedtype State: Codable & Sendable
     func snapshotState() throws -> State

@@ -16,7 +16,9 @@ import Synchronization
 /// - Important: an async sequence cannot be rewound, so this source is not replayable: with
 ///   `strategy: "checkpoint"`, elements it handed to the pipeline after the last completed
 ///   checkpoint are lost when the job recovers (at-most-once for this source). The job logs a
-///   warning at start, and a `WARNING` event after each recovery says how many were lost.
+///   warning at start, and a `WARNING` event after each recovery says how many were lost. The
+///   pump reads ahead: when the job ends (completed, stopped or cancelled) the elements it took
+///   from the sequence but had not handed over, up to `bufferCapacity`, are dropped with it.
 public struct AsyncSequenceSource<Base: AsyncSequence & Sendable>: Source where Base.Element: Sendable {
     public typealias Element = Base.Element
     public let base: Base
