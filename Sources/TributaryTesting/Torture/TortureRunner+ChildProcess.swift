@@ -33,8 +33,15 @@ extension TortureRunner {
             }
             let status = await child.waitForExit()
             outcome.log.append("start \(start): " + (killed ? "killed after \(checkpoints) checkpoints" : done ?? "exit \(status)") + " (status \(status))")
-            if status == -SIGKILL { continue }
-            guard status == 0, done == "done completed" else {
+            if status == -SIGKILL {
+                // The signal may land after the job completed but before the child said so: the
+                // job's summary tells, and a completed job is not started again (its id is refused).
+                let summary = try? JobFolder.summary(
+                    jobID: "torture-\(testCase.seed)", workDirectory: folder.appendingPathComponent("faulty/work").path)
+                guard summary?.status == JobResult.Status.completed.rawValue else { continue }
+                done = "done completed"
+            }
+            guard status == 0 || status == -SIGKILL, done == "done completed" else {
                 outcome.problems.append("start \(start) of the child ended with status \(status): \(done ?? "no result line") (see \(folder.path)/child-\(start).stderr)")
                 return
             }
