@@ -329,6 +329,34 @@ extension CheckpointTests {
         #expect(result.checkpoints.contains { $0.id > 1 }, "a later checkpoint completes and commits everything")
     }
 
+    /// A timeout shorter than the interval is enforced on time: the coordinator used to look
+    /// only when the next interval elapsed.
+    @Test(.timeLimit(.minutes(1))) func aTimeoutShorterThanTheIntervalIsEnforcedOnTime() async throws {
+        let clock = ManualClock()
+        let env = try LocalEnvironment("short-timeout", config: config(["checkpoint_interval": 10, "checkpoint_timeout": 2]), clock: clock)
+        let source = HoldingSource(count: 10, holdAt: 1, blocking: true)
+        env.fromSource(source).sink(CollectSink<Int>())
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        let job = Task { try await env.submit() }
+        await source.reached.wait()
+        // Move the clock to 12 s in the coordinator's own steps, and let it act on the last one
+        // (it sleeps again only after acting).
+        var elapsed = Duration.zero
+        while true {
+            let delay = await clock.nextSleep()
+            if elapsed + delay > .seconds(12) { break }
+            clock.advance(by: delay)
+            elapsed += delay
+        }
+        #expect(elapsed == .seconds(12))
+        let abandoned = await recorder.wait(for: .checkpointFailed)
+        #expect(abandoned.message.contains("checkpoint_timeout"), "started at 10 s, abandoned at 12 s, not at the next interval (20 s)")
+        source.release.open()
+        _ = try await job.value
+        recording.cancel()
+    }
+
     /// An async sequence that has nothing to deliver still takes part in checkpoints (a trigger
     /// wakes its reader): a union with a busy input used to stay blocked behind it, and no
     /// checkpoint ever completed while it was idle.

@@ -57,16 +57,23 @@ actor CheckpointCoordinator {
     /// Takes a checkpoint every `checkpoint_interval` (and abandons one that overran
     /// `checkpoint_timeout`) until the task is cancelled or the coordinator closes.
     func runPeriodically() async {
+        // Wake at least as often as the timeout, so a checkpoint that overran it is abandoned
+        // on time even when the interval is longer.
+        let tick = min(configuration.checkpointInterval, configuration.checkpointTimeout)
+        var lastTrigger = clock.now
         while !Task.isCancelled, machine.closedReason == nil {
             do {
-                try await clock.sleep(for: configuration.checkpointInterval)
+                try await clock.sleep(for: tick)
             } catch {
                 return
             }
             if let id = machine.checkTimeout(now: clock.now, timeout: configuration.checkpointTimeout) {
                 abandoned(id, reason: "not complete within checkpoint_timeout (\(configuration.checkpointTimeout.seconds) s)")
             }
-            _ = start(manual: false)
+            if clock.now - lastTrigger >= configuration.checkpointInterval {
+                lastTrigger = clock.now
+                _ = start(manual: false)
+            }
         }
     }
 
