@@ -38,13 +38,4 @@ enum DurableFile {
         _ = fsync(descriptor)
         _ = close(descriptor)
     }
-
-    /// Appends `source`'s bytes to the end of `handle`, in chunks.
-    static func append(contentsOf source: URL, to handle: FileHandle) throws {
-        let input = try FileHandle(forReadingFrom: source)
-        defer { try? input.close() }
-        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-            try handle.write(contentsOf: chunk)
-        }
-    }
 }
