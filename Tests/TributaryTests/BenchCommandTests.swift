@@ -1,25 +1,17 @@
 import Foundation
 import Testing
+@testable import Tributary
+import TributaryTesting
 
 /// `tributary bench --quick --json` runs the built-in recovery benchmarks and reports one
 /// recovery per injected failure and an exactly-once output for each scenario.
 @Suite struct BenchCommandTests {
     @Test(.timeLimit(.minutes(1))) func quickBenchReportsEveryInjectedFailureAndExactlyOnce() async throws {
         let folder = try TemporaryDirectory()
-        let process = Process()
-        process.executableURL = WatchdogTests.binary("tributary")
-        process.arguments = ["bench", "--quick", "--json", "--svg", folder.path("charts")]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: data)
-            }
-        }
-        #expect(process.terminationStatus == 0)
+        let child = try ChildProcess(
+            executable: WatchdogTests.binary("tributary"), arguments: ["bench", "--quick", "--json", "--svg", folder.path("charts")])
+        let data = Data(await child.text().utf8)
+        #expect(await child.waitForExit() == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let scenarios = try #require(document["scenarios"] as? [[String: Any]])
         #expect(scenarios.map { $0["name"] as? String } == ["operator restarts", "checkpoint restores"])

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-import Tributary
+@testable import Tributary
+import TributaryTesting
 
 /// Runs `Examples/CheckpointedWordCount` as a child process, kills it with SIGKILL at a random
 /// moment several times, resumes it with the same job id, and checks the output file is
@@ -14,49 +15,9 @@ import Tributary
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/CheckpointedWordCount")
     }
 
-    /// A started child process and the lines of its standard output.
-    final class Child: Sendable {
-        let process: Process
-        let lines: AsyncStream<String>
-
-        init(arguments: [String], in folder: URL) throws {
-            let process = Process()
-            process.executableURL = KillAndResumeTests.executable
-            process.arguments = arguments
-            process.currentDirectoryURL = folder
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            let (lines, continuation) = AsyncStream.makeStream(of: String.self)
-            let pending = Mutex("")
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty {
-                    handle.readabilityHandler = nil
-                    continuation.finish()
-                    return
-                }
-                let complete = pending.withLock { buffer -> [String] in
-                    buffer += String(decoding: data, as: UTF8.self)
-                    var lines = buffer.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                    buffer = lines.removeLast()
-                    return lines
-                }
-                for line in complete { continuation.yield(line) }
-            }
-            self.process = process
-            self.lines = lines
-            try process.run()
-        }
-
-        func waitForExit() async -> Int32 {
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    self.process.waitUntilExit()
-                    continuation.resume(returning: self.process.terminationStatus)
-                }
-            }
-        }
+    /// A child running `CheckpointedWordCount` in `folder`.
+    static func child(_ arguments: [String], in folder: URL) throws -> ChildProcess {
+        try ChildProcess(executable: executable, arguments: arguments, in: folder)
     }
 
     @Test(.timeLimit(.minutes(1))) func killNineAndResumeGivesExactlyTheUninterruptedOutput() async throws {
@@ -68,7 +29,7 @@ import Tributary
         var kills = 0
         var completed = false
         for _ in 0..<4 where !completed {
-            let child = try Child(arguments: arguments, in: folder.url)
+            let child = try Self.child(arguments, in: folder.url)
             // Kill after a random number of completed checkpoints: somewhere mid-stream.
             let killAfter = Int.random(in: 1...3, using: &generator)
             var seen = 0
@@ -77,7 +38,7 @@ import Tributary
                 if line.hasPrefix("checkpoint") { seen += 1 }
                 if line.hasPrefix("done") { finished = true }
                 if seen >= killAfter, !finished {
-                    kill(child.process.processIdentifier, SIGKILL)
+                    child.kill()
                     kills += 1
                     break
                 }
@@ -92,7 +53,7 @@ import Tributary
 
         // A job that completed is not run again (its id is refused): resume only an unfinished one.
         if !completed {
-            let last = try Child(arguments: arguments, in: folder.url)
+            let last = try Self.child(arguments, in: folder.url)
             for await _ in last.lines {}
             #expect(await last.waitForExit() == 0)
         }
@@ -119,7 +80,7 @@ import Tributary
         let half = text.prefix(text.count / 2)
         try FileManager.default.removeItem(at: input)
         try #require(mkfifo(input.path, 0o644) == 0)
-        let first = try Child(arguments: arguments, in: folder.url)
+        let first = try Self.child(arguments, in: folder.url)
         let writer: FileHandle = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 // Opening a FIFO for writing waits for its reader: off the cooperative pool.
@@ -141,7 +102,7 @@ import Tributary
         let errors = Pipe()
         second.standardError = errors
         second.standardOutput = FileHandle.nullDevice
-        try second.run()
+        try ChildProcessLaunch.run(second)
         let status = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 second.waitUntilExit()
@@ -152,7 +113,7 @@ import Tributary
         #expect(status == 1)
         #expect(message.contains("already running in process \(first.process.processIdentifier)"), "\(message)")
 
-        kill(first.process.processIdentifier, SIGKILL)
+        first.kill()
         _ = await first.waitForExit()
         try writer.close()
         try FileManager.default.removeItem(at: input)
@@ -164,7 +125,7 @@ import Tributary
         }
         #expect(resumable != nil)
 
-        let last = try Child(arguments: arguments, in: folder.url)
+        let last = try Self.child(arguments, in: folder.url)
         for await _ in last.lines {}
         #expect(await last.waitForExit() == 0)
         #expect(try String(contentsOf: folder.url.appendingPathComponent("out.txt"), encoding: .utf8) == expected)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tributary
+import TributaryTesting
 
 /// `tributary supervise` restarts a job process that traps (a force unwrap of nil in user
 /// code), and the job's committed output is still exactly the expected one.
@@ -15,27 +16,16 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aProcessThatTrapsIsRestartedAndTheOutputIsExactlyOnce() async throws {
         let folder = try TemporaryDirectory()
         let expected = try WordCountInput.write(lines: 3_000, into: folder.url)
-        let process = Process()
-        process.executableURL = Self.binary("tributary")
-        process.arguments = [
-            "supervise", "--delay", "0", "--max-attempts", "5", "--job-dir", "state/jobs/trapping", "--",
-            Self.binary("CheckpointedWordCount").path, "in.txt", "out.txt", "--job-id", "trapping", "--state-dir", "state",
-            "--checkpoint-interval", "0.005", "--trap-at", "250", "--trap-times", "3", "--trap-file", "traps.count",
-        ]
-        process.currentDirectoryURL = folder.url
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Read and wait off the cooperative pool: blocking it would stall every other test.
-        let report = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                continuation.resume(returning: text)
-            }
-        }
-        #expect(process.terminationStatus == 0, "\(report)")
+        let child = try ChildProcess(
+            executable: Self.binary("tributary"),
+            arguments: [
+                "supervise", "--delay", "0", "--max-attempts", "5", "--job-dir", "state/jobs/trapping", "--",
+                Self.binary("CheckpointedWordCount").path, "in.txt", "out.txt", "--job-id", "trapping", "--state-dir", "state",
+                "--checkpoint-interval", "0.005", "--trap-at", "250", "--trap-times", "3", "--trap-file", "traps.count",
+            ],
+            in: folder.url, readingStandardError: true)
+        let report = await child.text()
+        #expect(await child.waitForExit() == 0, "\(report)")
         let crashes = report.split(separator: "\n").filter { $0.hasPrefix("tributary supervise: crash") }
         #expect(crashes.count == 3, "three traps, each restarted: \(report)")
         #expect(crashes.allSatisfy { $0.contains("signal") })

@@ -110,7 +110,7 @@ public struct ProcessWatchdog: Sendable {
             _ = try handle.seekToEnd()
             process.standardError = handle
         }
-        try process.run()
+        try ChildProcessLaunch.run(process)
         return process
     }
 

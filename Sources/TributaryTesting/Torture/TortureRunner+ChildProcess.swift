@@ -16,7 +16,7 @@ extension TortureRunner {
         for start in 0..<(kills + 3) {
             var arguments = ["torture-child", "--seed", String(testCase.seed), "--dir", folder.path, "--start", String(start)]
             if testCase.size == .test { arguments.append("--small") }
-            let child = try TortureChildProcess(
+            let child = try ChildProcess(
                 executable: executable, arguments: arguments, standardError: folder.appendingPathComponent("child-\(start).stderr"))
             var checkpoints = 0
             var done: String?

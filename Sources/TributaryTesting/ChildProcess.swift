@@ -1,0 +1,90 @@
+import Foundation
+import Synchronization
+import Tributary
+
+/// A started child process and the lines of its standard output, for tests that run a job in
+/// another process (and kill it). Its standard error goes to a file (a killed or trapping
+/// child's last words stay out of the test's output).
+///
+/// Output is read by a plain blocking loop on a thread of its own that retries reads
+/// interrupted by a signal: Foundation's `availableData` traps on `EINTR`, which the `SIGCHLD`
+/// of another child can cause.
+public final class ChildProcess: Sendable {
+    public let process: Process
+    /// The child's standard output, line by line; finishes when the child closes it.
+    public let lines: AsyncStream<String>
+
+    /// Everything the child writes to the stream read, until it closes it.
+    public func text() async -> String {
+        var text = ""
+        for await line in lines { text += line + "\n" }
+        return text
+    }
+
+    /// Starts `executable` with `arguments` in `folder`.
+    /// - Parameters:
+    ///   - standardError: where the child's standard error goes; `nil` discards it.
+    ///   - readingStandardError: read the child's standard error as ``lines`` instead (its
+    ///     standard output is then discarded).
+    public init(
+        executable: URL, arguments: [String], in folder: URL? = nil, standardError: URL? = nil, readingStandardError: Bool = false
+    ) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let folder { process.currentDirectoryURL = folder }
+        let pipe = Pipe()
+        if readingStandardError {
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+        } else {
+            process.standardOutput = pipe
+            if let standardError {
+                _ = FileManager.default.createFile(atPath: standardError.path, contents: nil)
+                process.standardError = try FileHandle(forWritingTo: standardError)
+            } else {
+                process.standardError = FileHandle.nullDevice
+            }
+        }
+        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+        self.process = process
+        self.lines = lines
+        try ChildProcessLaunch.run(process)
+        let reader = pipe.fileHandleForReading
+        DispatchQueue.global().async {
+            var pending = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            let descriptor = reader.fileDescriptor
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 { break }
+                pending.append(contentsOf: buffer[..<count])
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
+                    pending.removeSubrange(...newline)
+                }
+            }
+            if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+            continuation.finish()
+            try? reader.close()
+        }
+    }
+
+    /// Ends the child with SIGKILL.
+    public func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+
+    /// The exit status, or the signal that ended the process, negated. Waits off the
+    /// cooperative pool.
+    public func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                self.process.waitUntilExit()
+                let status = self.process.terminationStatus
+                continuation.resume(returning: self.process.terminationReason == .uncaughtSignal ? -status : status)
+            }
+        }
+    }
+}
