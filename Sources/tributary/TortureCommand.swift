@@ -58,6 +58,15 @@ enum TortureCommand {
         let range = single.map { $0...$0 } ?? first...(first + UInt64(seeds) - 1)
         var (passed, failed) = (0, 0)
         for seed in range {
+            // A hang is a failure too: a seed that has not ended after two minutes (a few
+            // seconds is usual) is reported with its seed, and the run ends.
+            let hang = DispatchWorkItem {
+                print("seed \(seed) HUNG: no result after 120 s\n  replay: swift run tributary torture --seed \(seed)\(kill ? " --kill" : "")")
+                print("\(passed) passed, \(failed + 1) failed")
+                exit(1)
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: hang)
+            defer { hang.cancel() }
             let outcome = await runner.run(seed: seed, killChild: kill)
             if outcome.passed {
                 passed += 1

@@ -54,8 +54,17 @@ final class JobControl: Sendable {
     }
 
     /// Registers the inboxes to close on stop.
+    /// A stop that came before the registration (a cancel while an attempt was being set up)
+    /// closes them at once: nothing else would wake an instance waiting on them.
     func register(_ inboxes: [any ClosableInbox]) {
-        state.withLock { $0.inboxes = inboxes }
+        let stopped = state.withLock { state -> Reason? in
+            state.inboxes = inboxes
+            return state.reason
+        }
+        if let stopped, stopped != .finished {
+            let error = JobStoppedError(reason: stopped)
+            for inbox in inboxes { inbox.close(with: error) }
+        }
     }
 
     /// Prepares the control for another attempt of the same job (a checkpoint restore);
