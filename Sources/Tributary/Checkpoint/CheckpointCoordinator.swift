@@ -30,7 +30,6 @@ actor CheckpointCoordinator {
     private var waiters: [Int64: [CheckedContinuation<CheckpointOutcome, Never>]] = [:]
     private var writeQueue: [CheckpointCoordinatorStateMachine.Complete] = []
     private var writer: CheckedContinuation<CheckpointCoordinatorStateMachine.Complete?, Never>?
-    private var writerStopped = false
     private(set) var completed: [CheckpointRecord] = []
     private(set) var failedCount = 0
 
@@ -175,7 +174,6 @@ actor CheckpointCoordinator {
                 commitSinks: commitSinks)
             written(complete.id, result)
         }
-        writerStopped = true
     }
 
     private func written(_ id: Int64, _ result: Result<CheckpointRecord, any Error>) {
