@@ -150,44 +150,41 @@ enum KillResumeBench {
         for sample in 0..<samples {
             let arguments = ["in.txt", "out.txt", "--job-id", "bench-\(sample)", "--state-dir", "state", "--checkpoint-interval", "0.02", "--work", "2000"]
             let first = try launch(executable, arguments, in: folder)
-            _ = readLines(first.1) { $0.hasPrefix("checkpoint 2") }
-            kill(first.0.processIdentifier, SIGKILL)
-            first.0.waitUntilExit()
+            _ = readLines(first) { $0.hasPrefix("checkpoint 2") }
+            first.send(SIGKILL)
+            _ = first.waitForExitBlocking()
             let start = ContinuousClock.now
             let second = try launch(executable, arguments, in: folder)
-            let found = readLines(second.1) { $0.hasPrefix("recovered") }
+            let found = readLines(second) { $0.hasPrefix("recovered") }
             let elapsed = ContinuousClock.now - start
-            kill(second.0.processIdentifier, SIGKILL)
-            second.0.waitUntilExit()
+            second.send(SIGKILL)
+            _ = second.waitForExitBlocking()
             if found { latencies.append(elapsed) }
         }
         return latencies.sorted()
     }
 
-    private static func launch(_ executable: URL, _ arguments: [String], in folder: URL) throws -> (Process, FileHandle) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return (process, pipe.fileHandleForReading)
+    private static func launch(_ executable: URL, _ arguments: [String], in folder: URL) throws -> SpawnedProcess {
+        try SpawnedProcess(
+            executable: executable.path, arguments: arguments, workingDirectory: folder.path, standardOutput: .pipe, standardError: .discard)
     }
 
-    /// Reads lines until one matches (true) or the output ends (false).
-    private static func readLines(_ handle: FileHandle, until matches: (String) -> Bool) -> Bool {
-        var buffer = ""
+    /// Reads lines until one matches (true) or the output ends (false); closes the pipe.
+    private static func readLines(_ process: SpawnedProcess, until matches: (String) -> Bool) -> Bool {
+        guard let descriptor = process.standardOutput else { return false }
+        defer { close(descriptor) }
+        var pending = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let data = handle.availableData
-            if data.isEmpty { return false }
-            buffer += String(decoding: data, as: UTF8.self)
-            while let newline = buffer.firstIndex(of: "\n") {
-                let line = String(buffer[..<newline])
-                buffer.removeSubrange(...newline)
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { return false }
+            pending.append(contentsOf: buffer[..<count])
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
                 if matches(line) { return true }
             }
         }
-    }
+}
 }

@@ -10,9 +10,11 @@ import Tributary
 /// interrupted by a signal: Foundation's `availableData` traps on `EINTR`, which the `SIGCHLD`
 /// of another child can cause.
 public final class ChildProcess: Sendable {
-    public let process: Process
+    /// The child's process id.
+    public let processIdentifier: Int32
     /// The child's standard output, line by line; finishes when the child closes it.
     public let lines: AsyncStream<String>
+    private let process: SpawnedProcess
 
     /// Everything the child writes to the stream read, until it closes it.
     public func text() async -> String {
@@ -23,38 +25,27 @@ public final class ChildProcess: Sendable {
 
     /// Starts `executable` with `arguments` in `folder`.
     /// - Parameters:
-    ///   - standardError: where the child's standard error goes; `nil` discards it.
+    ///   - standardError: a file the child's standard error is appended to; `nil` discards it.
     ///   - readingStandardError: read the child's standard error as ``lines`` instead (its
     ///     standard output is then discarded).
     public init(
         executable: URL, arguments: [String], in folder: URL? = nil, standardError: URL? = nil, readingStandardError: Bool = false
     ) throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let folder { process.currentDirectoryURL = folder }
-        let pipe = Pipe()
-        if readingStandardError {
-            process.standardError = pipe
-            process.standardOutput = FileHandle.nullDevice
-        } else {
-            process.standardOutput = pipe
-            if let standardError {
-                _ = FileManager.default.createFile(atPath: standardError.path, contents: nil)
-                process.standardError = try FileHandle(forWritingTo: standardError)
-            } else {
-                process.standardError = FileHandle.nullDevice
-            }
-        }
+        let errorStream: SpawnedProcess.Output = readingStandardError ? .pipe : standardError.map { .append(toFile: $0.path) } ?? .discard
+        let process = try SpawnedProcess(
+            executable: executable.path, arguments: arguments, workingDirectory: folder?.path,
+            standardOutput: readingStandardError ? .discard : .pipe, standardError: errorStream)
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         self.process = process
+        self.processIdentifier = process.pid
         self.lines = lines
-        try ChildProcessLaunch.run(process)
-        let reader = pipe.fileHandleForReading
+        guard let descriptor = readingStandardError ? process.standardError : process.standardOutput else {
+            continuation.finish()
+            return
+        }
         DispatchQueue.global().async {
             var pending = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            let descriptor = reader.fileDescriptor
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
                 if count < 0, errno == EINTR { continue }
@@ -67,24 +58,21 @@ public final class ChildProcess: Sendable {
             }
             if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
             continuation.finish()
-            try? reader.close()
+            close(descriptor)
         }
     }
 
     /// Ends the child with SIGKILL.
     public func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
     }
 
     /// The exit status, or the signal that ended the process, negated. Waits off the
     /// cooperative pool.
     public func waitForExit() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                self.process.waitUntilExit()
-                let status = self.process.terminationStatus
-                continuation.resume(returning: self.process.terminationReason == .uncaughtSignal ? -status : status)
-            }
+        switch await process.waitForExit() {
+        case .exited(let status): status
+        case .signalled(let signal): -signal
         }
     }
 }

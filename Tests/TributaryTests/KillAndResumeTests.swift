@@ -94,23 +94,11 @@ import TributaryTesting
         }
         try #require(sawCheckpoint)
 
-        let second = Process()
-        second.executableURL = Self.executable
-        second.arguments = arguments
-        second.currentDirectoryURL = folder.url
-        let errors = Pipe()
-        second.standardError = errors
-        second.standardOutput = FileHandle.nullDevice
-        try ChildProcessLaunch.run(second)
-        let status = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                second.waitUntilExit()
-                continuation.resume(returning: second.terminationStatus)
-            }
-        }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let second = try ChildProcess(executable: Self.executable, arguments: arguments, in: folder.url, readingStandardError: true)
+        let message = await second.text()
+        let status = await second.waitForExit()
         #expect(status == 1)
-        #expect(message.contains("already running in process \(first.process.processIdentifier)"), "\(message)")
+        #expect(message.contains("already running in process \(first.processIdentifier)"), "\(message)")
 
         first.kill()
         _ = await first.waitForExit()

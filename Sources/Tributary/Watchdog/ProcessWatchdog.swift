@@ -53,7 +53,6 @@ public struct ProcessWatchdog: Sendable {
         command: [String], restartStrategy: RestartStrategy = .fixed(delay: .seconds(1), maxAttempts: 5), workingDirectory: URL? = nil,
         jobFolder: URL? = nil, childStandardError: URL? = nil
     ) {
-        precondition(!command.isEmpty, "ProcessWatchdog: the command must not be empty")
         self.command = command
         self.restartStrategy = restartStrategy
         self.workingDirectory = workingDirectory
@@ -63,7 +62,7 @@ public struct ProcessWatchdog: Sendable {
 
     /// Runs the command until it exits with status 0.
     /// - Parameter report: told of every crash as it happens (for a progress display).
-    /// - Throws: ``WatchdogGaveUp`` when the restart strategy's limit is reached; an error when the
+    /// - Throws: ``WatchdogGaveUp`` when the restart strategy's limit is reached; ``ProcessLaunchError`` when the
     ///   command cannot be started at all.
     public func run(report: (@Sendable (Crash) -> Void)? = nil) async throws -> Report {
         let started = ContinuousClock.now
@@ -78,11 +77,11 @@ public struct ProcessWatchdog: Sendable {
                 crashes[pending.index].recoveryLatency = await firstRecordAfter(launchedAt: pending.launchedAt, while: process)
                 pendingLatency = nil
             }
-            let (reason, status) = await waitForExit(process)
-            if reason == .exit, status == 0 {
+            let termination = await process.waitForExit()
+            if termination == .exited(0) {
                 return Report(crashes: crashes, starts: starts)
             }
-            let ending = reason == .uncaughtSignal ? "signal \(status)" : "exit status \(status)"
+            let ending = termination.description
             switch pacer.failure(at: ContinuousClock.now - started) {
             case .restart(let attempt, let delay):
                 let crash = Crash(attempt: attempt, ending: ending, delay: delay, recoveryLatency: nil)
@@ -97,37 +96,20 @@ public struct ProcessWatchdog: Sendable {
         }
     }
 
-    private func launch() throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-        if let childStandardError {
-            if !FileManager.default.fileExists(atPath: childStandardError.path) {
-                _ = FileManager.default.createFile(atPath: childStandardError.path, contents: nil)
-            }
-            let handle = try FileHandle(forWritingTo: childStandardError)
-            _ = try handle.seekToEnd()
-            process.standardError = handle
+    private func launch() throws -> SpawnedProcess {
+        guard let executable = command.first else {
+            throw ProcessLaunchError(executable: "", reason: "the watchdog's command is empty; give the program to run and its arguments")
         }
-        try ChildProcessLaunch.run(process)
-        return process
-    }
-
-    private func waitForExit(_ process: Process) async -> (Process.TerminationReason, Int32) {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationReason, process.terminationStatus))
-            }
-        }
+        return try SpawnedProcess(
+            executable: executable, arguments: Array(command.dropFirst()), workingDirectory: workingDirectory?.path,
+            standardError: childStandardError.map { .append(toFile: $0.path) } ?? .inherit)
     }
 
     /// Watches the job's `events.jsonl` for the resumed run's first record processed.
-    private func firstRecordAfter(launchedAt: Date, while process: Process) async -> Duration? {
+    private func firstRecordAfter(launchedAt: Date, while process: SpawnedProcess) async -> Duration? {
         guard let jobFolder else { return nil }
         let path = jobFolder.appendingPathComponent("events.jsonl").path
-        while process.isRunning {
+        while !process.hasExited {
             if let text = try? String(contentsOfFile: path, encoding: .utf8),
                 let event = JobFolder.parseEvents(text).last(where: { $0.kind == .recoveryComplete && $0.time >= launchedAt })
             {
