@@ -212,7 +212,7 @@ public final class LocalEnvironment: Sendable {
         let folder = URL(fileURLWithPath: configuration.workDirectory).appendingPathComponent(jobID)
         var locks = [try JobLock(folder: folder, jobID: jobID)]
         let ft = configuration.faultTolerance
-        let storage = LocalCheckpointStorage(checkpointDirectory: ft.checkpointDirectory, jobID: jobID)
+        let storage = makeCheckpointStorage(ft, jobID: jobID)
         if ft.strategy == .checkpoint { locks.append(try storage.lock(jobID: jobID)) }
         // Only a job_id the user named means "resume that job"; an environment that made its
         // own id may run its pipeline again.

@@ -37,7 +37,7 @@ struct JobRun {
     var checkpointing: Bool { configuration.faultTolerance.strategy == .checkpoint }
 
     var storage: any CheckpointStorage {
-        LocalCheckpointStorage(checkpointDirectory: configuration.faultTolerance.checkpointDirectory, jobID: jobID)
+        makeCheckpointStorage(configuration.faultTolerance, jobID: jobID)
     }
 
     struct Totals {

@@ -222,17 +222,6 @@ final class Chain {
     }
 }
 
-/// The end of a chain that sends its output to other vertices' inboxes.
-@usableFromInline
-protocol ChainEmitter: AnyObject {
-    /// Sends the records in the chain's output buffer downstream, suspending under backpressure.
-    nonisolated(nonsending) func emit() async throws
-    /// Sends checkpoint barrier `id` on every outgoing lane, after the pending output.
-    nonisolated(nonsending) func barrier(_ id: Int64) async throws
-    /// Sends end-of-stream on every outgoing lane.
-    nonisolated(nonsending) func finish() async throws
-}
-
 extension Chain {
     /// A failure of the source itself (opening or reading), attributed to the source operator;
     /// recorded in the job's history and escalated (a source is not restarted).

@@ -1,0 +1,49 @@
+extension InputBlueprint {
+    /// The run loop of a vertex fed by other vertices: moves each batch into the head buffer and
+    /// runs the chain, until every input lane has sent end-of-stream.
+    func runInbox(_ inbox: any ClosableInbox, chain: Chain, isolation: isolated (any Actor)?) async throws {
+        guard let inbox = inbox as? Inbox<Input>, let head = chain.head as? BatchBuffer<Input> else {
+            throw RuntimeInvariantError("inbox type")
+        }
+        var openLanes = inbox.laneCount
+        var handler = BarrierHandler(laneCount: inbox.laneCount)
+        var alignmentStarted: ContinuousClock.Instant?
+        func apply(_ actions: [BarrierHandler.Action]) async throws {
+            for action in actions {
+                switch action {
+                case .block(let lane):
+                    inbox.block(lane: lane)
+                    alignmentStarted = alignmentStarted ?? .now
+                case .unblockAll:
+                    inbox.unblockAll()
+                case .snapshot(let id):
+                    let alignment = alignmentStarted.map { ContinuousClock.now - $0 } ?? .zero
+                    alignmentStarted = nil
+                    try await chain.barrier(id, sourcePosition: nil, alignment: alignment)
+                case .aborted:
+                    alignmentStarted = nil
+                }
+            }
+        }
+        while openLanes > 0 {
+            let (lane, message) = try await inbox.receive()
+            // A checkpoint abandoned meanwhile: stop aligning it, and never start aligning a
+            // barrier of it that arrives later.
+            if let abandoned = chain.checkpoints?.trigger.abandoned, abandoned > handler.lastHandled {
+                try await apply(handler.abort(upTo: abandoned))
+            }
+            if lane == inbox.controlLane { continue }
+            switch message {
+            case .batch(let records):
+                head.items = records
+                try await chain.process()
+            case .barrier(let id):
+                try await apply(handler.barrier(id, lane: lane))
+            case .endOfStream:
+                openLanes -= 1
+                try await apply(handler.endOfInput(lane: lane))
+            }
+        }
+    }
+}
+
