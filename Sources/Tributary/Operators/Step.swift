@@ -31,6 +31,11 @@ final class Step {
     let snapshot: ((_ epoch: Int64) throws -> SnapshotPart?)?
     /// Restores the operator's state from a checkpoint: the parts of every instance, by instance.
     let restore: ((_ parts: [Int: [UInt8]], _ instance: Int, _ parallelism: Int) throws -> Void)?
+    /// The operator's timers, when it has any.
+    let timers: StepTimers?
+    /// Called once when the input has ended, before the final checkpoint: the operator emits
+    /// what it held back (fires its event-time timers) into its output buffer.
+    let endOfInput: (() -> StepOutcome)?
     var recordsIn = 0
     var recordsOut = 0
     /// Records this instance received before the checkpoint it was restored from, so record
@@ -47,7 +52,8 @@ final class Step {
     @usableFromInline
     init(
         nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {},
-        snapshot: ((Int64) throws -> SnapshotPart?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil
+        snapshot: ((Int64) throws -> SnapshotPart?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil,
+        timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil
     ) {
         self.nodeID = nodeID
         self.name = name
@@ -56,6 +62,8 @@ final class Step {
         self.restart = restart
         self.snapshot = snapshot
         self.restore = restore
+        self.timers = timers
+        self.endOfInput = endOfInput
     }
 
     nonisolated(nonsending) func run(from start: Int) async -> StepOutcome {
@@ -115,16 +123,20 @@ struct StepParts {
     @usableFromInline var restart: () throws -> Void
     @usableFromInline var snapshot: ((Int64) throws -> SnapshotPart?)?
     @usableFromInline var restore: (([Int: [UInt8]], Int, Int) throws -> Void)?
+    @usableFromInline var timers: StepTimers?
+    @usableFromInline var endOfInput: (() -> StepOutcome)?
 
     @usableFromInline
     init(
         body: Step.Body, restart: @escaping () throws -> Void = {}, snapshot: ((Int64) throws -> SnapshotPart?)? = nil,
-        restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil
+        restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil, timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil
     ) {
         self.body = body
         self.restart = restart
         self.snapshot = snapshot
         self.restore = restore
+        self.timers = timers
+        self.endOfInput = endOfInput
     }
 }
 

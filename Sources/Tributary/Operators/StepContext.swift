@@ -12,6 +12,8 @@ struct StepContext: Sendable {
     @usableFromInline let operatorTimeout: Duration?
     /// The job clock's time (for circuit breakers).
     @usableFromInline let now: @Sendable () -> Duration
+    /// The job's processing time (for processing-time timers).
+    @usableFromInline let processingTime: @Sendable () -> Duration
     /// Writes an event to the job's log.
     @usableFromInline let emit: @Sendable (JobEvent) -> Void
 }

@@ -60,7 +60,7 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
         }
         let step = Step(
             nodeID: context.nodeID, name: context.operatorName, body: parts.body, restart: parts.restart, snapshot: parts.snapshot,
-            restore: parts.restore)
+            restore: parts.restore, timers: parts.timers, endOfInput: parts.endOfInput)
         step.input = typedInputAccess(input)
         return step
     }

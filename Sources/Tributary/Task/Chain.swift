@@ -32,6 +32,7 @@ final class Chain {
         self.checkpoints = checkpoints
         self.head = head
         self.steps = steps
+        self.hasTimers = steps.contains { $0.timers != nil }
         self.emitter = emitter
         self.instance = instance
         self.sourceNodeID = source?.id
@@ -45,7 +46,12 @@ final class Chain {
     /// - Throws: ``OperatorFailure`` when a failure escalated, or the job's stop error.
     @usableFromInline
     nonisolated(nonsending) func process() async throws {
-        var index = 0
+        try await runSteps(from: 0)
+    }
+
+    /// Runs the steps from `first` on over the batch in step `first`'s input buffer, then emits.
+    private nonisolated(nonsending) func runSteps(from first: Int) async throws {
+        var index = first
         var start = 0
         while index < steps.count {
             let step = steps[index]
@@ -111,6 +117,60 @@ final class Chain {
         }
     }
 
+    /// Whether a step of this chain has timers (the loop then watches the clock).
+    @usableFromInline let hasTimers: Bool
+
+    /// The earliest processing-time timer of any step.
+    var nextTimer: Duration? {
+        var earliest: Duration?
+        for step in steps {
+            if let next = step.timers?.nextProcessingTime(), earliest.map({ next < $0 }) ?? true { earliest = next }
+        }
+        return earliest
+    }
+
+    /// Fires every processing-time timer that is due, step by step; what a timer emits runs
+    /// through the rest of the chain at once.
+    @usableFromInline
+    nonisolated(nonsending) func fireDueTimers() async throws {
+        let now = supervision.clock.processingTime
+        for index in steps.indices {
+            guard let timers = steps[index].timers, let next = timers.nextProcessingTime(), next <= now else { continue }
+            try await runHook(step: index, skip: timers.dropFailed) { timers.fire(now) }
+            try await runSteps(from: index + 1)
+        }
+    }
+
+    /// Runs a step's timer or end-of-input handler until it completes. A failure goes to the
+    /// operator's supervisor like a record's: restart and fire again, skip (drop what failed),
+    /// or escalate.
+    private nonisolated(nonsending) func runHook(step index: Int, skip: () -> Void, _ hook: () -> StepOutcome) async throws {
+        let step = steps[index]
+        while true {
+            let outcome = hook()
+            switch outcome {
+            case .completed(_, let recordsOut):
+                step.recordsOut += recordsOut
+                return
+            case .failed(_, _, let recordsOut, let error, let record):
+                step.recordsOut += recordsOut
+                let failure = OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: record, error: error)
+                guard let supervisor = supervision.operators[step.nodeID] else { throw failure }
+                switch await supervisor.handle(failure) {
+                case .retry(let attempt, let delay):
+                    if delay > .zero { try await supervision.clock.sleep(for: delay) }
+                    try step.restart()
+                    await supervision.job.restarted(
+                        RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: failure))
+                case .skip:
+                    skip()
+                case .fail:
+                    throw failure
+                }
+            }
+        }
+    }
+
     /// Snapshots every step at barrier `id` (sinks seal epoch `id`), acknowledges it to the
     /// coordinator and forwards the barrier downstream.
     @usableFromInline
@@ -167,11 +227,27 @@ final class Chain {
         }
     }
 
-    /// The input has ended: reports the final state to the coordinator (sinks seal their last
-    /// output for the checkpoint that will include it), lets every step finish (sinks close)
+    /// The input has ended: lets every step emit what it held back, reports the final state to
+    /// the coordinator (sinks seal their last output for the checkpoint that will include it),
+    /// lets every step finish (sinks close)
     /// and tells downstream.
     @usableFromInline
     nonisolated(nonsending) func finish() async throws {
+        // What operators emit at the end (event-time timers under the final watermark) flows
+        // through the rest of the chain before the final state is taken.
+        // An input that ended because the job is stopping is not complete: what is held back
+        // stays in the final checkpoint and is emitted when the resumed job's input ends. The
+        // job then ends `.stopped` (resumable), also when its sources had all been exhausted.
+        let stopping = isDraining
+        for index in steps.indices {
+            guard let endOfInput = steps[index].endOfInput else { continue }
+            if stopping {
+                sourceEndedEarly()
+                continue
+            }
+            try await runHook(step: index, skip: steps[index].timers?.dropFailed ?? {}, endOfInput)
+            try await runSteps(from: index + 1)
+        }
         if let checkpoints {
             // A source's final state must hold its position: without it a checkpoint would
             // resume the source from its start.

@@ -25,7 +25,15 @@ extension InputBlueprint {
                 }
             }
         }
+        // Processing-time timers are due while the instance may be idle: a waker sleeping on
+        // the job clock sends a wake-up on the control lane, and the loop fires them.
+        let waker = chain.hasTimers ? TimerWaker(clock: chain.supervision.clock, wake: { [inbox] in inbox.wake() }) : nil
+        defer { waker?.cancel() }
         while openLanes > 0 {
+            if let waker {
+                try await chain.fireDueTimers()
+                waker.arm(chain.nextTimer)
+            }
             let (lane, message) = try await inbox.receive()
             // A checkpoint abandoned meanwhile: stop aligning it, and never start aligning a
             // barrier of it that arrives later.

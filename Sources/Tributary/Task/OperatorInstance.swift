@@ -99,6 +99,7 @@ actor OperatorInstance {
                 jobID: setup.jobID, nodeID: nodeID, operatorName: node.name, instance: setup.instance,
                 parallelism: vertex.parallelism, batchSize: setup.batchSize, deliversCommits: setup.deliversCommits,
                 operatorTimeout: setup.operatorTimeout, now: { [clock = setup.supervision.clock] in clock.now },
+                processingTime: { [clock = setup.supervision.clock] in clock.processingTime },
                 emit: { [events = setup.supervision.job.events] in events.emit($0) })
             do {
                 let step = try consumer.makeStep(input: current, output: output, context: context)

@@ -37,6 +37,7 @@ func runSourceLoop<S: Source>(
             }
             try await chain.barrier(checkpoints.requested, sourcePosition: position, alignment: .zero)
         }
+        if chain.hasTimers { try await chain.fireDueTimers() }
         var records = head.take()
         do {
             more = try await reader.read(

@@ -31,7 +31,8 @@ public enum TortureGenerator {
                 case 2: operation = .filter(modulus: random.int(2...5), remainder: random.int(0...1))
                 case 3 where !usedFlatMap: operation = .flatMap(copies: random.int(1...3))
                 case 3, 4, 5: operation = .reduce(parallelism: random.int(1...4))
-                case 6, 7: operation = .mapWithState(parallelism: random.int(1...4))
+                case 6: operation = .mapWithState(parallelism: random.int(1...4))
+                case 7: operation = .process(parallelism: random.int(1...4))
                 default: operation = .counter
                 }
                 switch operation {
@@ -48,6 +49,7 @@ public enum TortureGenerator {
                 case .flatMap: label = "flatMap"
                 case .reduce: label = "reduce"
                 case .mapWithState: label = "state"
+                case .process: label = "process"
                 case .counter: label = "counter"
                 }
                 return TorturePipeline.Stage(name: "\(prefix)\(index)-\(label)", operation: operation, policy: nil)

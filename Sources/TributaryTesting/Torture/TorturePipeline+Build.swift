@@ -90,6 +90,26 @@ extension TorturePipeline {
             }
         case .counter:
             output = stream.map { TortureCounter(failures: failures) }
+        case .process(let instances):
+            parallelism = instances
+            output = stream.keyBy { $0.key }.process(initial: 0) {
+                (context: inout KeyedProcessContext<Int, Int, TortureRecord>, record: TortureRecord) in
+                // Changes state, timers and output before it throws: a failed call must leave no trace.
+                context.state += 1
+                context.timers.register(at: .seconds(record.value % 4))
+                if record.value % 5 == 0 { context.timers.delete(at: .seconds(1)) }
+                var output = record
+                output.value = record.value &* 11 &+ context.state
+                context.emit(output)
+                try failures?.check(record.origin)
+                if context.state % 3 == 0 {
+                    output.value &+= 1
+                    context.emit(output)
+                }
+            } onTimer: { context, timer in
+                let second = Int(timer.time.components.seconds)
+                context.emit(TortureRecord(key: context.key, origin: -1 - second, value: context.state &* 13 &+ second))
+            }
         }
         output = output.named(stage.name)
         if parallelism > 1 { output = output.parallelism(parallelism) }

@@ -35,6 +35,9 @@ public struct TorturePipeline: Sendable, CustomStringConvertible {
         case mapWithState(parallelism: Int)
         /// A `MapOperator` that is a `CheckpointableOperator`: per-key counters in `self`.
         case counter
+        /// `keyBy(key).process`: one or two records per input, and event-time timers (set,
+        /// re-set and deleted by the records) that emit the key's count when the input ends.
+        case process(parallelism: Int)
     }
 
     /// How a stage's supervision policy differs from the environment's default.

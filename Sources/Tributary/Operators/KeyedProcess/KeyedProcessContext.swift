@@ -1,0 +1,83 @@
+/// What a keyed process function sees for one record or one fired timer: the key, the key's
+/// state, a place to emit records, and the key's timers.
+///
+/// Everything done through the context takes effect only when the call returns: a call that
+/// throws leaves the key's state, its timers and the output exactly as they were.
+public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
+    /// The key of the record or timer being handled.
+    public let key: Key
+    /// The key's state: the `initial` value for a key seen for the first time (or after
+    /// ``clearState()``).
+    public var state: State {
+        get { stateValue }
+        set {
+            stateValue = newValue
+            cleared = false
+        }
+    }
+    /// This key's timers.
+    public var timers: KeyedTimers
+    @usableFromInline var stateValue: State
+    @usableFromInline var cleared = false
+    @usableFromInline var outputs: [Output]
+    @usableFromInline let initial: State
+    @usableFromInline let clock: @Sendable () -> Duration
+
+    @inlinable
+    init(key: Key, state: State, initial: State, outputs: [Output], timers: KeyedTimers, clock: @escaping @Sendable () -> Duration) {
+        self.key = key
+        self.stateValue = state
+        self.initial = initial
+        self.outputs = outputs
+        self.timers = timers
+        self.clock = clock
+    }
+
+    /// Emits a record downstream (any number per call).
+    @inlinable
+    public mutating func emit(_ record: Output) {
+        outputs.append(record)
+    }
+
+    /// Forgets the key's state: it no longer takes space, and ``state`` reads `initial` again.
+    /// Setting ``state`` afterwards keeps the new value.
+    @inlinable
+    public mutating func clearState() {
+        stateValue = initial
+        cleared = true
+    }
+
+    /// The job's processing time now (see ``TimeDomain/processingTime``).
+    public var currentProcessingTime: Duration { clock() }
+}
+
+/// The timers of one key, as a keyed process function changes them. Registering a time
+/// already registered (in the same domain) does nothing; deleting one not registered does
+/// nothing.
+public struct KeyedTimers {
+    @usableFromInline
+    enum Change {
+        case register(Duration, TimeDomain)
+        case delete(Duration, TimeDomain)
+    }
+
+    @usableFromInline var changes: [Change]
+
+    @inlinable
+    init(changes: [Change]) {
+        self.changes = changes
+    }
+
+    /// Fires ``KeyedStream/process(initial:_:onTimer:)``'s `onTimer` for this key at `time`.
+    /// A processing-time timer whose time has passed fires at the next opportunity.
+    @inlinable
+    public mutating func register(at time: Duration, _ domain: TimeDomain = .eventTime) {
+        changes.append(.register(time, domain))
+    }
+
+    /// Removes this key's timer at `time`, if it is pending.
+    @inlinable
+    public mutating func delete(at time: Duration, _ domain: TimeDomain = .eventTime) {
+        changes.append(.delete(time, domain))
+    }
+}

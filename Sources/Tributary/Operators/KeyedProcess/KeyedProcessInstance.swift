@@ -1,0 +1,199 @@
+/// One instance of a keyed process function: the per-key state table, the timers, and the
+/// loops over records and due timers. Its methods are inlinable so the builder specialises
+/// them for the caller's types.
+@usableFromInline
+final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, State: Codable & Sendable, Output> {
+    @usableFromInline typealias Context = KeyedProcessContext<Key, State, Output>
+
+    @usableFromInline let initial: State
+    @usableFromInline let key: @Sendable (Input) -> Key
+    @usableFromInline let handle: @Sendable (inout Context, Input) throws -> Void
+    @usableFromInline let onTimer: @Sendable (inout Context, FiredTimer) throws -> Void
+    @usableFromInline let input: BatchBuffer<Input>
+    @usableFromInline let output: BatchBuffer<Output>
+    @usableFromInline let clock: @Sendable () -> Duration
+    @usableFromInline let warn: @Sendable (String) -> Void
+    @usableFromInline var table: [Key: State] = [:]
+    @usableFromInline var timers = TimerQueue<Key>()
+    /// Reused for the timer changes of each call (no allocation per record).
+    @usableFromInline var changes: [KeyedTimers.Change] = []
+    /// The timer whose handler failed last, put back in the queue.
+    @usableFromInline var failedTimer: TimerQueue<Key>.Timer?
+
+    /// Rounds of event-time timers the end of the input fires at most: a handler that always
+    /// registers a later timer would otherwise never let the job end.
+    static var finalRounds: Int { 1_000 }
+
+    @usableFromInline
+    init(
+        initial: State, key: @escaping @Sendable (Input) -> Key, handle: @escaping @Sendable (inout Context, Input) throws -> Void,
+        onTimer: @escaping @Sendable (inout Context, FiredTimer) throws -> Void, input: BatchBuffer<Input>, output: BatchBuffer<Output>,
+        context: StepContext
+    ) {
+        self.initial = initial
+        self.key = key
+        self.handle = handle
+        self.onTimer = onTimer
+        self.input = input
+        self.output = output
+        self.clock = context.processingTime
+        let name = context.operatorName
+        let jobID = context.jobID
+        let emit = context.emit
+        self.warn = { message in emit(JobEvent(kind: .warning, jobID: jobID, operatorName: name, message: message)) }
+    }
+
+    /// Runs `body` with a context for `key`; applies its state, output and timer changes only
+    /// if it returns. Returns the error it threw.
+    @inlinable
+    func call(_ key: Key, _ table: inout [Key: State], _ results: inout [Output], _ body: (inout Context) throws -> Void) -> (any Error)? {
+        let mark = results.count
+        var context = Context(
+            key: key, state: table[key] ?? initial, initial: initial, outputs: [], timers: KeyedTimers(changes: []), clock: clock)
+        swap(&context.outputs, &results)
+        swap(&context.timers.changes, &changes)
+        do {
+            try body(&context)
+        } catch {
+            swap(&context.outputs, &results)
+            swap(&context.timers.changes, &changes)
+            results.removeSubrange(mark...)
+            changes.removeAll(keepingCapacity: true)
+            return error
+        }
+        swap(&context.outputs, &results)
+        swap(&context.timers.changes, &changes)
+        if context.cleared {
+            table[key] = nil
+        } else {
+            table[key] = context.stateValue
+        }
+        if !changes.isEmpty {
+            for change in changes {
+                switch change {
+                case .register(let time, let domain): timers.register(.init(key: key, time: time, domain: domain))
+                case .delete(let time, let domain): timers.delete(.init(key: key, time: time, domain: domain))
+                }
+            }
+            changes.removeAll(keepingCapacity: true)
+        }
+        return nil
+    }
+
+    @inlinable
+    func process(from start: Int) -> StepOutcome {
+        var records = input.take()
+        var results = output.take()
+        var table: [Key: State] = [:]
+        swap(&table, &self.table)
+        let before = results.count
+        var index = start
+        while index < records.count {
+            let record = records[index]
+            if let error = call(key(record), &table, &results, { try handle(&$0, record) }) {
+                let produced = results.count - before
+                swap(&table, &self.table)
+                input.items = records
+                output.items = results
+                return .failed(index: index, recordsIn: index - start, recordsOut: produced, error: error, record: describeRecord(record))
+            }
+            index += 1
+        }
+        let consumed = records.count - start
+        let produced = results.count - before
+        swap(&table, &self.table)
+        records.removeAll(keepingCapacity: true)
+        input.items = records
+        output.items = results
+        return .completed(recordsIn: consumed, recordsOut: produced)
+    }
+
+    /// Fires, in order, the timers of `domain` due at `bound` (`nil`: all) that were registered
+    /// before this call: one a handler registers for a time already due waits for the next
+    /// call, so a handler that re-arms itself cannot hold the instance.
+    @inlinable
+    func fire(_ domain: TimeDomain, upTo bound: Duration?) -> StepOutcome {
+        var results = output.take()
+        var table: [Key: State] = [:]
+        swap(&table, &self.table)
+        defer {
+            swap(&table, &self.table)
+            output.items = results
+        }
+        let before = results.count
+        let newest = timers.nextSequence
+        while let (timer, sequence) = timers.peek(domain), sequence <= newest, bound.map({ timer.time <= $0 }) ?? true {
+            timers.removePeeked(timer)
+            let fired = FiredTimer(time: timer.time, domain: domain)
+            if let error = call(timer.key, &table, &results, { try onTimer(&$0, fired) }) {
+                timers.reinstate(timer, sequence: sequence)
+                failedTimer = timer
+                return .failed(
+                    index: 0, recordsIn: 0, recordsOut: results.count - before, error: error,
+                    record: "\(domain == .eventTime ? "event-time" : "processing-time") timer at \(timer.time) for key \(describeRecord(timer.key))")
+            }
+        }
+        return .completed(recordsIn: 0, recordsOut: results.count - before)
+    }
+
+    @usableFromInline
+    var nextProcessingTime: Duration? { timers.peek(.processingTime)?.timer.time }
+
+    @usableFromInline
+    func dropFailed() {
+        if let failedTimer { timers.delete(failedTimer) }
+        failedTimer = nil
+    }
+
+    /// The final watermark: every event-time timer fires, including those its handlers
+    /// register on the way. Processing-time timers still pending will not fire; an event
+    /// says how many.
+    @usableFromInline
+    func endOfInput() -> StepOutcome {
+        var produced = 0
+        for _ in 0..<Self.finalRounds {
+            guard timers.peek(.eventTime) != nil else { break }
+            switch fire(.eventTime, upTo: nil) {
+            case .completed(_, let recordsOut):
+                produced += recordsOut
+            case .failed(let index, let recordsIn, let recordsOut, let error, let record):
+                return .failed(index: index, recordsIn: recordsIn, recordsOut: produced + recordsOut, error: error, record: record)
+            }
+        }
+        let unfired = timers.count(.eventTime)
+        if unfired > 0 {
+            warn("\(unfired) event-time timers were still pending after \(Self.finalRounds) rounds at the end of the input (each round's handlers registered new ones); they did not fire")
+        }
+        let waiting = timers.count(.processingTime)
+        if waiting > 0 {
+            warn("\(waiting) processing-time timers were pending when the input ended; they did not fire")
+        }
+        return .completed(recordsIn: 0, recordsOut: produced)
+    }
+
+    @usableFromInline
+    func snapshot(epoch: Int64) throws -> SnapshotPart? {
+        let table = self.table
+        let timers = self.timers.entries
+        return .deferred { try StateCoder.encode(KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: timers)) }
+    }
+
+    /// Loads the keys (and their timers) this instance owns from every instance's part.
+    @usableFromInline
+    func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
+        table = [:]
+        timers = TimerQueue()
+        let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
+        for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
+            let snapshot = try StateCoder.decode(KeyedProcessSnapshot<Key>.self, from: bytes)
+            try KeyedStateCodec.decode(snapshot.table, into: &table, keep: owned)
+            timers.restore(snapshot.timers, keep: owned)
+        }
+    }
+}
+
+/// A keyed process function's checkpoint part: its state table and its pending timers.
+struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
+    let table: [UInt8]
+    let timers: [TimerQueue<Key>.Entry]
+}

@@ -1,0 +1,44 @@
+extension KeyedStream {
+    /// Runs `process` for each record with its key's state, emitting any number of records,
+    /// and `onTimer` for each timer the key registered, when it is due.
+    ///
+    /// ```swift
+    /// // Emit each user's click count once they have been quiet for 30 s.
+    /// clicks.keyBy { $0.user }.process(initial: 0) { context, click in
+    ///     context.state += 1
+    ///     context.timers.register(at: context.currentProcessingTime + .seconds(30), .processingTime)
+    /// } onTimer: { context, timer in
+    ///     guard timer.time >= context.currentProcessingTime else { return }
+    ///     context.emit((context.key, context.state))
+    ///     context.clearState()
+    /// }
+    /// ```
+    ///
+    /// - Important: a call that throws changes nothing: the key's state, its timers and the
+    ///   records it emitted are as before the call, so a retried record or timer is exact. State
+    ///   and pending timers are part of checkpoints and restored with their keys.
+    /// - Timers fire in time order per domain. Event-time timers fire when the input ends (the
+    ///   final watermark; until streams carry watermarks, the only one), processing-time timers
+    ///   when the job's clock reaches them, also while no records arrive. Processing-time
+    ///   timers still pending when the input ends do not fire (a `WARNING` event counts them).
+    @inlinable
+    public func process<State: Codable & Sendable, Output: Sendable>(
+        initial: State,
+        _ process: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, Element) throws -> Void,
+        onTimer: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, FiredTimer) throws -> Void = { _, _ in }
+    ) -> DataStream<Output> {
+        let key = self.key
+        let node = TransformNode<Element, Output>(label: "process", input: inputID, partitioner: partitioner, makeParts: {
+            input, output, context in
+            let instance = KeyedProcessInstance<Key, Element, State, Output>(
+                initial: initial, key: key, handle: process, onTimer: onTimer, input: input, output: output, context: context)
+            return StepParts(
+                body: .sync { start in instance.process(from: start) }, snapshot: instance.snapshot, restore: instance.restore,
+                timers: StepTimers(
+                    nextProcessingTime: { instance.nextProcessingTime }, fire: { now in instance.fire(.processingTime, upTo: now) },
+                    dropFailed: instance.dropFailed),
+                endOfInput: instance.endOfInput)
+        })
+        return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
+    }
+}
