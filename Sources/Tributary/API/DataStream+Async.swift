@@ -33,23 +33,12 @@ extension DataStream {
             nonisolated(unsafe) let (input, output) = (input, output)
             nonisolated(unsafe) let breaker = circuitBreaker.map { CircuitBreakerGate($0, context: context) }
             return .async { isolation, start in
-                var records = input.take()
-                var results = output.take()
-                let before = results.count
-                let failure = await callInOrder(
-                    records, from: start, window: window, timeout: timeout, breaker: breaker, transform, into: &results)
-                let produced = results.count - before
-                if let failure {
-                    let record = describeRecord(records[failure.index])
-                    input.items = records
-                    output.items = results
-                    return .failed(index: failure.index, recordsIn: failure.index - start, recordsOut: produced, error: failure.error, record: record)
+                await withBatchFrame(input, output, from: start) { records, results in
+                    await callInOrder(
+                        records, from: start, window: window, timeout: timeout, breaker: breaker, transform, into: &results,
+                        isolation: isolation
+                    ).map { RecordFailure($0.index, $0.error) }
                 }
-                let consumed = records.count - start
-                records.removeAll(keepingCapacity: true)
-                input.items = records
-                output.items = results
-                return .completed(recordsIn: consumed, recordsOut: produced)
             }
         }
         return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))

@@ -59,57 +59,47 @@ extension DataStream {
             nonisolated(unsafe) let (input, output) = (input, output)
             nonisolated(unsafe) let holder = WriterBox<Operator?>(try make())
             let body: Step.Body = .async { _, start in
-                var records = input.take()
-                var results = output.take()
                 guard var instance = holder.value else {
                     return .failed(index: start, recordsIn: 0, recordsOut: 0, error: RuntimeInvariantError("operator instance missing"), record: "")
                 }
                 holder.value = nil
                 defer { holder.value = instance }
-                let before = results.count
-                var index = start
-                while index < records.count {
-                    do {
-                        if let timeout {
-                            // The call works on a copy, so a call abandoned by the timeout cannot
-                            // touch the instance the next call uses.
-                            let record = records[index]
-                            let current = instance
-                            let (updated, result) = try await withOperatorTimeout(timeout) {
-                                var copy = current
-                                let result = try await copy.map(record)
-                                return (copy, result)
-                            }
-                            instance = updated
-                            results.append(result)
-                        } else if keepsState {
-                            let saved = instance
-                            do {
+                return await withBatchFrame(input, output, from: start) { records, results in
+                    var index = start
+                    while index < records.count {
+                        do {
+                            if let timeout {
+                                // The call works on a copy, so a call abandoned by the timeout
+                                // cannot touch the instance the next call uses.
+                                let record = records[index]
+                                let current = instance
+                                let (updated, result) = try await withOperatorTimeout(timeout) {
+                                    var copy = current
+                                    let result = try await copy.map(record)
+                                    return (copy, result)
+                                }
+                                instance = updated
+                                results.append(result)
+                            } else if keepsState {
+                                let saved = instance
+                                do {
+                                    results.append(try await instance.map(records[index]))
+                                } catch {
+                                    // Drop what the failing call changed: the restart and the
+                                    // retry go on from the state before it.
+                                    instance = saved
+                                    throw error
+                                }
+                            } else {
                                 results.append(try await instance.map(records[index]))
-                            } catch {
-                                // Drop what the failing call changed: the restart and the
-                                // retry go on from the state before it.
-                                instance = saved
-                                throw error
                             }
-                        } else {
-                            results.append(try await instance.map(records[index]))
+                        } catch {
+                            return RecordFailure(index, error)
                         }
-                    } catch {
-                        let produced = results.count - before
-                        let record = describeRecord(records[index])
-                        input.items = records
-                        output.items = results
-                        return .failed(index: index, recordsIn: index - start, recordsOut: produced, error: error, record: record)
+                        index += 1
                     }
-                    index += 1
+                    return nil
                 }
-                let consumed = records.count - start
-                let produced = results.count - before
-                records.removeAll(keepingCapacity: true)
-                input.items = records
-                output.items = results
-                return .completed(recordsIn: consumed, recordsOut: produced)
             }
             return StepParts(
                 body: body,

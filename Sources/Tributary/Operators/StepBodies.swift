@@ -2,39 +2,28 @@
 // that calls them (itself inlinable) specialises them for the caller's element types: a loop
 // over unspecialised generics would go through value-witness tables on every record.
 
-/// The shared frame of the record loops: takes the buffers, runs `each` per record, reports
-/// the first failing record, puts the buffers back. `each` is inlined into the loop when the
-/// caller passes a closure literal (the builders do), so a `map` costs one call of the user's
-/// closure per record.
+/// The body of a per-record operator: `each` handles record `index` of the batch, appending
+/// its output. `each` is inlined into the loop when the caller passes a closure literal (the
+/// builders do), so a `map` costs one call of the user's closure per record.
 @inlinable
 func makeLoopBody<Input, Output>(
     _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>,
     _ each: @escaping (borrowing [Input], Int, inout [Output]) throws -> Void
 ) -> Step.Body {
     .sync { start in
-        var records = input.take()
-        var results = output.take()
-        let before = results.count
-        results.reserveCapacity(before + records.count - start)
-        var index = start
-        while index < records.count {
-            do {
-                try each(records, index, &results)
-            } catch {
-                let record = describeRecord(records[index])
-                let produced = results.count - before
-                input.items = records
-                output.items = results
-                return .failed(index: index, recordsIn: index - start, recordsOut: produced, error: error, record: record)
+        withBatchFrame(input, output, from: start) { records, results in
+            results.reserveCapacity(results.count + records.count - start)
+            var index = start
+            while index < records.count {
+                do {
+                    try each(records, index, &results)
+                } catch {
+                    return RecordFailure(index, error)
+                }
+                index += 1
             }
-            index += 1
+            return nil
         }
-        let consumed = records.count - start
-        let produced = results.count - before
-        records.removeAll(keepingCapacity: true)
-        input.items = records
-        output.items = results
-        return .completed(recordsIn: consumed, recordsOut: produced)
     }
 }
 
@@ -47,32 +36,21 @@ func makeKeyedBody<Key: Hashable, Input, State, Output>(
     apply: @escaping (inout [Key: State], Key, Input, inout [Output]) throws -> Void
 ) -> Step.Body {
     .sync { start in
-        var records = input.take()
-        var results = output.take()
-        var table = store.take()
-        let before = results.count
-        var index = start
-        while index < records.count {
-            let record = records[index]
-            do {
-                try apply(&table, key(record), record, &results)
-            } catch {
-                let produced = results.count - before
-                store.values = table
-                input.items = records
-                output.items = results
-                return .failed(
-                    index: index, recordsIn: index - start, recordsOut: produced, error: error, record: describeRecord(record))
+        withBatchFrame(input, output, from: start) { records, results in
+            var table = store.take()
+            defer { store.values = table }
+            var index = start
+            while index < records.count {
+                let record = records[index]
+                do {
+                    try apply(&table, key(record), record, &results)
+                } catch {
+                    return RecordFailure(index, error)
+                }
+                index += 1
             }
-            index += 1
+            return nil
         }
-        let consumed = records.count - start
-        let produced = results.count - before
-        store.values = table
-        records.removeAll(keepingCapacity: true)
-        input.items = records
-        output.items = results
-        return .completed(recordsIn: consumed, recordsOut: produced)
     }
 }
 

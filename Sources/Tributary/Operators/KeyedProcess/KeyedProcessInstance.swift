@@ -82,30 +82,20 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
 
     @inlinable
     func process(from start: Int) -> StepOutcome {
-        var records = input.take()
-        var results = output.take()
-        var table: [Key: State] = [:]
-        swap(&table, &self.table)
-        let before = results.count
-        var index = start
-        while index < records.count {
-            let record = records[index]
-            if let error = call(key(record), &table, &results, { try handle(&$0, record) }) {
-                let produced = results.count - before
-                swap(&table, &self.table)
-                input.items = records
-                output.items = results
-                return .failed(index: index, recordsIn: index - start, recordsOut: produced, error: error, record: describeRecord(record))
+        withBatchFrame(input, output, from: start) { records, results in
+            var table: [Key: State] = [:]
+            swap(&table, &self.table)
+            defer { swap(&table, &self.table) }
+            var index = start
+            while index < records.count {
+                let record = records[index]
+                if let error = call(key(record), &table, &results, { try handle(&$0, record) }) {
+                    return RecordFailure(index, error)
+                }
+                index += 1
             }
-            index += 1
+            return nil
         }
-        let consumed = records.count - start
-        let produced = results.count - before
-        swap(&table, &self.table)
-        records.removeAll(keepingCapacity: true)
-        input.items = records
-        output.items = results
-        return .completed(recordsIn: consumed, recordsOut: produced)
     }
 
     /// Fires, in order, the timers of `domain` due at `bound` (`nil`: all) that were registered
