@@ -19,35 +19,4 @@ public struct DataStream<Element: Sendable>: Sendable {
 
     /// The operator's name: the one given with ``named(_:)``, or a stable default such as `map-2`.
     public var name: String { environment.nodeName(nodeID) }
-
-    /// Transforms each record.
-    @inlinable
-    public func map<Output: Sendable>(_ transform: @escaping @Sendable (Element) throws -> Output) -> DataStream<Output> {
-        let node = TransformNode<Element, Output>(label: "map", input: nodeID) { input, output, _ in
-            makeLoopBody(input, output) { records, index, results in results.append(try transform(records[index])) }
-        }
-        return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
-    }
-
-    /// Keeps the records for which `isIncluded` returns `true`.
-    @inlinable
-    public func filter(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) -> DataStream<Element> {
-        let node = TransformNode<Element, Element>(label: "filter", input: nodeID) { input, output, _ in
-            makeLoopBody(input, output) { records, index, results in
-                if try isIncluded(records[index]) { results.append(records[index]) }
-            }
-        }
-        return DataStream(environment: environment, nodeID: environment.addNode(node))
-    }
-
-    /// Replaces each record with the elements of the sequence `transform` returns (none, one or many).
-    @inlinable
-    public func flatMap<Results: Sequence>(
-        _ transform: @escaping @Sendable (Element) throws -> Results
-    ) -> DataStream<Results.Element> where Results.Element: Sendable {
-        let node = TransformNode<Element, Results.Element>(label: "flatMap", input: nodeID) { input, output, _ in
-            makeLoopBody(input, output) { records, index, results in results.append(contentsOf: try transform(records[index])) }
-        }
-        return DataStream<Results.Element>(environment: environment, nodeID: environment.addNode(node))
-    }
 }

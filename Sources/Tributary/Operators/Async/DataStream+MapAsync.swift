@@ -1,0 +1,110 @@
+import Synchronization
+
+extension DataStream {
+    /// Transforms each record with an async call (a request to a service, say), running up to
+    /// `maxConcurrency` calls at once. Output order equals input order.
+    ///
+    /// - Parameters:
+    ///   - maxConcurrency: calls in flight at once per instance, at least 1.
+    ///   - timeout: a call running longer fails with ``OperatorTimeoutError`` and is cancelled;
+    ///     one that ignores cancellation is abandoned, its result dropped (default:
+    ///     `fault_tolerance.operator_timeout`, if set).
+    ///   - circuitBreaker: stops calling a failing service for a cool-down (see ``CircuitBreaker``).
+    /// - Important: when a call fails, calls for later records that had already completed are
+    ///   discarded; after a restart they are made again (a call may run more than once).
+    @inlinable
+    public func mapAsync<Output: Sendable>(
+        maxConcurrency: Int, timeout: Duration? = nil, circuitBreaker: CircuitBreaker? = nil,
+        _ transform: @escaping @Sendable (Element) async throws -> Output
+    ) -> DataStream<Output> {
+        if maxConcurrency < 1 {
+            environment.recordProblem(
+                PipelineError(code: .invalidArgument, message: "mapAsync(maxConcurrency: \(maxConcurrency)) must allow at least 1 call in flight"))
+        }
+        if let timeout, timeout <= .zero {
+            environment.recordProblem(
+                PipelineError(code: .invalidArgument, message: "mapAsync(timeout: \(timeout)) must be positive"))
+        }
+        let window = max(1, maxConcurrency)
+        let node = TransformNode<Element, Output>(label: "mapAsync", input: nodeID) { input, output, context in
+            let timeout = timeout ?? context.operatorTimeout
+            // The buffers belong to the one instance actor that runs this step; the async body
+            // runs only on that actor (its `isolated` parameter).
+            nonisolated(unsafe) let (input, output) = (input, output)
+            nonisolated(unsafe) let breaker = circuitBreaker.map { CircuitBreakerGate($0, context: context) }
+            return .async { isolation, start in
+                await withBatchFrame(input, output, from: start) { records, results in
+                    await callInOrder(
+                        records, from: start, window: window, timeout: timeout, breaker: breaker, transform, into: &results,
+                        isolation: isolation
+                    ).map { RecordFailure($0.index, $0.error) }
+                }
+            }
+        }
+        return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
+    }
+}
+
+/// Calls `transform` on `records[start...]` with at most `window` calls in flight, appending
+/// results in input order. Stops at the first failing record (in input order) and returns it.
+/// With a circuit breaker, each call first asks it for permission; a rejected record fails with
+/// ``CircuitOpenError`` without a call.
+@usableFromInline
+func callInOrder<Input: Sendable, Output: Sendable>(
+    _ records: [Input], from start: Int, window: Int, timeout: Duration?, breaker: CircuitBreakerGate?,
+    _ transform: @escaping @Sendable (Input) async throws -> Output, into results: inout [Output],
+    isolation: isolated (any Actor)? = #isolation
+) async -> (index: Int, error: any Error)? {
+    await withTaskGroup(of: (Int, Result<Output, any Error>).self) { group in
+        var next = start
+        var emitted = start
+        var inFlight = 0
+        var completed: [Int: Result<Output, any Error>] = [:]
+        while emitted < records.count {
+            launching: while next < records.count, inFlight < window {
+                if let breaker {
+                    switch breaker.permit() {
+                    case .call, .probe:
+                        break
+                    case .wait:
+                        break launching
+                    case .reject(let retryAfter):
+                        completed[next] = .failure(breaker.openError(retryAfter: retryAfter))
+                        next += 1
+                        continue launching
+                    }
+                }
+                let index = next
+                let record = records[index]
+                group.addTask {
+                    do {
+                        return (index, .success(try await withOperatorTimeout(timeout) { try await transform(record) }))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+                inFlight += 1
+                next += 1
+            }
+            while let ready = completed.removeValue(forKey: emitted) {
+                switch ready {
+                case .success(let value):
+                    results.append(value)
+                    emitted += 1
+                case .failure(let error):
+                    group.cancelAll()
+                    return (emitted, error)
+                }
+            }
+            guard emitted < records.count else { break }
+            guard let (index, result) = await group.next() else {
+                return (emitted, RuntimeInvariantError("mapAsync has records left but no call in flight"))
+            }
+            inFlight -= 1
+            breaker?.record(result)
+            completed[index] = result
+        }
+        return nil
+    }
+}
+

@@ -1,0 +1,34 @@
+// map, filter and flatMap: one call of the user's closure per record, in the batch frame.
+
+extension DataStream {
+    /// Transforms each record.
+    @inlinable
+    public func map<Output: Sendable>(_ transform: @escaping @Sendable (Element) throws -> Output) -> DataStream<Output> {
+        let node = TransformNode<Element, Output>(label: "map", input: nodeID) { input, output, _ in
+            makeLoopBody(input, output) { records, index, results in results.append(try transform(records[index])) }
+        }
+        return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
+    }
+
+    /// Keeps the records for which `isIncluded` returns `true`.
+    @inlinable
+    public func filter(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) -> DataStream<Element> {
+        let node = TransformNode<Element, Element>(label: "filter", input: nodeID) { input, output, _ in
+            makeLoopBody(input, output) { records, index, results in
+                if try isIncluded(records[index]) { results.append(records[index]) }
+            }
+        }
+        return DataStream(environment: environment, nodeID: environment.addNode(node))
+    }
+
+    /// Replaces each record with the elements of the sequence `transform` returns (none, one or many).
+    @inlinable
+    public func flatMap<Results: Sequence>(
+        _ transform: @escaping @Sendable (Element) throws -> Results
+    ) -> DataStream<Results.Element> where Results.Element: Sendable {
+        let node = TransformNode<Element, Results.Element>(label: "flatMap", input: nodeID) { input, output, _ in
+            makeLoopBody(input, output) { records, index, results in results.append(contentsOf: try transform(records[index])) }
+        }
+        return DataStream<Results.Element>(environment: environment, nodeID: environment.addNode(node))
+    }
+}
