@@ -147,6 +147,48 @@ import TributaryTesting
         #expect(recorder.events(.warning).contains { $0.message.contains("1 processing-time timers were pending when the input ended") })
     }
 
+    struct Click: Sendable { let user: String }
+    struct Session: Codable, Sendable {
+        var clicks = 0
+        var quietAt: Duration?
+    }
+    struct SessionEnded: Sendable, Equatable {
+        let user: String
+        let clicks: Int
+    }
+
+    /// The documentation's example: a session ends after 30 s without a click. A click within
+    /// the 30 s deletes the pending timer and sets a later one; only that one fires.
+    @Test func theSessionExampleDeletesAndReplacesItsTimer() async throws {
+        let clock = ManualClock()
+        let env = try LocalEnvironment("sessions", config: ["work_dir": .string(directory.path("work"))], clock: clock)
+        let (clicks, feed) = AsyncStream.makeStream(of: Click.self)
+        let sink = CollectSink<SessionEnded>()
+        env.fromSource(AsyncSequenceSource(clicks)).keyBy { $0.user }.process(initial: Session()) { context, click in
+            if let old = context.state.quietAt { context.timers.delete(at: old, .processingTime) }
+            let quietAt = context.currentProcessingTime + .seconds(30)
+            context.state.clicks += 1
+            context.state.quietAt = quietAt
+            context.timers.register(at: quietAt, .processingTime)
+        } onTimer: { context, _ in
+            context.emit(SessionEnded(user: context.key, clicks: context.state.clicks))
+            context.clearState()
+        }.sink(sink)
+        let job = Task { try await env.submit() }
+        feed.yield(Click(user: "ann"))
+        #expect(await clock.nextSleep() == .seconds(30), "the session's timer is set 30 s ahead")
+        clock.advance(by: .seconds(10))
+        feed.yield(Click(user: "ann"))
+        #expect(await clock.nextSleep() == .seconds(30), "the second click moves it to 40 s")
+        // Past the first timer's time too: had it not been deleted, it would end the session
+        // at 30 s and a second, empty one at 40 s.
+        clock.advance(by: .seconds(30))
+        feed.finish()
+        let result = try await job.value
+        #expect(result.status == .completed)
+        #expect(sink.values == [SessionEnded(user: "ann", clicks: 2)])
+    }
+
     /// State and timers are part of checkpoints: a failure downstream restores the last
     /// checkpoint, and the output is record for record the failure-free one (no timer lost or
     /// fired twice).

@@ -239,6 +239,8 @@ final class Chain {
         // stays in the final checkpoint and is emitted when the resumed job's input ends. The
         // job then ends `.stopped` (resumable), also when its sources had all been exhausted.
         let stopping = isDraining
+        // Timers that came due before the input ended fire before anything ends.
+        if hasTimers { try await fireDueTimers() }
         for index in steps.indices {
             guard let endOfInput = steps[index].endOfInput else { continue }
             if stopping {

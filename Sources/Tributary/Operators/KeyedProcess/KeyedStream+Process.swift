@@ -3,13 +3,17 @@ extension KeyedStream {
     /// and `onTimer` for each timer the key registered, when it is due.
     ///
     /// ```swift
-    /// // Emit each user's click count once they have been quiet for 30 s.
-    /// clicks.keyBy { $0.user }.process(initial: 0) { context, click in
-    ///     context.state += 1
-    ///     context.timers.register(at: context.currentProcessingTime + .seconds(30), .processingTime)
-    /// } onTimer: { context, timer in
-    ///     guard timer.time >= context.currentProcessingTime else { return }
-    ///     context.emit((context.key, context.state))
+    /// // A user's session ends after 30 s without a click: emit its click count then.
+    /// struct Session: Codable, Sendable { var clicks = 0; var quietAt: Duration? }
+    ///
+    /// clicks.keyBy { $0.user }.process(initial: Session()) { context, click in
+    ///     if let old = context.state.quietAt { context.timers.delete(at: old, .processingTime) }
+    ///     let quietAt = context.currentProcessingTime + .seconds(30)
+    ///     context.state.clicks += 1
+    ///     context.state.quietAt = quietAt
+    ///     context.timers.register(at: quietAt, .processingTime)
+    /// } onTimer: { context, _ in
+    ///     context.emit(SessionEnded(user: context.key, clicks: context.state.clicks))
     ///     context.clearState()
     /// }
     /// ```
