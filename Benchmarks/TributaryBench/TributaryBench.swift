@@ -6,8 +6,48 @@ import Tributary
 
 @main
 enum TributaryBench {
+    static let usage = """
+        usage: tributary-bench [--quick] [--json] [--records N] [--runs N] [--filter TEXT]
+
+        Measures Tributary's throughput (W0, W1) against a plain loop and hand-written AsyncStream
+        pipelines doing the same work, all in this process, then operator restart recovery,
+        checkpoint overhead and restore times, state encodings, and kill -9 and resume.
+
+          --quick         1,000,000 records and 1 run per row (a smoke test)
+          --json          print one JSON object instead of the table
+          --records N     records per run (default 10,000,000)
+          --runs N        runs per row after a warm-up (default 5)
+          --filter TEXT   only rows whose workload or name contains TEXT ("W1", "checkpoint", "recovery")
+          --help          this text
+        """
+
     static func main() async throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(usage)
+            return
+        }
+        let known: Set<String> = ["--quick", "--json", "--records", "--runs", "--filter"]
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            guard known.contains(argument) else {
+                FileHandle.standardError.write(Data("tributary-bench: unknown argument '\(argument)'\n\n\(usage)\n".utf8))
+                exit(2)
+            }
+            if ["--records", "--runs", "--filter"].contains(argument) {
+                guard index + 1 < arguments.count else {
+                    FileHandle.standardError.write(Data("tributary-bench: \(argument) needs a value\n\n\(usage)\n".utf8))
+                    exit(2)
+                }
+                if argument != "--filter", (Int(arguments[index + 1]) ?? 0) < 1 {
+                    FileHandle.standardError.write(Data("tributary-bench: \(argument) takes a whole number of at least 1, not '\(arguments[index + 1])'\n".utf8))
+                    exit(2)
+                }
+                index += 1
+            }
+            index += 1
+        }
         func option(_ name: String) -> String? {
             guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
             return arguments[index + 1]

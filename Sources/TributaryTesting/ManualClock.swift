@@ -54,6 +54,9 @@ public final class ManualClock: Clock, Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let (resumeNow, watcher, duration) = state.withLock { state -> (Bool, CheckedContinuation<Duration, Never>?, Duration) in
                     let duration = state.now.duration(to: deadline)
+                    // Cancelled before it got here: the cancellation handler found nothing to
+                    // remove, so a sleeper added now would never be resumed.
+                    if Task.isCancelled { return (true, nil, duration) }
                     if deadline <= state.now { return (true, nil, duration) }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
                     if state.sleepWatchers.isEmpty {
@@ -63,7 +66,13 @@ public final class ManualClock: Clock, Sendable {
                     return (false, state.sleepWatchers.removeFirst(), duration)
                 }
                 watcher?.resume(returning: duration)
-                if resumeNow { continuation.resume() }
+                if resumeNow {
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        continuation.resume()
+                    }
+                }
             }
         } onCancel: {
             let sleeper = state.withLock { state -> Sleeper? in

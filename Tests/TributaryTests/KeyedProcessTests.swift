@@ -15,9 +15,14 @@ import TributaryTesting
     struct Reading: Sendable, Hashable, Codable {
         let key: Int
         let value: Int
+        let index: Int
     }
 
-    static let readings = (0..<2_000).map { Reading(key: $0 % 7, value: ($0 * 37) % 101) }
+    static let readings = (0..<2_000).map { Reading(key: $0 % 7, value: ($0 * 37) % 101, index: $0) }
+
+    /// The first records each set a timer no later record sets again: a timer a restore or a
+    /// stop loses shows as a missing line (the other timers are set again by later records).
+    static let ownTimers = 300
 
     /// What the process functions below emit, computed by a plain loop: per key, each record's
     /// outputs, then (at the end of the input) its event-time timers in time order.
@@ -30,22 +35,26 @@ import TributaryTesting
             let sum = sums[reading.key]!
             for copy in 0..<(reading.value % 3) { out[reading.key, default: []].append("r \(reading.value) \(sum) \(copy)") }
             timers[reading.key, default: []].insert(reading.value % 10)
+            if reading.index < ownTimers { timers[reading.key, default: []].insert(5_000 + reading.index) }
             if reading.value % 10 == 9 { timers[reading.key]?.remove(3) }
         }
         for (key, times) in timers {
-            for time in times.sorted() { out[key, default: []].append("t \(time) \(sums[key]!)") }
-            // The handler of the first timer sets one more, later than every other.
-            out[key, default: []].append("t 1000 \(sums[key]!)")
+            // The handler of the first timer sets one more, at 1000: it fires in its place.
+            for time in times.union([1000]).sorted() { out[key, default: []].append("t \(time) \(sums[key, default: 0])") }
         }
         return out
     }
 
-    /// Groups "key|line" records by key, in order.
+    /// Groups "key|line" records by key, in order; a line without a key is grouped under -1.
     static func group(_ lines: [String]) -> [Int: [String]] {
         var out: [Int: [String]] = [:]
         for line in lines {
             let parts = line.split(separator: "|", maxSplits: 1)
-            out[Int(parts[0])!, default: []].append(String(parts[1]))
+            guard parts.count == 2, let key = Int(parts[0]) else {
+                out[-1, default: []].append(line)
+                continue
+            }
+            out[key, default: []].append(String(parts[1]))
         }
         return out
     }
@@ -58,9 +67,20 @@ import TributaryTesting
             (context: inout KeyedProcessContext<Int, Int, String>, reading: Reading) in
             context.state += reading.value
             context.timers.register(at: .seconds(reading.value % 10))
+            if reading.index < ownTimers { context.timers.register(at: .seconds(5_000 + reading.index)) }
             if reading.value % 10 == 9 { context.timers.delete(at: .seconds(3)) }
             for copy in 0..<(reading.value % 3) { context.emit("\(context.key)|r \(reading.value) \(context.state) \(copy)") }
-            try failures?.check(reading.value * 100 + reading.key)
+            do {
+                try failures?.check(reading.value * 100 + reading.key)
+            } catch {
+                // What a failing call did must vanish with it: had it stayed, a timer at 777
+                // would fire, this line would be in the output and the sums would be off.
+                context.timers.register(at: .seconds(777))
+                context.timers.delete(at: .seconds(reading.value % 10))
+                context.emit("\(context.key)|failed call")
+                context.state += 1_000_000
+                throw error
+            }
         } onTimer: { context, timer in
             let second = Int(timer.time.components.seconds)
             context.emit("\(context.key)|t \(second) \(context.state)")
@@ -101,7 +121,7 @@ import TributaryTesting
 
     /// A timer whose handler keeps failing is dropped by `.resume` (the supervisor skips it);
     /// the other timers still fire.
-    @Test func aSkippedTimerIsDroppedAndTheOthersFire() async throws {
+    @Test(.timeLimit(.minutes(1))) func aSkippedTimerIsDroppedAndTheOthersFire() async throws {
         let env = try LocalEnvironment("process-skip")
         let sink = CollectSink<String>()
         let timerFailures = FailureInjector(failOn: [4 * 100 + 1], times: .max)
@@ -115,7 +135,7 @@ import TributaryTesting
     /// A processing-time timer fires when the job's clock reaches it, also while no record
     /// arrives (the instance is woken on its control lane); one still pending when the input
     /// ends does not fire, and an event says so.
-    @Test func aProcessingTimeTimerFiresOnTheJobClockWhileTheInputIsIdle() async throws {
+    @Test(.timeLimit(.minutes(1))) func aProcessingTimeTimerFiresOnTheJobClockWhileTheInputIsIdle() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment("process-time", config: ["work_dir": .string(directory.path("work"))], clock: clock)
         let source = HoldingSource(count: 10, holdAt: 5, blocking: false)
@@ -159,7 +179,7 @@ import TributaryTesting
 
     /// The documentation's example: a session ends after 30 s without a click. A click within
     /// the 30 s deletes the pending timer and sets a later one; only that one fires.
-    @Test func theSessionExampleDeletesAndReplacesItsTimer() async throws {
+    @Test(.timeLimit(.minutes(1))) func theSessionExampleDeletesAndReplacesItsTimer() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment("sessions", config: ["work_dir": .string(directory.path("work"))], clock: clock)
         let (clicks, feed) = AsyncStream.makeStream(of: Click.self)
@@ -187,6 +207,116 @@ import TributaryTesting
         let result = try await job.value
         #expect(result.status == .completed)
         #expect(sink.values == [SessionEnded(user: "ann", clicks: 2)])
+    }
+
+    /// A handler that sets a follow-up timer (earlier than other keys' pending ones) does not
+    /// hold the others back: at the end of the input every timer fires, for any number of keys.
+    @Test func followUpTimersDoNotHoldOthersBackAtTheEndOfTheInput() async throws {
+        let env = try LocalEnvironment("cascade")
+        let sink = CollectSink<String>()
+        let keys = 1_500
+        env.fromCollection(Array(0..<keys)).keyBy { $0 }.process(initial: 0) {
+            (context: inout KeyedProcessContext<Int, Int, String>, key: Int) in
+            context.timers.register(at: .seconds(10 * (key + 1)))
+        } onTimer: { context, timer in
+            context.emit("\(context.key) \(timer.time.components.seconds)")
+            if timer.time.components.seconds % 10 == 0 { context.timers.register(at: timer.time + .seconds(1)) }
+        }.sink(sink)
+        _ = try await env.submit()
+        let expected = (0..<keys).flatMap { key in ["\(key) \(10 * (key + 1))", "\(key) \(10 * (key + 1) + 1)"] }
+        #expect(sink.values.sorted() == expected.sorted())
+        #expect(sink.values.count == 2 * keys)
+    }
+
+    /// A handler that registers a new timer each time one fires would keep the final watermark
+    /// firing forever: the operator fails with an error that says so.
+    @Test func aHandlerThatAlwaysSetsAnotherTimerFailsTheJobWithAClearError() async throws {
+        let env = try LocalEnvironment("endless")
+        env.fromCollection([1]).keyBy { $0 }.process(initial: 0) {
+            (context: inout KeyedProcessContext<Int, Int, Int>, value: Int) in
+            context.timers.register(at: .seconds(1))
+        } onTimer: { context, timer in
+            context.timers.register(at: timer.time + .seconds(1))
+        }.supervised(.escalate).sink(CollectSink<Int>())
+        let error = await #expect(throws: JobFailedError.self) { try await env.submit() }
+        #expect(error.map { "\($0)" }?.contains("kept registering new event-time timers") == true, "\(String(describing: error))")
+    }
+
+    /// A handler may set a processing-time timer for the time being fired: it fires at once,
+    /// without the clock moving again (the waker wakes the loop for a deadline already passed).
+    @Test(.timeLimit(.minutes(1))) func aTimerSetForTheTimeBeingFiredFiresWithoutTheClockMoving() async throws {
+        let clock = ManualClock()
+        let env = try LocalEnvironment("rearm", config: ["work_dir": .string(directory.path("work"))], clock: clock)
+        let source = HoldingSource(count: 2, holdAt: 1, blocking: false)
+        let third = Gate()
+        let sink = CollectSink<String>()
+        env.fromSource(source).keyBy { _ in 0 }.process(initial: 0) {
+            (context: inout KeyedProcessContext<Int, Int, String>, value: Int) in
+            if value == 0 { context.timers.register(at: context.currentProcessingTime + .seconds(5), .processingTime) }
+        } onTimer: { context, timer in
+            context.state += 1
+            context.emit("fired \(context.state) at \(timer.time)")
+            if context.state < 3 {
+                context.timers.register(at: timer.time, .processingTime)
+            } else {
+                third.open()
+            }
+        }.sink(sink)
+        let job = Task { try await env.submit() }
+        await source.reached.wait()
+        #expect(await clock.nextSleep() == .seconds(5))
+        clock.advance(by: .seconds(5))
+        await third.wait()
+        source.release.open()
+        _ = try await job.value
+        #expect(sink.values == ["fired 1 at 5.0 seconds", "fired 2 at 5.0 seconds", "fired 3 at 5.0 seconds"])
+    }
+
+    /// Moving a timer again and again (delete, register later) keeps the queue's size bounded
+    /// by the timers pending, not by how often they moved.
+    @Test func movedTimersDoNotPileUpInTheQueue() {
+        var queue = TimerQueue<Int>()
+        for step in 0..<10_000 {
+            let key = step % 10
+            queue.delete(.init(key: key, time: .seconds(step - 10), domain: .eventTime))
+            queue.register(.init(key: key, time: .seconds(step), domain: .eventTime))
+        }
+        #expect(queue.pending.count == 10)
+        #expect(queue.eventTime.nodes.count <= 2 * 10 + 64 + 1)
+        var fired: [Int] = []
+        while let (timer, _) = queue.peek(.eventTime) {
+            queue.removePeeked(timer)
+            fired.append(Int(timer.time.components.seconds))
+        }
+        #expect(fired == Array(9_990..<10_000))
+    }
+
+    /// A key whose state was cleared is not stored again by a later call that only reads it.
+    @Test func aClearedKeyStaysGoneWhenALaterCallOnlyReadsIt() {
+        let input = BatchBuffer<Int>(capacity: 8)
+        let output = BatchBuffer<Int>(capacity: 8)
+        let context = StepContext(
+            jobID: "unit", nodeID: 0, operatorName: "process", instance: 0, parallelism: 1, batchSize: 8, deliversCommits: false,
+            operatorTimeout: nil, now: { .zero }, processingTime: { .zero }, emit: { _ in })
+        let instance = KeyedProcessInstance<Int, Int, Int, Int>(
+            initial: 0, key: { $0 % 2 },
+            handle: { context, value in
+                if value < 10 {
+                    context.state += value
+                } else if value < 20 {
+                    context.clearState()
+                } else {
+                    context.emit(context.state)
+                }
+            },
+            onTimer: { _, _ in }, input: input, output: output, context: context)
+        input.items = [2, 3]
+        _ = instance.process(from: 0)
+        #expect(instance.table == [0: 2, 1: 3])
+        input.items = [10, 21, 20]
+        _ = instance.process(from: 0)
+        #expect(instance.table == [1: 3], "key 0 was cleared, then only read")
+        #expect(output.items == [3, 0])
     }
 
     /// State and timers are part of checkpoints: a failure downstream restores the last

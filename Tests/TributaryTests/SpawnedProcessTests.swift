@@ -6,7 +6,8 @@ import TributaryTesting
 
 /// The launcher every child process of the package goes through.
 @Suite struct SpawnedProcessTests {
-    @Test func aChildHoldsNoDescriptorOfItsParentBeyondTheStandardOnes() async throws {
+    @Test(.enabled(if: SpawnedProcess.closesInheritedDescriptors && FileManager.default.fileExists(atPath: "/proc/self/fd")))
+    func aChildHoldsNoDescriptorOfItsParentBeyondTheStandardOnes() async throws {
         // Descriptors without close-on-exec, as a user's code or a library may leave them.
         let opened = (0..<40).map { _ in open("/dev/null", O_RDONLY) }
         defer { for descriptor in opened { close(descriptor) } }
@@ -43,6 +44,30 @@ import TributaryTesting
             try SpawnedProcess(executable: "/no/such/program", arguments: [])
         }
         #expect(error?.description == "cannot run /no/such/program: cannot start it: No such file or directory")
+    }
+
+    @Test func outputAppendsToAFileAndARelativeProgramIsFoundFromTheCurrentDirectory() async throws {
+        let folder = try TemporaryDirectory()
+        let log = folder.url.appendingPathComponent("child.log").path
+        let depth = FileManager.default.currentDirectoryPath.split(separator: "/").count
+        let relative = String(repeating: "../", count: depth) + "bin/sh"
+        // Deeper than the current directory: the same relative path leads nowhere from there.
+        let deep = (0..<depth).reduce(folder.url) { url, level in url.appendingPathComponent("d\(level)") }
+        try FileManager.default.createDirectory(at: deep, withIntermediateDirectories: true)
+        for text in ["one", "two"] {
+            let child = try SpawnedProcess(
+                executable: relative, arguments: ["-c", "echo \(text); echo \(text)-err >&2"], workingDirectory: deep.path,
+                standardOutput: .append(toFile: log), standardError: .append(toFile: log))
+            #expect(await child.waitForExit() == .exited(0))
+        }
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "one\none-err\ntwo\ntwo-err\n")
+    }
+
+    @Test func anOutputFileInAMissingFolderIsAnErrorThatNamesIt() throws {
+        let error = #expect(throws: ProcessLaunchError.self) {
+            try SpawnedProcess(executable: "/bin/true", arguments: [], standardOutput: .append(toFile: "/no/such/folder/out.log"))
+        }
+        #expect(error?.description.contains("/no/such/folder/out.log") == true)
     }
 
     @Test func aWatchdogWithoutACommandFailsWithAnError() async throws {

@@ -142,31 +142,48 @@ final class Chain {
     }
 
     /// Runs a step's timer or end-of-input handler until it completes. A failure goes to the
-    /// operator's supervisor like a record's: restart and fire again, skip (drop what failed),
-    /// or escalate.
-    private nonisolated(nonsending) func runHook(step index: Int, skip: () -> Void, _ hook: () -> StepOutcome) async throws {
+    /// operator's supervisor like a record's: restart and run it again, skip (`skip` drops the
+    /// timer that failed; without one the hook's work is given up), or escalate.
+    private nonisolated(nonsending) func runHook(step index: Int, skip: (() -> Void)?, _ hook: () -> StepOutcome) async throws {
         let step = steps[index]
+        var retried: (failure: OperatorFailure, began: ContinuousClock.Instant)?
+        var failure: OperatorFailure?
         while true {
-            let outcome = hook()
-            switch outcome {
-            case .completed(_, let recordsOut):
-                step.recordsOut += recordsOut
-                return
-            case .failed(_, _, let recordsOut, let error, let record):
-                step.recordsOut += recordsOut
-                let failure = OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: record, error: error)
-                guard let supervisor = supervision.operators[step.nodeID] else { throw failure }
-                switch await supervisor.handle(failure) {
-                case .retry(let attempt, let delay):
-                    if delay > .zero { try await supervision.clock.sleep(for: delay) }
-                    try step.restart()
-                    await supervision.job.restarted(
-                        RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: failure))
-                case .skip:
-                    skip()
-                case .fail:
-                    throw failure
+            if failure == nil {
+                switch hook() {
+                case .completed(_, let recordsOut):
+                    step.recordsOut += recordsOut
+                    if let retried {
+                        await supervision.job.recovered(
+                            Recovery(cause: retried.failure, kind: .operatorRestart, latency: ContinuousClock.now - retried.began))
+                    }
+                    return
+                case .failed(_, _, let recordsOut, let error, let record):
+                    step.recordsOut += recordsOut
+                    failure = OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: record, error: error)
                 }
+            }
+            guard let current = failure else { continue }
+            failure = nil
+            guard let supervisor = supervision.operators[step.nodeID] else { throw current }
+            switch await supervisor.handle(current) {
+            case .retry(let attempt, let delay):
+                if delay > .zero { try await supervision.clock.sleep(for: delay) }
+                do {
+                    try step.restart()
+                } catch {
+                    // The factory failed: that is the operator's next failure.
+                    failure = OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: current.record, error: error)
+                    continue
+                }
+                await supervision.job.restarted(
+                    RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: current))
+                retried = (retried?.failure ?? current, retried?.began ?? ContinuousClock.now)
+            case .skip:
+                guard let skip else { return }
+                skip()
+            case .fail:
+                throw current
             }
         }
     }
@@ -239,15 +256,22 @@ final class Chain {
         // stays in the final checkpoint and is emitted when the resumed job's input ends. The
         // job then ends `.stopped` (resumable), also when its sources had all been exhausted.
         let stopping = isDraining
-        // Timers that came due before the input ended fire before anything ends.
-        if hasTimers { try await fireDueTimers() }
+        // Timers that came due before the input ended fire before anything ends, also those
+        // their handlers set for a time already due (a bounded number of rounds; what is left
+        // is counted as pending when the input ends).
+        if hasTimers {
+            for _ in 0..<1_000 {
+                guard let next = nextTimer, next <= supervision.clock.processingTime else { break }
+                try await fireDueTimers()
+            }
+        }
         for index in steps.indices {
             guard let endOfInput = steps[index].endOfInput else { continue }
             if stopping {
                 sourceEndedEarly()
                 continue
             }
-            try await runHook(step: index, skip: steps[index].timers?.dropFailed ?? {}, endOfInput)
+            try await runHook(step: index, skip: steps[index].timers?.dropFailed, endOfInput)
             try await runSteps(from: index + 1)
         }
         if let checkpoints {

@@ -12,19 +12,25 @@ final class TimerWaker {
         self.wake = wake
     }
 
-    /// Sleeps until `deadline` (processing time) and then wakes the loop; `nil` disarms.
+    /// Sleeps until `deadline` (processing time) and then wakes the loop; `nil` disarms. A
+    /// deadline that has passed wakes the loop at once (also when it equals the one that just
+    /// fired: a handler may register a timer at the time being fired).
     func arm(_ deadline: Duration?) {
+        guard let deadline else {
+            cancel()
+            return
+        }
+        if deadline <= clock.processingTime {
+            cancel()
+            wake()
+            return
+        }
         if armed?.deadline == deadline { return }
         armed?.task.cancel()
-        armed = nil
-        guard let deadline else { return }
         let clock = self.clock
         let wake = self.wake
         armed = (deadline, Task {
-            let wait = deadline - clock.processingTime
-            if wait > .zero {
-                do { try await clock.sleep(for: wait) } catch { return }
-            }
+            do { try await clock.sleep(untilProcessingTime: deadline) } catch { return }
             wake()
         })
     }

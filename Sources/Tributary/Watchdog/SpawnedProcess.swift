@@ -50,6 +50,16 @@ package final class SpawnedProcess: Sendable {
     package let standardError: Int32?
     private let termination = Mutex<Termination?>(nil)
 
+    /// Whether a child is started without the parent's descriptors beyond 0–2 even when they
+    /// lack close-on-exec (glibc 2.34 or later, Darwin).
+    package static var closesInheritedDescriptors: Bool {
+        #if canImport(Darwin)
+        true
+        #else
+        PlatformSpawn.addCloseFrom != nil
+        #endif
+    }
+
     /// Starts `executable` with `arguments` (without the program name) in `workingDirectory`.
     /// - Throws: ``ProcessLaunchError`` naming the executable and the system's reason.
     /// A relative `executable` is taken from the current directory, not from `workingDirectory`.
@@ -57,7 +67,22 @@ package final class SpawnedProcess: Sendable {
         executable: String, arguments: [String], workingDirectory: String? = nil,
         standardOutput: Output = .inherit, standardError: Output = .inherit
     ) throws {
-        let path = executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable
+        let path: String
+        if executable.hasPrefix("/") {
+            path = executable
+        } else {
+            let current = FileManager.default.currentDirectoryPath
+            guard !current.isEmpty else {
+                throw ProcessLaunchError(executable: executable, reason: "the path is relative and the current directory no longer exists")
+            }
+            path = current + "/" + executable
+        }
+        for case .append(let file) in [standardOutput, standardError] {
+            let folder = (file as NSString).deletingLastPathComponent
+            guard folder.isEmpty || FileManager.default.fileExists(atPath: folder) else {
+                throw ProcessLaunchError(executable: executable, reason: "the folder of its output file \(file) does not exist")
+            }
+        }
         let launched = try Self.launchLock.withLock { _ in
             try Self.spawn(path, arguments, workingDirectory, standardOutput, standardError)
         }
@@ -76,31 +101,39 @@ package final class SpawnedProcess: Sendable {
     /// Whether the child has ended (reaping it if so); never blocks.
     package var hasExited: Bool {
         termination.withLock { ended in
-            if ended != nil { return true }
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid {
-                ended = Self.termination(from: status)
-                return true
-            }
-            return result < 0 && errno == ECHILD
+            Self.reap(pid, into: &ended)
+            return ended != nil
         }
     }
 
     /// Blocks the calling thread until the child ends.
+    ///
+    /// The wait itself leaves the child a zombie (`WNOWAIT`), so its pid cannot be reused
+    /// while ``send(_:)`` might signal it; the reap and the record of its status happen
+    /// together under the lock.
     package func waitForExitBlocking() -> Termination {
-        if let ended = termination.withLock({ $0 }) { return ended }
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, 0)
-            if result == pid {
-                let ended = Self.termination(from: status)
-                termination.withLock { $0 = $0 ?? ended }
-                return ended
-            }
+        while termination.withLock({ $0 }) == nil {
+            var info = siginfo_t()
+            let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT)
             if result < 0, errno == EINTR { continue }
-            // Reaped by a concurrent `hasExited`, which records the status before it unlocks.
-            return termination.withLock { $0 } ?? .exited(-1)
+            termination.withLock { ended in
+                Self.reap(pid, into: &ended)
+                // Reaped by someone outside this type: the status is gone.
+                if result < 0, ended == nil { ended = .exited(-1) }
+            }
+        }
+        return termination.withLock { $0 } ?? .exited(-1)
+    }
+
+    /// Reaps the child if it has ended and records how; call under the lock.
+    private static func reap(_ pid: pid_t, into ended: inout Termination?) {
+        guard ended == nil else { return }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid {
+            ended = termination(from: status)
+        } else if result < 0, errno == ECHILD {
+            ended = .exited(-1)
         }
     }
 
@@ -176,7 +209,13 @@ package final class SpawnedProcess: Sendable {
             for descriptor in parentEnds { close(descriptor) }
             throw error
         }
+        #if canImport(Darwin)
+        let flags = Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_CLOEXEC_DEFAULT)
+        #else
+        let flags = Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        // glibc 2.34 and later; on older ones only close-on-exec descriptors stay behind.
         if let closeFrom = PlatformSpawn.addCloseFrom { _ = closeFrom(&actions, 3) }
+        #endif
         if let workingDirectory {
             guard let addChdir = PlatformSpawn.addChdir else {
                 for descriptor in parentEnds { close(descriptor) }
@@ -191,12 +230,17 @@ package final class SpawnedProcess: Sendable {
         sigemptyset(&noSignal)
         posix_spawnattr_setsigdefault(&attributes, &everySignal)
         posix_spawnattr_setsigmask(&attributes, &noSignal)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(&attributes, flags)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        #if canImport(Darwin)
+        let environment = _NSGetEnviron().pointee
+        #else
+        let environment = environ
+        #endif
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
         guard result == 0 else {
             for descriptor in parentEnds { close(descriptor) }
             throw failure("cannot start it", result)

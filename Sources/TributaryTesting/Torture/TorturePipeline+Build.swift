@@ -98,6 +98,8 @@ extension TorturePipeline {
                 context.state += 1
                 context.timers.register(at: .seconds(record.value % 4))
                 if record.value % 5 == 0 { context.timers.delete(at: .seconds(1)) }
+                // A timer only this record sets: one lost by a restore shows in the output.
+                if record.origin % 7 == 0 { context.timers.register(at: .seconds(100 + record.origin % 1_000_000)) }
                 var output = record
                 output.value = record.value &* 11 &+ context.state
                 context.emit(output)

@@ -2,7 +2,9 @@
 /// state, a place to emit records, and the key's timers.
 ///
 /// Everything done through the context takes effect only when the call returns: a call that
-/// throws leaves the key's state, its timers and the output exactly as they were.
+/// throws leaves the key's state, its timers and the output exactly as they were. (For a
+/// `State` that is a value type; an object the state refers to and the call changed in place
+/// cannot be put back.)
 public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
     /// The key of the record or timer being handled.
     public let key: Key
@@ -12,6 +14,7 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
         get { stateValue }
         set {
             stateValue = newValue
+            written = true
             cleared = false
         }
     }
@@ -19,6 +22,9 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
     public var timers: KeyedTimers
     @usableFromInline var stateValue: State
     @usableFromInline var cleared = false
+    /// Whether the call set the state: a key whose state is only read is not stored (a
+    /// cleared key stays gone when a later call merely looks at it).
+    @usableFromInline var written = false
     @usableFromInline var outputs: [Output]
     @usableFromInline let initial: State
     @usableFromInline let clock: @Sendable () -> Duration
@@ -45,6 +51,7 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
     public mutating func clearState() {
         stateValue = initial
         cleared = true
+        written = false
     }
 
     /// The job's processing time now (see ``TimeDomain/processingTime``).

@@ -20,9 +20,8 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     /// The timer whose handler failed last, put back in the queue.
     @usableFromInline var failedTimer: TimerQueue<Key>.Timer?
 
-    /// Rounds of event-time timers the end of the input fires at most: a handler that always
-    /// registers a later timer would otherwise never let the job end.
-    static var finalRounds: Int { 1_000 }
+    /// Timers fired by this instance (for the end of the input's budget).
+    @usableFromInline var fired = 0
 
     @usableFromInline
     init(
@@ -65,7 +64,7 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         swap(&context.timers.changes, &changes)
         if context.cleared {
             table[key] = nil
-        } else {
+        } else if context.written {
             table[key] = context.stateValue
         }
         if !changes.isEmpty {
@@ -98,24 +97,42 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         }
     }
 
-    /// Fires, in order, the timers of `domain` due at `bound` (`nil`: all) that were registered
-    /// before this call: one a handler registers for a time already due waits for the next
-    /// call, so a handler that re-arms itself cannot hold the instance.
+    /// Fires, in time order, the timers of `domain` due at `bound` (`nil`: all).
+    ///
+    /// Event time follows the watermark, as in Flink: a timer a handler registers for a time
+    /// the watermark has passed fires in the same call, in its place in time order (so the
+    /// order never depends on where a call was cut by a failure). Processing-time timers a
+    /// handler registers meanwhile wait for the next call, also when they are due already, so
+    /// a handler that re-arms itself at "now" lets records through between firings. Past
+    /// `limit` firings the call fails with ``TimerCascadeError``.
     @inlinable
-    func fire(_ domain: TimeDomain, upTo bound: Duration?) -> StepOutcome {
+    func fire(_ domain: TimeDomain, upTo bound: Duration?, limit: Int = .max) -> StepOutcome {
         var results = output.take()
         var table: [Key: State] = [:]
         swap(&table, &self.table)
+        var setAside: [(timer: TimerQueue<Key>.Timer, sequence: UInt64)] = []
         defer {
+            for (timer, sequence) in setAside { timers.push(timer, sequence: sequence) }
             swap(&table, &self.table)
             output.items = results
         }
         let before = results.count
-        let newest = timers.nextSequence
-        while let (timer, sequence) = timers.peek(domain), sequence <= newest, bound.map({ timer.time <= $0 }) ?? true {
+        let newest = domain == .processingTime ? timers.nextSequence : .max
+        while let (timer, sequence) = timers.peek(domain), bound.map({ timer.time <= $0 }) ?? true {
+            guard sequence <= newest else {
+                timers.popPeeked(timer)
+                setAside.append((timer, sequence))
+                continue
+            }
+            guard fired < limit else {
+                return .failed(
+                    index: 0, recordsIn: 0, recordsOut: results.count - before,
+                    error: TimerCascadeError(pending: timers.count(domain), fired: fired), record: "the final watermark")
+            }
             timers.removePeeked(timer)
-            let fired = FiredTimer(time: timer.time, domain: domain)
-            if let error = call(timer.key, &table, &results, { try onTimer(&$0, fired) }) {
+            fired += 1
+            let firing = FiredTimer(time: timer.time, domain: domain)
+            if let error = call(timer.key, &table, &results, { try onTimer(&$0, firing) }) {
                 timers.reinstate(timer, sequence: sequence)
                 failedTimer = timer
                 return .failed(
@@ -137,28 +154,19 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
 
     /// The final watermark: every event-time timer fires, including those its handlers
     /// register on the way. Processing-time timers still pending will not fire; an event
-    /// says how many.
+    /// says how many. Handlers that keep registering new timers fail the operator
+    /// (``TimerCascadeError``) once they have fired a thousand times as many timers as were
+    /// pending, and at least 100,000.
     @usableFromInline
     func endOfInput() -> StepOutcome {
-        var produced = 0
-        for _ in 0..<Self.finalRounds {
-            guard timers.peek(.eventTime) != nil else { break }
-            switch fire(.eventTime, upTo: nil) {
-            case .completed(_, let recordsOut):
-                produced += recordsOut
-            case .failed(let index, let recordsIn, let recordsOut, let error, let record):
-                return .failed(index: index, recordsIn: recordsIn, recordsOut: produced + recordsOut, error: error, record: record)
-            }
-        }
-        let unfired = timers.count(.eventTime)
-        if unfired > 0 {
-            warn("\(unfired) event-time timers were still pending after \(Self.finalRounds) rounds at the end of the input (each round's handlers registered new ones); they did not fire")
-        }
+        let budget = fired + max(100_000, timers.count(.eventTime) * 1_000)
+        let outcome = fire(.eventTime, upTo: nil, limit: budget)
+        guard case .completed = outcome else { return outcome }
         let waiting = timers.count(.processingTime)
         if waiting > 0 {
             warn("\(waiting) processing-time timers were pending when the input ended; they did not fire")
         }
-        return .completed(recordsIn: 0, recordsOut: produced)
+        return outcome
     }
 
     @usableFromInline
@@ -186,4 +194,23 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
 struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
     let table: [UInt8]
     let timers: [TimerQueue<Key>.Entry]
+}
+
+/// The handlers of a keyed process function kept registering event-time timers when the input
+/// ended, so the final watermark would never be done firing them.
+@usableFromInline
+struct TimerCascadeError: Error, CustomStringConvertible {
+    let pending: Int
+    let fired: Int
+
+    @usableFromInline
+    init(pending: Int, fired: Int) {
+        self.pending = pending
+        self.fired = fired
+    }
+
+    @usableFromInline
+    var description: String {
+        "the onTimer handler kept registering new event-time timers at the end of the input (\(fired) fired, \(pending) still pending): a handler must not register a timer every time it fires"
+    }
 }

@@ -45,6 +45,17 @@ struct TimerQueue<Key: Hashable & Codable & Sendable> {
         nextSequence += 1
         pending[timer] = nextSequence
         push(timer, sequence: nextSequence)
+        // Deleted and re-registered timers leave stale nodes that only leave a heap at its
+        // top; a job that keeps moving far-off timers would grow it without bound.
+        if eventTime.nodes.count + processingTime.nodes.count > 2 * pending.count + 64 { compact() }
+    }
+
+    /// Rebuilds both heaps from the pending timers.
+    @usableFromInline
+    mutating func compact() {
+        eventTime = TimerHeap()
+        processingTime = TimerHeap()
+        for (timer, sequence) in pending { push(timer, sequence: sequence) }
     }
 
     @inlinable
@@ -92,6 +103,16 @@ struct TimerQueue<Key: Hashable & Codable & Sendable> {
         }
     }
 
+    /// Takes `timer`, which ``peek(_:)`` just returned, off its heap but leaves it pending (it
+    /// is pushed again later).
+    @inlinable
+    mutating func popPeeked(_ timer: Timer) {
+        switch timer.domain {
+        case .eventTime: eventTime.pop()
+        case .processingTime: processingTime.pop()
+        }
+    }
+
     /// Puts back a timer whose handler failed, in its old place.
     @inlinable
     mutating func reinstate(_ timer: Timer, sequence: UInt64) {
@@ -100,6 +121,7 @@ struct TimerQueue<Key: Hashable & Codable & Sendable> {
     }
 
     /// How many timers of `domain` are pending.
+    @usableFromInline
     func count(_ domain: TimeDomain) -> Int {
         pending.keys.reduce(0) { $0 + ($1.domain == domain ? 1 : 0) }
     }
