@@ -385,10 +385,12 @@ struct JobRun {
                             // tried again; if it keeps failing the job fails rather than end
                             // with output unpublished.
                             var last: CheckpointOutcome?
-                            for _ in 0..<3 where last?.record == nil {
+                            // A cancel (or stop) meanwhile abandons it: the job then ends
+                            // cancelled, its output uncommitted and resumable, not failed.
+                            for _ in 0..<3 where last?.record == nil && control.reason == nil {
                                 last = await coordinator.checkpointNow(manual: false)
                             }
-                            if last?.record == nil {
+                            if last?.record == nil, control.reason == nil {
                                 let reason: String
                                 switch last {
                                 case .failed(let id, let why)?, .abandoned(let id, let why)?: reason = "checkpoint \(id): \(why)"
