@@ -43,26 +43,27 @@ import Testing
     }
 
     @Test func fixedWidthTablesUseColumnsAndRoundTrip() throws {
-        var table: [Int: Int] = [:]
+        var table = KeyedStateTable<Int, Int>()
         for key in 0..<10_000 { table[key] = key * 7 }
         let bytes = try KeyedStateCodec.encode(table)
         #expect(bytes.count == 1 + 24 + 10_000 * 16)
-        var decoded: [Int: Int] = [:]
+        var decoded = KeyedStateTable<Int, Int>()
         try KeyedStateCodec.decode(bytes, into: &decoded) { _ in true }
         #expect(decoded == table)
-        var evens: [Int: Int] = [:]
+        var evens = KeyedStateTable<Int, Int>()
         try KeyedStateCodec.decode(bytes, into: &evens) { $0 % 2 == 0 }
         #expect(evens.count == 5_000)
         #expect(throws: StateDecodingError.self) {
-            var truncated: [Int: Int] = [:]
+            var truncated = KeyedStateTable<Int, Int>()
             try KeyedStateCodec.decode(Array(bytes.dropLast(3)), into: &truncated) { _ in true }
         }
     }
 
     @Test func otherTablesGoThroughTheCodableEncoding() throws {
-        let table: [String: [Double]] = ["a": [1.5], "b": [], "c": [2, 3]]
-        var decoded: [String: [Double]] = [:]
+        let table: KeyedStateTable<String, [Double]> = ["a": [1.5], "b": [], "c": [2, 3]]
+        var decoded = KeyedStateTable<String, [Double]>()
         try KeyedStateCodec.decode(try KeyedStateCodec.encode(table), into: &decoded) { _ in true }
         #expect(decoded == table)
+        #expect(try KeyedStateCodec.decodeTable(KeyedStateCodec.encodeTable(["x": [1.0]]), as: [String: [Double]].self) == ["x": [1.0]])
     }
 }

@@ -33,7 +33,7 @@ func makeLoopBody<Input, Output>(
 func makeKeyedBody<Key: Hashable, Input, State, Output>(
     _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>, store: KeyedStateStore<Key, State>,
     key: @escaping @Sendable (Input) -> Key,
-    apply: @escaping (inout [Key: State], Key, Input, inout [Output]) throws -> Void
+    apply: @escaping (inout KeyedStateTable<Key, State>, Key, Input, inout [Output]) throws -> Void
 ) -> Step.Body {
     .sync { start in
         withBatchFrame(input, output, from: start) { records, results in

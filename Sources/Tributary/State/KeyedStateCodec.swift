@@ -8,7 +8,8 @@ public enum KeyedStateCodec {
     private static let codableTag: UInt8 = 0xC2
 
     @usableFromInline
-    static func encode<Key: Hashable & Codable, Value: Codable>(_ table: [Key: Value]) throws -> [UInt8] {
+    static func encode<Key: Hashable & Codable, Value: Codable>(_ table: KeyedStateTable<Key, Value>) throws -> [UInt8] {
+        let (keys, values) = table.columns
         #if _endian(little)
         if _isPOD(Key.self), _isPOD(Value.self), Key.self is any FixedWidthStateNumber.Type, Value.self is any FixedWidthStateNumber.Type {
             var writer = ByteWriter()
@@ -17,19 +18,19 @@ public enum KeyedStateCodec {
             writer.fixed64(UInt64(MemoryLayout<Key>.size))
             writer.fixed64(UInt64(MemoryLayout<Value>.size))
             writer.bytes.reserveCapacity(writer.bytes.count + table.count * (MemoryLayout<Key>.size + MemoryLayout<Value>.size))
-            Array(table.keys).withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
-            Array(table.values).withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
+            keys.withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
+            values.withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
             return writer.bytes
         }
         #endif
-        return [codableTag] + (try StateCoder.encode(Columns(keys: Array(table.keys), values: Array(table.values))))
+        return [codableTag] + (try StateCoder.encode(Columns(keys: keys, values: values)))
     }
 
     /// Decodes a table; `keep` selects the keys this instance owns (after a change of instance
     /// count or process, keys are redistributed by hash).
     @usableFromInline
     static func decode<Key: Hashable & Codable, Value: Codable>(
-        _ bytes: [UInt8], into table: inout [Key: Value], keep: (Key) -> Bool
+        _ bytes: [UInt8], into table: inout KeyedStateTable<Key, Value>, keep: (Key) -> Bool
     ) throws {
         guard let tag = bytes.first else { throw StateDecodingError(reason: "empty keyed state") }
         switch tag {
@@ -92,13 +93,15 @@ extension Float: FixedWidthStateNumber {}
 extension KeyedStateCodec {
     /// Encodes a keyed-state table the way checkpoints do (for benchmarks and tools).
     public static func encodeTable<Key: Hashable & Codable, Value: Codable>(_ table: [Key: Value]) throws -> [UInt8] {
-        try encode(table)
+        var keyed = KeyedStateTable<Key, Value>(minimumCapacity: table.count)
+        for (key, value) in table { keyed[key] = value }
+        return try encode(keyed)
     }
 
     /// Decodes a table made by ``encodeTable(_:)``.
     public static func decodeTable<Key: Hashable & Codable, Value: Codable>(_ bytes: [UInt8], as type: [Key: Value].Type) throws -> [Key: Value] {
-        var table: [Key: Value] = [:]
+        var table = KeyedStateTable<Key, Value>()
         try decode(bytes, into: &table) { _ in true }
-        return table
+        return table.dictionary
     }
 }

@@ -3,17 +3,26 @@
 /// finds it intact.
 @usableFromInline
 final class KeyedStateStore<Key: Hashable, Value> {
-    @usableFromInline var values: [Key: Value] = [:]
+    /// `nil` only while a batch has the table out (``take()``), so taking it allocates nothing.
+    @usableFromInline var slot: KeyedStateTable<Key, Value>? = KeyedStateTable()
 
     @usableFromInline
     init() {}
 
-    /// Moves the table out (leaving this store empty) so the caller can mutate it without copying.
+    /// The table (put it back with the setter after ``take()``).
     @inlinable
-    func take() -> [Key: Value] {
-        var taken: [Key: Value] = [:]
-        swap(&taken, &values)
-        return taken
+    var values: KeyedStateTable<Key, Value> {
+        get { slot ?? KeyedStateTable() }
+        set { slot = newValue }
+    }
+
+    /// Moves the table out (leaving this store empty) so the caller can mutate it in place,
+    /// without copying and without an exclusivity check per record.
+    @inlinable
+    func take() -> KeyedStateTable<Key, Value> {
+        guard let table = slot else { return KeyedStateTable() }
+        slot = nil
+        return table
     }
 }
 
@@ -31,7 +40,7 @@ extension KeyedStateStore where Key: Codable & Sendable, Value: Codable & Sendab
     /// parallelism still finds every key exactly once.
     @usableFromInline
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
-        values = [:]
+        values = KeyedStateTable()
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
             try KeyedStateCodec.decode(bytes, into: &values) { key in
                 parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance

@@ -13,7 +13,13 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     @usableFromInline let output: BatchBuffer<Output>
     @usableFromInline let clock: @Sendable () -> Duration
     @usableFromInline let warn: @Sendable (String) -> Void
-    @usableFromInline var table: [Key: State] = [:]
+    /// `nil` only while a batch or a firing has the table out.
+    @usableFromInline var tableSlot: KeyedStateTable<Key, State>? = KeyedStateTable()
+    /// The state table (for snapshots, restores and tests).
+    @usableFromInline var table: KeyedStateTable<Key, State> {
+        get { tableSlot ?? KeyedStateTable() }
+        set { tableSlot = newValue }
+    }
     @usableFromInline var timers = TimerQueue<Key>()
     /// Reused for the timer changes of each call (no allocation per record).
     @usableFromInline var changes: [KeyedTimers.Change] = []
@@ -42,10 +48,18 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         self.warn = { message in emit(JobEvent(kind: .warning, jobID: jobID, operatorName: name, message: message)) }
     }
 
+    /// Moves the table out so a loop mutates it in place (no exclusivity check per record).
+    @inlinable
+    func takeTable() -> KeyedStateTable<Key, State> {
+        guard let table = tableSlot else { return KeyedStateTable() }
+        tableSlot = nil
+        return table
+    }
+
     /// Runs `body` with a context for `key`; applies its state, output and timer changes only
     /// if it returns. Returns the error it threw.
     @inlinable
-    func call(_ key: Key, _ table: inout [Key: State], _ results: inout [Output], _ body: (inout Context) throws -> Void) -> (any Error)? {
+    func call(_ key: Key, _ table: inout KeyedStateTable<Key, State>, _ results: inout [Output], _ body: (inout Context) throws -> Void) -> (any Error)? {
         let mark = results.count
         var context = Context(
             key: key, state: table[key] ?? initial, initial: initial, outputs: [], timers: KeyedTimers(changes: []), clock: clock)
@@ -82,9 +96,8 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     @inlinable
     func process(from start: Int) -> StepOutcome {
         withBatchFrame(input, output, from: start) { records, results in
-            var table: [Key: State] = [:]
-            swap(&table, &self.table)
-            defer { swap(&table, &self.table) }
+            var table = takeTable()
+            defer { tableSlot = table }
             var index = start
             while index < records.count {
                 let record = records[index]
@@ -108,12 +121,11 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     @inlinable
     func fire(_ domain: TimeDomain, upTo bound: Duration?, limit: Int = .max) -> StepOutcome {
         var results = output.take()
-        var table: [Key: State] = [:]
-        swap(&table, &self.table)
+        var table = takeTable()
         var setAside: [(timer: TimerQueue<Key>.Timer, sequence: UInt64)] = []
         defer {
             for (timer, sequence) in setAside { timers.push(timer, sequence: sequence) }
-            swap(&table, &self.table)
+            tableSlot = table
             output.items = results
         }
         let before = results.count
@@ -179,7 +191,7 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     /// Loads the keys (and their timers) this instance owns from every instance's part.
     @usableFromInline
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
-        table = [:]
+        table = KeyedStateTable()
         timers = TimerQueue()
         let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
