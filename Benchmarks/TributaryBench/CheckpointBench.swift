@@ -78,8 +78,15 @@ enum CheckpointBench {
         let (_, jsonDecode) = try time { try JSONDecoder().decode(Columns.self, from: json) }
         let (binary, binaryEncode) = try time { try StateCoder.encode(columns) }
         let (_, binaryDecode) = try time { try StateCoder.decode(Columns.self, from: binary) }
-        let (raw, rawEncode) = try time { try KeyedStateCodec.encodeTable(table) }
-        let (_, rawDecode) = try time { try KeyedStateCodec.decodeTable(raw, as: [Int: Int].self) }
+        // The runtime's own path: the instance's table to bytes, and bytes into a restored table.
+        var keyed = KeyedStateTable<Int, Int>(minimumCapacity: pairs)
+        for key in 0..<pairs { keyed[key] = key &* 31 }
+        let (raw, rawEncode) = try time { try KeyedStateCodec.encode(keyed) }
+        let (_, rawDecode) = try time { () throws -> Int in
+            var restored = KeyedStateTable<Int, Int>()
+            try KeyedStateCodec.decode(raw, into: &restored) { _ in true }
+            return restored.count
+        }
         return EncodingTimes(
             json: (jsonEncode, jsonDecode, json.count), binary: (binaryEncode, binaryDecode, binary.count),
             columns: (rawEncode, rawDecode, raw.count))

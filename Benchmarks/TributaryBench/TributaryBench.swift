@@ -17,7 +17,7 @@ enum TributaryBench {
           --json          print one JSON object instead of the table
           --records N     records per run (default 10,000,000)
           --runs N        runs per row after a warm-up (default 5)
-          --filter TEXT   only rows whose workload or name contains TEXT ("W1", "checkpoint", "recovery")
+          --filter TEXT   only rows whose workload or name contains TEXT ("W1", "checkpoint", "recovery", "table")
           --help          this text
         """
 
@@ -175,6 +175,26 @@ enum TributaryBench {
             }
         }
 
+        // The keyed state table on its own, against Dictionary.
+        var tableLines: [String] = []
+        var tableJSON: [[String: Any]] = []
+        if filter.map({ "table".localizedCaseInsensitiveContains($0) || $0.localizedCaseInsensitiveContains("table") }) ?? true {
+            let operations = quick ? 1_000_000 : 10_000_000
+            log("  running keyed state table against Dictionary (\(operations) operations per row, best of 3)...")
+            for row in StateTableBench.run(operations: operations) {
+                tableLines.append(
+                    String(
+                        format: "%@ keys, %@: %@ %.1f M/s, Dictionary %.1f M/s (%.2f ×)",
+                        row.keys.padding(toLength: 6, withPad: " ", startingAt: 0),
+                        (row.count == 10_000 ? "10,000" : "1,000,000").padding(toLength: 9, withPad: " ", startingAt: 0), row.operation,
+                        row.table / 1e6, row.dictionary / 1e6, row.table / row.dictionary))
+                tableJSON.append([
+                    "keys": row.keys, "key_count": row.count, "operation": row.operation, "table_per_second": row.table,
+                    "dictionary_per_second": row.dictionary,
+                ])
+            }
+        }
+
         func baseline(_ workload: String) -> Double {
             rows.first { $0.workload == workload }?.sample.median ?? 1
         }
@@ -192,6 +212,7 @@ enum TributaryBench {
             }
             var document: [String: Any] = ["records": records, "runs": runs, "results": entries, "output_mismatches": mismatches]
             if !checkpointJSON.isEmpty { document["checkpoints"] = checkpointJSON }
+            if !tableJSON.isEmpty { document["keyed_state_table"] = tableJSON }
             if let recovery {
                 document["operator_restart_recovery"] = [
                     "failures": recovery.failures, "recoveries": recovery.latencies.count,
@@ -225,6 +246,11 @@ enum TributaryBench {
                 print("")
                 print("checkpoints:")
                 for line in checkpointLines { print("  " + line) }
+            }
+            if !tableLines.isEmpty {
+                print("")
+                print("keyed state table (updates: table[key, default: 0] += 1; lookups: table[key]), best of 3:")
+                for line in tableLines { print("  " + line) }
             }
         }
         if !mismatches.isEmpty { exit(1) }

@@ -8,7 +8,7 @@ public enum KeyedStateCodec {
     private static let codableTag: UInt8 = 0xC2
 
     @usableFromInline
-    static func encode<Key: Hashable & Codable, Value: Codable>(_ table: KeyedStateTable<Key, Value>) throws -> [UInt8] {
+    package static func encode<Key: Hashable & Codable, Value: Codable>(_ table: KeyedStateTable<Key, Value>) throws -> [UInt8] {
         let (keys, values) = table.columns
         #if _endian(little)
         if _isPOD(Key.self), _isPOD(Value.self), Key.self is any FixedWidthStateNumber.Type, Value.self is any FixedWidthStateNumber.Type {
@@ -29,7 +29,7 @@ public enum KeyedStateCodec {
     /// Decodes a table; `keep` selects the keys this instance owns (after a change of instance
     /// count or process, keys are redistributed by hash).
     @usableFromInline
-    static func decode<Key: Hashable & Codable, Value: Codable>(
+    package static func decode<Key: Hashable & Codable, Value: Codable>(
         _ bytes: [UInt8], into table: inout KeyedStateTable<Key, Value>, keep: (Key) -> Bool
     ) throws {
         guard let tag = bytes.first else { throw StateDecodingError(reason: "empty keyed state") }
@@ -54,7 +54,7 @@ public enum KeyedStateCodec {
                 for index in 0..<count {
                     let key = raw.loadUnaligned(fromByteOffset: keysStart + index * keySize, as: Key.self)
                     guard keep(key) else { continue }
-                    table[key] = raw.loadUnaligned(fromByteOffset: valuesStart + index * valueSize, as: Value.self)
+                    table.updateValue(raw.loadUnaligned(fromByteOffset: valuesStart + index * valueSize, as: Value.self), forKey: key)
                 }
             }
             #else
@@ -63,7 +63,8 @@ public enum KeyedStateCodec {
         case codableTag:
             let columns = try StateCoder.decode(Columns<Key, Value>.self, from: Array(bytes.dropFirst()))
             guard columns.keys.count == columns.values.count else { throw StateDecodingError(reason: "keys and values differ in count") }
-            for (key, value) in zip(columns.keys, columns.values) where keep(key) { table[key] = value }
+            table.reserveCapacity(table.count + columns.keys.count)
+            for (key, value) in zip(columns.keys, columns.values) where keep(key) { table.updateValue(value, forKey: key) }
         default:
             throw StateDecodingError(reason: "unknown keyed state format \(tag)")
         }

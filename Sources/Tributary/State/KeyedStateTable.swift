@@ -9,29 +9,29 @@
 /// most 3/4 full, and deletion by shifting the following entries back (no tombstones), so a
 /// table that keeps clearing keys never slows down.
 @usableFromInline
-struct KeyedStateTable<Key: Hashable, Value> {
+package struct KeyedStateTable<Key: Hashable, Value> {
     @usableFromInline var storage: Storage
 
     @inlinable
-    init() {
+    package init() {
         storage = Storage(capacity: 8)
     }
 
     @inlinable
-    init(minimumCapacity: Int) {
+    package init(minimumCapacity: Int) {
         storage = Storage(capacity: Storage.capacity(for: minimumCapacity))
     }
 
     /// The entries stored.
     @inlinable
-    var count: Int { storage.count }
+    package var count: Int { storage.count }
 
     @inlinable
     var isEmpty: Bool { storage.count == 0 }
 
     /// The value stored for `key`. Setting `nil` removes the key.
     @inlinable
-    subscript(key: Key) -> Value? {
+    package subscript(key: Key) -> Value? {
         get {
             let slot = storage.find(key, hash: Self.hash(key))
             return slot >= 0 ? storage.values[slot] : nil
@@ -64,7 +64,7 @@ struct KeyedStateTable<Key: Hashable, Value> {
     /// The value stored for `key`, inserting `defaultValue` first if there is none; mutating it
     /// updates the entry in place.
     @inlinable
-    subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
+    package subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
         get {
             let slot = storage.find(key, hash: Self.hash(key))
             return slot >= 0 ? storage.values[slot] : defaultValue()
@@ -78,6 +78,19 @@ struct KeyedStateTable<Key: Hashable, Value> {
                 (storage.values + slot).initialize(to: defaultValue())
             }
             yield &storage.values[slot]
+        }
+    }
+
+    /// Stores `value` for `key`, replacing any value it had.
+    @inlinable
+    package mutating func updateValue(_ value: Value, forKey key: Key) {
+        makeUnique()
+        let hash = Self.hash(key)
+        let slot = storage.find(key, hash: hash)
+        if slot >= 0 {
+            storage.values[slot] = value
+        } else {
+            (storage.values + insertSlot(for: key, hash: hash)).initialize(to: value)
         }
     }
 
@@ -96,7 +109,7 @@ struct KeyedStateTable<Key: Hashable, Value> {
     }
 
     @inlinable
-    mutating func reserveCapacity(_ minimumCapacity: Int) {
+    package mutating func reserveCapacity(_ minimumCapacity: Int) {
         let wanted = Storage.capacity(for: minimumCapacity)
         guard wanted > storage.capacity else { return }
         makeUnique()
@@ -295,7 +308,7 @@ extension KeyedStateTable: @unchecked Sendable where Key: Sendable, Value: Senda
 
 extension KeyedStateTable: Equatable where Value: Equatable {
     @inlinable
-    static func == (lhs: Self, rhs: Self) -> Bool {
+    package static func == (lhs: Self, rhs: Self) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var equal = true
         lhs.forEach { key, value in
@@ -307,7 +320,7 @@ extension KeyedStateTable: Equatable where Value: Equatable {
 
 extension KeyedStateTable: ExpressibleByDictionaryLiteral {
     @inlinable
-    init(dictionaryLiteral elements: (Key, Value)...) {
+    package init(dictionaryLiteral elements: (Key, Value)...) {
         self.init(minimumCapacity: elements.count)
         for (key, value) in elements { self[key] = value }
     }

@@ -79,7 +79,7 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         if context.cleared {
             table[key] = nil
         } else if context.written {
-            table[key] = context.stateValue
+            table.updateValue(context.stateValue, forKey: key)
         }
         if !changes.isEmpty {
             for change in changes {
