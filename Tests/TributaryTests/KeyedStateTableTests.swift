@@ -40,6 +40,10 @@ import Testing
                 #expect(table[key] == model[key])
             case 8 where step % 97 == 0:
                 snapshots.append((table, model))
+            case 8:
+                // Replacing or inserting; an insert may grow the table under it.
+                table.updateValue(step, forKey: key)
+                model[key] = step
             default:
                 table[key] = step
                 model[key] = step

@@ -90,7 +90,9 @@ package struct KeyedStateTable<Key: Hashable, Value> {
         if slot >= 0 {
             storage.values[slot] = value
         } else {
-            (storage.values + insertSlot(for: key, hash: hash)).initialize(to: value)
+            // Two steps: inserting may replace the storage (growth).
+            let slot = insertSlot(for: key, hash: hash)
+            (storage.values + slot).initialize(to: value)
         }
     }
 
