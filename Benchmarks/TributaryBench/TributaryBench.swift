@@ -104,6 +104,10 @@ enum TributaryBench {
         try await measure("W0", "tributary", records: records, reference: w0Reference) { try await W0.tributary(records: records) }
         try await measure("W0", "AsyncStream, arrays of 1,024", records: records, reference: w0Reference) { await W0.asyncStreamBatched(records: records) }
 
+        let w2Reference = W2.plainLoop(records: records)
+        try await measure("W2", "plain loop (Dictionary)", records: records, reference: w2Reference) { W2.plainLoop(records: records) }
+        try await measure("W2", "tributary", records: records, reference: w2Reference) { try await W2.tributary(records: records) }
+
         // Recovery latency of operator restarts (delay 0).
         var recovery: RecoveryLatency.Report?
         if filter.map({ "recovery".localizedCaseInsensitiveContains($0) || $0.localizedCaseInsensitiveContains("recovery") }) ?? true {
