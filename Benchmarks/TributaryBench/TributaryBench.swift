@@ -27,7 +27,7 @@ enum TributaryBench {
             print(usage)
             return
         }
-        let known: Set<String> = ["--quick", "--json", "--records", "--runs", "--filter"]
+        let known: Set<String> = ["--quick", "--json", "--records", "--runs", "--filter", OneCore.flag]
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -35,12 +35,12 @@ enum TributaryBench {
                 FileHandle.standardError.write(Data("tributary-bench: unknown argument '\(argument)'\n\n\(usage)\n".utf8))
                 exit(2)
             }
-            if ["--records", "--runs", "--filter"].contains(argument) {
+            if ["--records", "--runs", "--filter", OneCore.flag].contains(argument) {
                 guard index + 1 < arguments.count else {
                     FileHandle.standardError.write(Data("tributary-bench: \(argument) needs a value\n\n\(usage)\n".utf8))
                     exit(2)
                 }
-                if argument != "--filter", (Int(arguments[index + 1]) ?? 0) < 1 {
+                if argument == "--records" || argument == "--runs", (Int(arguments[index + 1]) ?? 0) < 1 {
                     FileHandle.standardError.write(Data("tributary-bench: \(argument) takes a whole number of at least 1, not '\(arguments[index + 1])'\n".utf8))
                     exit(2)
                 }
@@ -90,10 +90,29 @@ enum TributaryBench {
             log(" \(mega(sample.median))")
         }
 
+        if let workload = option(OneCore.flag) {
+            try await OneCore.runChild(workload: workload, records: records, runs: runs)
+            return
+        }
+        func measureOneCore(_ workload: String, reference: Outcome) {
+            if let filter, !"\(workload) tributary, 1 core".localizedCaseInsensitiveContains(filter) { return }
+            if !json { print("  running \(workload) tributary pinned to 1 core, in a child process (\(records) records × \(runs) runs)...", terminator: "") }
+            fflush(nil)
+            guard let sample = OneCore.sample(workload: workload, records: records, runs: runs) else {
+                mismatches.append("\(workload) tributary, 1 core: the child process did not report")
+                log(" failed")
+                return
+            }
+            rows.append(Row(workload: workload, implementation: "tributary, 1 core", sample: sample, records: records))
+            if sample.outcome != reference { mismatches.append("\(workload) tributary, 1 core: \(sample.outcome) != plain loop \(reference)") }
+            log(" \(mega(sample.median))")
+        }
+
         log("Tributary benchmark: \(records) records, \(runs) runs each after a warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         let w1Reference = W1.plainLoop(records: records)
         try await measure("W1", "plain loop (Dictionary)", records: records, reference: w1Reference) { W1.plainLoop(records: records) }
         try await measure("W1", "tributary", records: records, reference: w1Reference) { try await W1.tributary(records: records) }
+        measureOneCore("W1", reference: w1Reference)
         try await measure("W1", "AsyncStream, arrays of 1,024", records: records, reference: w1Reference) { await W1.asyncStreamBatched(records: records) }
         let perRecordReference = W1.plainLoop(records: perRecordRecords)
         try await measure("W1", "AsyncStream, one per yield", records: perRecordRecords, reference: perRecordReference) {
@@ -102,11 +121,13 @@ enum TributaryBench {
         let w0Reference = W0.plainLoop(records: records)
         try await measure("W0", "plain loop", records: records, reference: w0Reference) { W0.plainLoop(records: records) }
         try await measure("W0", "tributary", records: records, reference: w0Reference) { try await W0.tributary(records: records) }
+        measureOneCore("W0", reference: w0Reference)
         try await measure("W0", "AsyncStream, arrays of 1,024", records: records, reference: w0Reference) { await W0.asyncStreamBatched(records: records) }
 
         let w2Reference = W2.plainLoop(records: records)
         try await measure("W2", "plain loop (Dictionary)", records: records, reference: w2Reference) { W2.plainLoop(records: records) }
         try await measure("W2", "tributary", records: records, reference: w2Reference) { try await W2.tributary(records: records) }
+        measureOneCore("W2", reference: w2Reference)
 
         // Recovery latency of operator restarts (delay 0).
         var recovery: RecoveryLatency.Report?
@@ -237,6 +258,13 @@ enum TributaryBench {
                 let ratio = String(format: "%.2f", row.sample.median / baseline(row.workload)).padding(toLength: 14, withPad: " ", startingAt: 0)
                 print("\(row.workload)        \(name)  \(median) \(spread) \(ratio) \(mebi(row.sample.peakMemoryBytes))")
             }
+            let scaling = ["W0", "W1", "W2"].compactMap { workload -> String? in
+                guard let two = rows.first(where: { $0.workload == workload && $0.implementation == "tributary" }),
+                    let one = rows.first(where: { $0.workload == workload && $0.implementation == "tributary, 1 core" })
+                else { return nil }
+                return String(format: "%@ %.2f ×", workload, two.sample.median / one.sample.median)
+            }
+            if !scaling.isEmpty { print("\ntwo cores ÷ one core (tributary, medians): " + scaling.joined(separator: ", ")) }
             print(mismatches.isEmpty ? "\nEvery implementation produced the plain loop's count and checksum." : "\nOUTPUT MISMATCH:\n" + mismatches.joined(separator: "\n"))
             if let recovery {
                 func us(_ duration: Duration) -> String { String(format: "%.1f µs", duration.microseconds) }
