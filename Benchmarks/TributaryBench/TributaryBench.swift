@@ -186,18 +186,22 @@ enum TributaryBench {
                     "restores": restores.count, "exactly_once": correct,
                 ]
             }
-            log("  running state encodings (1,000,000 Int pairs)...")
-            let encodings = try CheckpointBench.encodings(pairs: 1_000_000)
-            checkpointLines.append(String(format: "encode/decode 1,000,000 Int pairs: JSONEncoder %.0f/%.0f ms (%.1f MiB), Tributary binary Codable %.0f/%.0f ms (%.1f MiB), keyed-state columns %.1f/%.1f ms (%.1f MiB)",
-                encodings.json.encode.microseconds / 1000, encodings.json.decode.microseconds / 1000, Double(encodings.json.bytes) / 1_048_576,
-                encodings.binary.encode.microseconds / 1000, encodings.binary.decode.microseconds / 1000, Double(encodings.binary.bytes) / 1_048_576,
-                encodings.columns.encode.microseconds / 1000, encodings.columns.decode.microseconds / 1000, Double(encodings.columns.bytes) / 1_048_576))
             log("  running kill -9 and resume of CheckpointedWordCount...")
             let resumes = try KillResumeBench.run(samples: quick ? 2 : 5, folder: work.appendingPathComponent("kill"))
             if !resumes.isEmpty {
                 checkpointLines.append("kill -9 and resume: process start → first record processed, median \(us(resumes[resumes.count / 2])) over \(resumes.count) resumes")
                 checkpointJSON["kill_resume_median_ms"] = resumes[resumes.count / 2].microseconds / 1000
             }
+        }
+
+        // State encodings, also on their own (`--filter encoding`).
+        if filter.map({ f in ["checkpoint", "encoding"].contains { $0.localizedCaseInsensitiveContains(f) || f.localizedCaseInsensitiveContains($0) } }) ?? true {
+            log("  running state encodings (1,000,000 Int pairs)...")
+            let encodings = try CheckpointBench.encodings(pairs: 1_000_000)
+            checkpointLines.append(String(format: "encode/decode 1,000,000 Int pairs: JSONEncoder %.0f/%.0f ms (%.1f MiB), Tributary binary Codable %.0f/%.0f ms (%.1f MiB), keyed-state columns %.1f/%.1f ms (%.1f MiB)",
+                encodings.json.encode.microseconds / 1000, encodings.json.decode.microseconds / 1000, Double(encodings.json.bytes) / 1_048_576,
+                encodings.binary.encode.microseconds / 1000, encodings.binary.decode.microseconds / 1000, Double(encodings.binary.bytes) / 1_048_576,
+                encodings.columns.encode.microseconds / 1000, encodings.columns.decode.microseconds / 1000, Double(encodings.columns.bytes) / 1_048_576))
         }
 
         // The keyed state table on its own, against Dictionary.

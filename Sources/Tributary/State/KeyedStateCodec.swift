@@ -7,6 +7,10 @@ public enum KeyedStateCodec {
     private static let columnsTag: UInt8 = 0xC1
     private static let codableTag: UInt8 = 0xC2
 
+    // Specialised for the most common tables: generic code pays a witness call per key, which
+    // for 1,000,000 keys is most of a checkpoint's encoding and a restore's decoding.
+    @_specialize(where Key == Int, Value == Int)
+    @_specialize(where Key == Int, Value == Double)
     @usableFromInline
     package static func encode<Key: Hashable & Codable, Value: Codable>(_ table: KeyedStateTable<Key, Value>) throws -> [UInt8] {
         let (keys, values) = table.columns
@@ -28,6 +32,8 @@ public enum KeyedStateCodec {
 
     /// Decodes a table; `keep` selects the keys this instance owns (after a change of instance
     /// count or process, keys are redistributed by hash).
+    @_specialize(where Key == Int, Value == Int)
+    @_specialize(where Key == Int, Value == Double)
     @usableFromInline
     package static func decode<Key: Hashable & Codable, Value: Codable>(
         _ bytes: [UInt8], into table: inout KeyedStateTable<Key, Value>, keep: (Key) -> Bool
