@@ -39,6 +39,13 @@ enum JobCommands {
             rows.append([op.name, op.kind, String(op.parallelism), String(op.recordsIn), String(op.recordsOut)])
         }
         printTable(rows, rightAligned: [2, 3, 4])
+        if job.operators.contains(where: { $0.placement != nil }) {
+            print("")
+            print("plan (where each operator runs, and why):")
+            for op in job.operators {
+                if let placement = op.placement { print("  \(op.name): \(placement)") }
+            }
+        }
         if let failure = job.failure {
             print("")
             print("failed in '\(failure.operatorName)'\(failure.recordIndex.map { " on record #\($0)" } ?? "")\(failure.record.map { " (\($0))" } ?? ""): \(failure.error)")

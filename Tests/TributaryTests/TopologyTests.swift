@@ -75,6 +75,26 @@ import Testing
         #expect(plan.vertices.map(\.parallelism) == [1, 1, 2, 1])
         #expect(plan.vertices[2].laneCount == 1)
         #expect(plan.vertices[3].laneCount == 2, "a round-robin edge has one lane per upstream instance")
+        // Each operator says where it runs and why.
+        let placements = plan.nodes.map(\.placement)
+        #expect(placements[0].hasPrefix("own instance: a source"))
+        #expect(placements[1].hasPrefix("fused into 'source-0'"))
+        #expect(placements[2].hasPrefix("fused into 'source-0'"))
+        #expect(placements[3].contains("after keyBy (one instance, so batches are forwarded without hashing)"))
+        #expect(placements[4].hasPrefix("fused into 'reduce-3'"))
+        #expect(placements[5] == "own instance: its input 'filter-2' also feeds 1 other operator(s)")
+        #expect(placements[6].contains("parallelism 1 differs from its input's 2"), "\(placements[6])")
+    }
+
+    @Test func aFanOutKeepsEachConsumerApartAndSaysSo() throws {
+        let env = try LocalEnvironment("fan-out")
+        let stream = env.fromCollection([1]).map { $0 }.named("shared")
+        stream.sink(CollectSink<Int>()).named("a")
+        stream.sink(CollectSink<Int>()).named("b")
+        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph) }
+        let byName = Dictionary(uniqueKeysWithValues: plan.nodes.map { ($0.name, $0.placement) })
+        #expect(byName["a"] == "own instance: its input 'shared' also feeds 1 other operator(s)")
+        #expect(byName["b"] == "own instance: its input 'shared' also feeds 1 other operator(s)")
     }
 
     @Test func defaultNamesAreStableAndNamedOverridesThem() throws {

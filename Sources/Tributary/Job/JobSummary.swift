@@ -8,9 +8,12 @@ public struct JobSummary: Codable, Sendable {
         public var parallelism: Int
         public var recordsIn: Int
         public var recordsOut: Int
+        /// Where the operator runs and why: fused into another operator's instance, or in its
+        /// own (a source, after `keyBy`, fan-out, …). Absent in summaries of older versions.
+        public var placement: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, parallelism
+            case name, kind, parallelism, placement
             case recordsIn = "records_in"
             case recordsOut = "records_out"
         }

@@ -420,7 +420,9 @@ struct JobRun {
             config: configuration.dictionaryRepresentation,
             operators: plan.nodes.enumerated().map { id, node in
                 let metrics = result?.operators[id]
-                return .init(name: node.name, kind: node.blueprint.label, parallelism: node.parallelism, recordsIn: metrics?.recordsIn ?? 0, recordsOut: metrics?.recordsOut ?? 0)
+                return .init(
+                    name: node.name, kind: node.blueprint.label, parallelism: node.parallelism, recordsIn: metrics?.recordsIn ?? 0,
+                    recordsOut: metrics?.recordsOut ?? 0, placement: node.placement)
             },
             restarts: snapshot?.restarts.count ?? 0, recoveries: snapshot?.recoveries.count ?? 0,
             deadLetters: snapshot?.deadLetters.count ?? 0, failure: snapshot?.cause.map(JobSummary.Failure.init),
