@@ -113,6 +113,9 @@ enum TributaryBench {
         try await measure("W1", "plain loop (Dictionary)", records: records, reference: w1Reference) { W1.plainLoop(records: records) }
         try await measure("W1", "tributary", records: records, reference: w1Reference) { try await W1.tributary(records: records) }
         measureOneCore("W1", reference: w1Reference)
+        try await measure("W1", "tributary, reduce × 2", records: records, reference: w1Reference) {
+            try await W1.tributary(records: records, keyedParallelism: 2)
+        }
         try await measure("W1", "AsyncStream, arrays of 1,024", records: records, reference: w1Reference) { await W1.asyncStreamBatched(records: records) }
         let perRecordReference = Memo { W1.plainLoop(records: perRecordRecords) }
         try await measure("W1", "AsyncStream, one per yield", records: perRecordRecords, reference: perRecordReference) {

@@ -53,14 +53,16 @@ enum W1 {
         return outcome
     }
 
-    static func tributary(records: Int, batchSize: Int = 1024) async throws -> Outcome {
+    /// - Parameter keyedParallelism: instances of the keyed `reduce` (and of the sink after it).
+    static func tributary(records: Int, batchSize: Int = 1024, keyedParallelism: Int = 1) async throws -> Outcome {
         let env = try LocalEnvironment("w1", config: ["batch_size": .int(batchSize)])
         let sink = CountingSink()
         env.fromSource(GeneratorSource(count: records) { i in Event(key: i % keys, value: i) })
             .map { Event(key: $0.key, value: $0.value &* 2) }
             .keyBy { $0.key }
             .reduce { Event(key: $0.key, value: $0.value &+ $1.value) }
-            .sink(sink)
+            .parallelism(keyedParallelism)
+            .sink(sink).parallelism(keyedParallelism)
         _ = try await env.submit()
         return Outcome(count: sink.count, checksum: sink.checksum)
     }

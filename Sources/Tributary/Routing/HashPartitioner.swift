@@ -9,9 +9,14 @@ final class HashPartitioner<Element>: Sendable {
         self.split = split
     }
 
-    /// Which of `count` instances owns `key`. Stable within a process.
+    /// Which of `count` instances owns `key`. Stable within a process (a restore recomputes
+    /// it for every key, so a new process or another instance count still finds each key once).
+    ///
+    /// The same hash the keyed state table uses (one multiplication for `Int` keys, not
+    /// `hashValue`'s SipHash), taking bits 32–63 of it: the table picks slots from the top bits
+    /// of a much smaller range, so the keys of one instance still spread over its table.
     @inlinable
     static func instance<Key: Hashable>(for key: Key, of count: Int) -> Int {
-        Int(UInt(bitPattern: key.hashValue) % UInt(count))
+        Int(truncatingIfNeeded: (KeyedStateTable<Key, Int>.hash(key) >> 32) % UInt(count))
     }
 }
