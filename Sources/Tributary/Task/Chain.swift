@@ -94,16 +94,10 @@ final class Chain {
         while true {
             switch await supervisor.handle(current) {
             case .retry(let attempt, let delay):
-                if delay > .zero { try await supervision.clock.sleep(for: delay) }
-                do {
-                    try step.restart()
-                } catch {
-                    // The factory failed: that is the operator's next failure.
-                    current = OperatorFailure(operatorName: step.name, instance: instance, recordIndex: failure.recordIndex, record: failure.record, error: error)
+                if let next = try await restart(step, attempt: attempt, delay: delay, after: current, recordIndex: failure.recordIndex) {
+                    current = next
                     continue
                 }
-                await supervision.job.restarted(
-                    RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: current))
                 let sameRecord = pendingRecovery.map { $0.step == index && $0.position == position } ?? false
                 pendingRecovery = (index, position, current, sameRecord ? (pendingRecovery?.began ?? began) : began)
                 return position
@@ -115,6 +109,23 @@ final class Chain {
                 throw current
             }
         }
+    }
+
+    /// Waits the restart delay and restarts the step (a fresh instance from its factory),
+    /// recording the restart; returns the factory's error as the operator's next failure if it
+    /// threw.
+    private nonisolated(nonsending) func restart(
+        _ step: Step, attempt: Int, delay: Duration, after failure: OperatorFailure, recordIndex: Int?
+    ) async throws -> OperatorFailure? {
+        if delay > .zero { try await supervision.clock.sleep(for: delay) }
+        do {
+            try step.restart()
+        } catch {
+            return OperatorFailure(operatorName: step.name, instance: instance, recordIndex: recordIndex, record: failure.record, error: error)
+        }
+        await supervision.job.restarted(
+            RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: failure))
+        return nil
     }
 
     /// Whether a step of this chain has timers (the loop then watches the clock).
@@ -168,16 +179,10 @@ final class Chain {
             guard let supervisor = supervision.operators[step.nodeID] else { throw current }
             switch await supervisor.handle(current) {
             case .retry(let attempt, let delay):
-                if delay > .zero { try await supervision.clock.sleep(for: delay) }
-                do {
-                    try step.restart()
-                } catch {
-                    // The factory failed: that is the operator's next failure.
-                    failure = OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: current.record, error: error)
+                if let next = try await restart(step, attempt: attempt, delay: delay, after: current, recordIndex: nil) {
+                    failure = next
                     continue
                 }
-                await supervision.job.restarted(
-                    RestartRecord(operatorName: step.name, instance: instance, attempt: attempt, delay: delay, failure: current))
                 retried = (retried?.failure ?? current, retried?.began ?? ContinuousClock.now)
             case .skip:
                 guard let skip else { return }
