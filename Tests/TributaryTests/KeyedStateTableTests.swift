@@ -114,4 +114,56 @@ import Testing
         #expect(missing.isEmpty, "keys lost while growing: \(missing.prefix(5))")
         #expect(table.storage.count * 4 <= table.storage.capacity * 3)
     }
+
+    struct Boom: Error {}
+
+    /// A first record of a key that throws leaves no entry: the access that inserted the
+    /// default value unwound.
+    @Test func aFailingFirstAccessLeavesNoKeyBehind() {
+        var table = KeyedStateTable<Int, Int>()
+        table[1] = 10
+        #expect(throws: Boom.self) {
+            try updateKeepingStateOnThrow(&table[5, default: 0], 7) { (state: inout Int, value: Int) -> Int in
+                state += value
+                throw Boom()
+            }
+        }
+        #expect(table[5] == nil)
+        #expect(table.count == 1)
+        #expect(throws: Boom.self) {
+            try updateKeepingStateOnThrow(&table[1, default: 0], 7) { (state: inout Int, value: Int) -> Int in
+                state += value
+                throw Boom()
+            }
+        }
+        #expect(table[1] == 10, "an existing key keeps its value")
+    }
+
+    /// Keys that differ only in their high bits still spread over every instance.
+    @Test func keysDifferingInHighBitsSpreadOverEveryInstance() {
+        for count in [2, 3, 4, 6, 8] {
+            var perInstance = Array(repeating: 0, count: count)
+            for m in 0..<4_000 { perInstance[HashPartitioner<Int>.instance(for: m << 34, of: count)] += 1 }
+            #expect(perInstance.allSatisfy { $0 > 4_000 / count / 2 }, "\(count) instances: \(perInstance)")
+        }
+    }
+
+    enum Region: UInt8, Codable, Hashable { case north, south }
+
+    /// A checkpoint part with a corrupt header, or column-encoded for a type that is not a
+    /// number, throws instead of trapping or loading invalid values.
+    @Test func corruptColumnHeadersThrow() {
+        var header: [UInt8] = [0xC1]
+        header += [UInt8](repeating: 0xFF, count: 8) + [8, 0, 0, 0, 0, 0, 0, 0] + [8, 0, 0, 0, 0, 0, 0, 0]
+        #expect(throws: StateDecodingError.self) {
+            var table = KeyedStateTable<Int, Int>()
+            try KeyedStateCodec.decode(header, into: &table) { _ in true }
+        }
+        var forged: [UInt8] = [0xC1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+        forged += [7, 1]
+        #expect(throws: StateDecodingError.self) {
+            var table = KeyedStateTable<Region, Region>()
+            try KeyedStateCodec.decode(forged, into: &table) { _ in true }
+        }
+    }
 }

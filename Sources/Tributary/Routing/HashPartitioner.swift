@@ -12,11 +12,20 @@ final class HashPartitioner<Element>: Sendable {
     /// Which of `count` instances owns `key`. Stable within a process (a restore recomputes
     /// it for every key, so a new process or another instance count still finds each key once).
     ///
-    /// The same hash the keyed state table uses (one multiplication for `Int` keys, not
-    /// `hashValue`'s SipHash), taking bits 32–63 of it: the table picks slots from the top bits
-    /// of a much smaller range, so the keys of one instance still spread over its table.
+    /// The keyed state table's hash (one multiplication for `Int` keys, not `hashValue`'s
+    /// SipHash), put through a finalizer so that the instance and the slot a key gets in its
+    /// instance's table are independent.
     @inlinable
     static func instance<Key: Hashable>(for key: Key, of count: Int) -> Int {
-        Int(truncatingIfNeeded: (KeyedStateTable<Key, Int>.hash(key) >> 32) % UInt(count))
+        // A full-avalanche finalizer (murmur3's fmix64) first: a bit of the table's product
+        // depends only on the key's bits below it, so keys differing only in high bits would
+        // otherwise all go to one instance.
+        var mixed = UInt64(KeyedStateTable<Key, Int>.hash(key))
+        mixed ^= mixed >> 33
+        mixed &*= 0xff51_afd7_ed55_8ccd
+        mixed ^= mixed >> 33
+        mixed &*= 0xc4ce_b9fe_1a85_ec53
+        mixed ^= mixed >> 33
+        return Int(truncatingIfNeeded: (mixed >> 32) % UInt64(count))
     }
 }

@@ -44,10 +44,16 @@ public enum KeyedStateCodec {
             #if _endian(little)
             var reader = ByteReader(bytes: bytes)
             reader.offset = 1
-            let count = Int(try reader.fixed64())
-            let keySize = Int(try reader.fixed64())
-            let valueSize = Int(try reader.fixed64())
+            // Checked conversions: a corrupt header must throw, not trap.
+            guard let count = Int(exactly: try reader.fixed64()), let keySize = Int(exactly: try reader.fixed64()),
+                let valueSize = Int(exactly: try reader.fixed64())
+            else {
+                throw StateDecodingError(reason: "the keyed state columns' header is corrupt")
+            }
+            // Only numbers are written as columns: any bit pattern of them is a valid value,
+            // which is not true of every plain-data type (an enum, a Bool).
             guard keySize == MemoryLayout<Key>.size, valueSize == MemoryLayout<Value>.size, _isPOD(Key.self), _isPOD(Value.self),
+                Key.self is any FixedWidthStateNumber.Type, Value.self is any FixedWidthStateNumber.Type,
                 count >= 0, count <= (bytes.count - reader.offset) / max(1, keySize + valueSize),
                 reader.offset + count * (keySize + valueSize) == bytes.count
             else {
@@ -56,7 +62,13 @@ public enum KeyedStateCodec {
             let keysStart = reader.offset
             let valuesStart = keysStart + count * keySize
             bytes.withUnsafeBytes { raw in
-                table.reserveCapacity(table.count + count)
+                // Room for the keys this instance keeps, not for every key of the part (after
+                // scaling out, most belong to other instances).
+                var kept = 0
+                for index in 0..<count where keep(raw.loadUnaligned(fromByteOffset: keysStart + index * keySize, as: Key.self)) {
+                    kept += 1
+                }
+                table.reserveCapacity(table.count + kept)
                 for index in 0..<count {
                     let key = raw.loadUnaligned(fromByteOffset: keysStart + index * keySize, as: Key.self)
                     guard keep(key) else { continue }
@@ -69,7 +81,6 @@ public enum KeyedStateCodec {
         case codableTag:
             let columns = try StateCoder.decode(Columns<Key, Value>.self, from: Array(bytes.dropFirst()))
             guard columns.keys.count == columns.values.count else { throw StateDecodingError(reason: "keys and values differ in count") }
-            table.reserveCapacity(table.count + columns.keys.count)
             for (key, value) in zip(columns.keys, columns.values) where keep(key) { table.updateValue(value, forKey: key) }
         default:
             throw StateDecodingError(reason: "unknown keyed state format \(tag)")

@@ -40,9 +40,11 @@ extension KeyedStateStore where Key: Codable & Sendable, Value: Codable & Sendab
     /// parallelism still finds every key exactly once.
     @usableFromInline
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
-        values = KeyedStateTable()
+        // Decoded into a local: through the `values` property every part would copy the table.
+        var table = KeyedStateTable<Key, Value>()
+        defer { values = table }
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
-            try KeyedStateCodec.decode(bytes, into: &values) { key in
+            try KeyedStateCodec.decode(bytes, into: &table) { key in
                 parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance
             }
         }

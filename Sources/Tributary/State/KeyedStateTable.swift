@@ -73,11 +73,26 @@ package struct KeyedStateTable<Key: Hashable, Value> {
             makeUnique()
             let hash = Self.hash(key)
             var slot = storage.find(key, hash: hash)
+            var inserted = false
             if slot < 0 {
                 slot = insertSlot(for: key, hash: hash)
                 (storage.values + slot).initialize(to: defaultValue())
+                inserted = true
+            }
+            var completed = false
+            // An access that unwinds (the caller threw) leaves no key it inserted behind: a
+            // failing first record of a key does not store that key.
+            defer {
+                if inserted, !completed {
+                    (storage.keys + slot).deinitialize(count: 1)
+                    (storage.values + slot).deinitialize(count: 1)
+                    storage.tags[slot] = 0
+                    storage.count -= 1
+                    storage.closeGap(at: slot)
+                }
             }
             yield &storage.values[slot]
+            completed = true
         }
     }
 
@@ -151,11 +166,14 @@ package struct KeyedStateTable<Key: Hashable, Value> {
     // MARK: - Internals
 
     /// One multiply for `Int` keys (the product's high bits pick the slot); `hashValue`
-    /// otherwise. Slots come from the high bits, tags from the low seven.
+    /// otherwise. Slots come from the top bits, tags from bits 24–30 (below the slot bits of
+    /// any table under 2^33 slots, and below the bits routing adds a finalizer to). `Int` keys
+    /// are mixed with a per-process random seed first, so keys chosen to collide in one process
+    /// do not collide in another (`hashValue` is seeded the same way).
     @inlinable
     static func hash(_ key: Key) -> UInt {
         if Key.self == Int.self {
-            return UInt(bitPattern: unsafeBitCast(key, to: Int.self)) &* 0x9E37_79B9_7F4A_7C15
+            return (UInt(bitPattern: unsafeBitCast(key, to: Int.self)) ^ keyedStateHashSeed) &* 0x9E37_79B9_7F4A_7C15
         }
         return UInt(bitPattern: key.hashValue) &* 0x9E37_79B9_7F4A_7C15
     }
@@ -217,7 +235,7 @@ package struct KeyedStateTable<Key: Hashable, Value> {
 
         /// Never 0 (0 marks a free slot).
         @inlinable
-        static func tag(_ hash: UInt) -> UInt8 { UInt8(truncatingIfNeeded: hash) | 0x80 }
+        static func tag(_ hash: UInt) -> UInt8 { UInt8(truncatingIfNeeded: hash >> 24) | 0x80 }
 
         @inlinable
         func home(_ hash: UInt) -> Int { Int(truncatingIfNeeded: hash >> shift) }
@@ -327,3 +345,8 @@ extension KeyedStateTable: ExpressibleByDictionaryLiteral {
         for (key, value) in elements { self[key] = value }
     }
 }
+
+/// Mixed into `Int` keys' hash: random per process, like `hashValue`'s seed. Routing and
+/// restores recompute ownership in each process, so nothing depends on it across processes.
+@usableFromInline
+let keyedStateHashSeed = UInt(truncatingIfNeeded: UInt64.random(in: .min ... .max))

@@ -191,12 +191,14 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     /// Loads the keys (and their timers) this instance owns from every instance's part.
     @usableFromInline
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
-        table = KeyedStateTable()
+        // Decoded into a local: through the `table` property every part would copy it.
+        var restored = KeyedStateTable<Key, State>()
+        defer { table = restored }
         timers = TimerQueue()
         let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
             let snapshot = try StateCoder.decode(KeyedProcessSnapshot<Key>.self, from: bytes)
-            try KeyedStateCodec.decode(snapshot.table, into: &table, keep: owned)
+            try KeyedStateCodec.decode(snapshot.table, into: &restored, keep: owned)
             timers.restore(snapshot.timers, keep: owned)
         }
     }
