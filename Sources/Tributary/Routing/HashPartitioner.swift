@@ -20,7 +20,7 @@ final class HashPartitioner<Element>: Sendable {
         // A full-avalanche finalizer (murmur3's fmix64) first: a bit of the table's product
         // depends only on the key's bits below it, so keys differing only in high bits would
         // otherwise all go to one instance.
-        var mixed = UInt64(KeyedStateTable<Key, Int>.hash(key))
+        var mixed = UInt64(KeyedStateTable<Key, Int>.hash(key, seed: keyedStateHashSeed))
         mixed ^= mixed >> 33
         mixed &*= 0xff51_afd7_ed55_8ccd
         mixed ^= mixed >> 33

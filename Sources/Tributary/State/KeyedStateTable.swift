@@ -33,12 +33,12 @@ package struct KeyedStateTable<Key: Hashable, Value> {
     @inlinable
     package subscript(key: Key) -> Value? {
         get {
-            let slot = storage.find(key, hash: Self.hash(key))
+            let slot = storage.find(key, hash: Self.hash(key, seed: storage.seed))
             return slot >= 0 ? storage.values[slot] : nil
         }
         _modify {
             makeUnique()
-            let hash = Self.hash(key)
+            let hash = Self.hash(key, seed: storage.seed)
             var slot = storage.find(key, hash: hash)
             var value: Value? = slot >= 0 ? (storage.values + slot).move() : nil
             defer {
@@ -66,12 +66,12 @@ package struct KeyedStateTable<Key: Hashable, Value> {
     @inlinable
     package subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
         get {
-            let slot = storage.find(key, hash: Self.hash(key))
+            let slot = storage.find(key, hash: Self.hash(key, seed: storage.seed))
             return slot >= 0 ? storage.values[slot] : defaultValue()
         }
         _modify {
             makeUnique()
-            let hash = Self.hash(key)
+            let hash = Self.hash(key, seed: storage.seed)
             var slot = storage.find(key, hash: hash)
             var inserted = false
             if slot < 0 {
@@ -100,7 +100,7 @@ package struct KeyedStateTable<Key: Hashable, Value> {
     @inlinable
     package mutating func updateValue(_ value: Value, forKey key: Key) {
         makeUnique()
-        let hash = Self.hash(key)
+        let hash = Self.hash(key, seed: storage.seed)
         let slot = storage.find(key, hash: hash)
         if slot >= 0 {
             storage.values[slot] = value
@@ -171,9 +171,9 @@ package struct KeyedStateTable<Key: Hashable, Value> {
     /// are mixed with a per-process random seed first, so keys chosen to collide in one process
     /// do not collide in another (`hashValue` is seeded the same way).
     @inlinable
-    static func hash(_ key: Key) -> UInt {
+    static func hash(_ key: Key, seed: UInt) -> UInt {
         if Key.self == Int.self {
-            return (UInt(bitPattern: unsafeBitCast(key, to: Int.self)) ^ keyedStateHashSeed) &* 0x9E37_79B9_7F4A_7C15
+            return (UInt(bitPattern: unsafeBitCast(key, to: Int.self)) ^ seed) &* 0x9E37_79B9_7F4A_7C15
         }
         return UInt(bitPattern: key.hashValue) &* 0x9E37_79B9_7F4A_7C15
     }
@@ -200,6 +200,9 @@ package struct KeyedStateTable<Key: Hashable, Value> {
     final class Storage {
         @usableFromInline let capacity: Int
         @usableFromInline let shift: UInt
+        /// The process's seed, read once per storage: reading the global on every access
+        /// would cost a lazy-initialisation check per record.
+        @usableFromInline let seed = keyedStateHashSeed
         @usableFromInline var count = 0
         @usableFromInline let tags: UnsafeMutablePointer<UInt8>
         @usableFromInline let keys: UnsafeMutablePointer<Key>
@@ -271,7 +274,7 @@ package struct KeyedStateTable<Key: Hashable, Value> {
             var gap = start
             var slot = (gap + 1) & mask
             while tags[slot] != 0 {
-                let home = self.home(Self.rehash(keys[slot]))
+                let home = self.home(rehash(keys[slot]))
                 // The entry may move to the gap if the gap lies between its home and its slot
                 // (cyclically).
                 let distanceToSlot = (slot - home) & mask
@@ -288,7 +291,7 @@ package struct KeyedStateTable<Key: Hashable, Value> {
         }
 
         @inlinable
-        static func rehash(_ key: Key) -> UInt { KeyedStateTable.hash(key) }
+        func rehash(_ key: Key) -> UInt { KeyedStateTable.hash(key, seed: seed) }
 
         @inlinable
         func copy() -> Storage {
@@ -308,7 +311,7 @@ package struct KeyedStateTable<Key: Hashable, Value> {
         func moved(to newCapacity: Int) -> Storage {
             let bigger = Storage(capacity: newCapacity)
             for slot in 0..<capacity where tags[slot] != 0 {
-                let hash = Self.rehash(keys[slot])
+                let hash = rehash(keys[slot])
                 let target = bigger.freeSlot(hash: hash)
                 (bigger.keys + target).moveInitialize(from: keys + slot, count: 1)
                 (bigger.values + target).moveInitialize(from: values + slot, count: 1)
