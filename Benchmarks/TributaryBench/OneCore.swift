@@ -32,15 +32,7 @@ enum OneCore {
                 executable: CommandLine.arguments[0], arguments: [flag, workload, "--records", String(records), "--runs", String(runs)],
                 standardOutput: .pipe)
             guard let descriptor = child.standardOutput else { return nil }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
-                if count <= 0 { break }
-                bytes.append(contentsOf: buffer[..<count])
-            }
-            close(descriptor)
+            let bytes = SpawnedProcess.readToEnd(descriptor)
             guard child.waitForExitBlocking() == .exited(0),
                 let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("ROW ") })
             else { return nil }

@@ -79,16 +79,8 @@ import TributaryTesting
 }
 
 extension Int32 {
-    /// Reads a descriptor to its end and closes it.
+    /// Reads a pipe end to its end and closes it.
     fileprivate func readAll() -> String {
-        defer { close(self) }
-        var bytes = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(self, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(contentsOf: buffer[..<count])
-        }
+        String(decoding: SpawnedProcess.readToEnd(self), as: UTF8.self)
     }
 }

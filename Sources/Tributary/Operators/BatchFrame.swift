@@ -16,7 +16,7 @@ func withBatchFrame<Input, Output>(
     var results = output.take()
     let before = results.count
     let failure = loop(records, &results)
-    return close(records: &records, results: results, produced: results.count - before, failure: failure, start: start, input, output)
+    return finishBatchFrame(records: &records, results: results, produced: results.count - before, failure: failure, start: start, input, output)
 }
 
 /// ``withBatchFrame(_:_:from:_:)`` for loops that suspend (`mapAsync`, ``MapOperator``); runs on
@@ -30,11 +30,11 @@ nonisolated(nonsending) func withBatchFrame<Input, Output>(
     var results = output.take()
     let before = results.count
     let failure = await loop(records, &results)
-    return close(records: &records, results: results, produced: results.count - before, failure: failure, start: start, input, output)
+    return finishBatchFrame(records: &records, results: results, produced: results.count - before, failure: failure, start: start, input, output)
 }
 
 @inlinable
-func close<Input, Output>(
+func finishBatchFrame<Input, Output>(
     records: inout [Input], results: [Output], produced: Int, failure: RecordFailure?, start: Int, _ input: BatchBuffer<Input>,
     _ output: BatchBuffer<Output>
 ) -> StepOutcome {

@@ -121,11 +121,6 @@ package struct KeyedStateTable<Key: Hashable, Value> {
     }
 
     @inlinable
-    mutating func removeAll() {
-        storage = Storage(capacity: 8)
-    }
-
-    @inlinable
     package mutating func reserveCapacity(_ minimumCapacity: Int) {
         let wanted = Storage.capacity(for: minimumCapacity)
         guard wanted > storage.capacity else { return }

@@ -137,6 +137,20 @@ package final class SpawnedProcess: Sendable {
         }
     }
 
+    /// Reads `descriptor` (a pipe end from ``standardOutput`` or ``standardError``) until its
+    /// writer closes it, retrying reads a signal interrupted, and closes it. Blocks the thread.
+    package static func readToEnd(_ descriptor: Int32) -> [UInt8] {
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { return bytes }
+            bytes.append(contentsOf: buffer[..<count])
+        }
+    }
+
     /// Waits until the child ends, on a thread outside the cooperative pool.
     package func waitForExit() async -> Termination {
         await withCheckedContinuation { continuation in

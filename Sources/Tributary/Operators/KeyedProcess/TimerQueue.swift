@@ -37,9 +37,6 @@ struct TimerQueue<Key: Hashable & Codable & Sendable> {
     init() {}
 
     @inlinable
-    var isEmpty: Bool { pending.isEmpty }
-
-    @inlinable
     mutating func register(_ timer: Timer) {
         guard pending[timer] == nil else { return }
         nextSequence += 1
