@@ -26,6 +26,7 @@ extension DataStream {
     /// Sets how the operator that produced this stream is supervised, overriding the
     /// environment's `fault_tolerance` default for it.
     public func supervised(_ policy: SupervisionPolicy) -> DataStream<Element> {
+        environment.recordPolicyProblem(policy, of: nodeID)
         environment.updateNode(nodeID) { $0.policy = policy }
         return self
     }
@@ -70,6 +71,7 @@ public struct DataStreamSink: Sendable {
     /// `.restart`).
     @discardableResult
     public func supervised(_ policy: SupervisionPolicy) -> DataStreamSink {
+        environment.recordPolicyProblem(policy, of: nodeID)
         environment.updateNode(nodeID) { $0.policy = policy }
         return self
     }

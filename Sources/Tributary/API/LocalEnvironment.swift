@@ -62,6 +62,9 @@ public final class LocalEnvironment: Sendable {
         self.configuration = configuration
         self.jobID = configuration.jobID ?? Self.newJobID(name: name)
         self.makeClock = { JobClock(clock) }
+        if let error = configuration.faultTolerance.restartStrategy.configurationError(at: "fault_tolerance.restart_strategy") {
+            throw error
+        }
         self.faultHandler = try FaultToleranceRegistry.makeHandler(
             configuration.faultTolerance.strategy, options: configuration.faultTolerance.customOptions)
     }
@@ -242,6 +245,15 @@ public final class LocalEnvironment: Sendable {
     @usableFromInline
     func recordProblem(_ problem: PipelineError) {
         graph.withLock { $0.problems.append(problem) }
+    }
+
+    /// A restart strategy out of range fails `submit()` with a message naming the operator.
+    func recordPolicyProblem(_ policy: SupervisionPolicy, of id: Int) {
+        guard case .restart(let strategy) = policy.kind, let problem = strategy.problem else { return }
+        recordProblem(
+            PipelineError(
+                code: .invalidArgument,
+                message: "supervised(.restart(...)) of '\(nodeName(id))': \(problem.parameter) is \(problem.given), but it must be \(problem.allowed)"))
     }
 
     func updateNode(_ id: Int, _ update: (inout GraphState.Node) -> Void) {

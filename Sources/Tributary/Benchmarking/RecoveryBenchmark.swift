@@ -38,7 +38,6 @@ public struct RecoveryBenchmark: Sendable {
         workDirectory: String = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-recovery-benchmark").path,
         build: @escaping Build
     ) {
-        precondition(runs >= 1, "RecoveryBenchmark: runs must be at least 1")
         self.name = name
         self.faultTolerance = faultTolerance
         self.faults = faults
@@ -93,7 +92,13 @@ public struct RecoveryBenchmark: Sendable {
         }
     }
 
+    /// Runs the pipeline once without faults (the reference), then `runs` times with them.
+    /// - Throws: ``ConfigurationError`` when `runs` is below 1; the pipeline's error when a run
+    ///   fails.
     public func run() async throws -> Report {
+        guard runs >= 1 else {
+            throw ConfigurationError(code: .outOfRange, keyPath: "RecoveryBenchmark(runs:)", given: "\(runs)", allowed: "1 or more")
+        }
         let (reference, referenceOutput) = try await runOnce(label: "reference", faults: [])
         var measured: [Run] = []
         for index in 0..<runs {

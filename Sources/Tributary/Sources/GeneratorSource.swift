@@ -3,20 +3,25 @@
 /// With `ratePerSecond` the records are spaced out in time (a load generator); without it the
 /// source produces as fast as the pipeline takes records. Replayable: `make` must be a pure
 /// function of `i`.
+///
+/// A negative `count` or a `ratePerSecond` that is not a positive finite number fails the job
+/// when it starts, with a ``GeneratorSourceError`` that names the value.
 public struct GeneratorSource<Element: Sendable>: Source {
     public let count: Int
     public let ratePerSecond: Double?
     @usableFromInline let make: @Sendable (Int) -> Element
 
     public init(count: Int, ratePerSecond: Double? = nil, _ make: @escaping @Sendable (Int) -> Element) {
-        precondition(count >= 0, "GeneratorSource: count must not be negative")
-        precondition(ratePerSecond.map { $0 > 0 && $0.isFinite } ?? true, "GeneratorSource: ratePerSecond must be positive")
         self.count = count
         self.ratePerSecond = ratePerSecond
         self.make = make
     }
 
     public func makeReader(startingAt position: Int?) throws -> Reader {
+        guard count >= 0 else { throw GeneratorSourceError(field: "count", value: "\(count)", allowed: "0 or more") }
+        if let ratePerSecond, !(ratePerSecond > 0 && ratePerSecond.isFinite) {
+            throw GeneratorSourceError(field: "ratePerSecond", value: "\(ratePerSecond)", allowed: "a positive finite number of records per second, or nil")
+        }
         let start = position ?? 0
         guard (0...count).contains(start) else {
             throw SourcePositionError(source: "GeneratorSource", position: "\(start)", allowed: "0...\(count)")
@@ -72,5 +77,17 @@ public struct GeneratorSource<Element: Sendable>: Source {
             }
             return max(next, available)
         }
+    }
+}
+
+/// A ``GeneratorSource`` was made with a value it cannot generate from.
+public struct GeneratorSourceError: Error, Sendable, CustomStringConvertible {
+    /// The parameter: `count` or `ratePerSecond`.
+    public let field: String
+    public let value: String
+    public let allowed: String
+
+    public var description: String {
+        "GeneratorSource: \(field) is \(value), but it must be \(allowed)"
     }
 }

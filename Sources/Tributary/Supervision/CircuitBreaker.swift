@@ -24,12 +24,20 @@ public struct CircuitBreaker: Sendable, Hashable {
     public var coolDown: Duration
     public var whenOpen: WhenOpen
 
+    /// Values out of range (a threshold below 1, a negative cool-down) make `submit()` throw a
+    /// ``PipelineError`` that names them.
     public init(failureThreshold: Int = 5, coolDown: Duration = .seconds(30), whenOpen: WhenOpen = .failFast) {
-        precondition(failureThreshold >= 1, "CircuitBreaker: failureThreshold must be at least 1")
-        precondition(coolDown >= .zero, "CircuitBreaker: coolDown must not be negative")
         self.failureThreshold = failureThreshold
         self.coolDown = coolDown
         self.whenOpen = whenOpen
+    }
+
+    /// What is out of range, if anything, in words.
+    @usableFromInline
+    var problem: String? {
+        if failureThreshold < 1 { return "CircuitBreaker(failureThreshold: \(failureThreshold)) must be at least 1" }
+        if coolDown < .zero { return "CircuitBreaker(coolDown: \(coolDown)) must not be negative" }
+        return nil
     }
 }
 

@@ -11,6 +11,11 @@
 /// - `failureRate`: a failure escalates when it is the (maxFailures+1)-th within the last
 ///   `interval` (a sliding window, as Erlang/OTP's intensity and period); otherwise it restarts
 ///   after `delay`.
+///
+/// The constructors accept any values; one out of range (a negative delay, a multiplier below
+/// 1, …) is reported where the strategy is used — `submit()` throws a ``PipelineError``, a
+/// `LocalEnvironment` or ``ProcessWatchdog/run(report:)`` a ``ConfigurationError`` — naming the
+/// parameter and what is allowed, instead of stopping the process.
 public struct RestartStrategy: Sendable, Hashable, CustomStringConvertible {
     enum Kind: Sendable, Hashable {
         case fixed(delay: Duration, maxAttempts: Int)
@@ -24,9 +29,7 @@ public struct RestartStrategy: Sendable, Hashable, CustomStringConvertible {
 
     /// The same `delay` before each attempt; the failure escalates after `maxAttempts` attempts.
     public static func fixed(delay: Duration = .seconds(5), maxAttempts: Int = 3) -> RestartStrategy {
-        precondition(delay >= .zero, "RestartStrategy.fixed: delay must not be negative")
-        precondition(maxAttempts >= 0, "RestartStrategy.fixed: maxAttempts must not be negative")
-        return RestartStrategy(kind: .fixed(delay: delay, maxAttempts: maxAttempts))
+        RestartStrategy(kind: .fixed(delay: delay, maxAttempts: maxAttempts))
     }
 
     /// Exponential backoff with optional jitter; `resetAfter` defaults to `maxDelay × 2`.
@@ -34,11 +37,7 @@ public struct RestartStrategy: Sendable, Hashable, CustomStringConvertible {
         initialDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(60), multiplier: Double = 2,
         maxAttempts: Int = 5, jitter: Double = 0, resetAfter: Duration? = nil
     ) -> RestartStrategy {
-        precondition(initialDelay >= .zero && maxDelay >= initialDelay, "RestartStrategy.exponential: need 0 <= initialDelay <= maxDelay")
-        precondition(multiplier >= 1, "RestartStrategy.exponential: multiplier must be at least 1")
-        precondition((0...1).contains(jitter), "RestartStrategy.exponential: jitter must be within 0...1")
-        precondition(maxAttempts >= 0, "RestartStrategy.exponential: maxAttempts must not be negative")
-        return RestartStrategy(
+        RestartStrategy(
             kind: .exponential(
                 initialDelay: initialDelay, maxDelay: maxDelay, multiplier: multiplier, maxAttempts: maxAttempts,
                 jitter: jitter, resetAfter: resetAfter ?? maxDelay * 2))
@@ -48,10 +47,37 @@ public struct RestartStrategy: Sendable, Hashable, CustomStringConvertible {
     public static func failureRate(
         maxFailures: Int = 3, interval: Duration = .seconds(60), delay: Duration = .seconds(5)
     ) -> RestartStrategy {
-        precondition(maxFailures >= 0, "RestartStrategy.failureRate: maxFailures must not be negative")
-        precondition(interval > .zero, "RestartStrategy.failureRate: interval must be positive")
-        precondition(delay >= .zero, "RestartStrategy.failureRate: delay must not be negative")
-        return RestartStrategy(kind: .failureRate(maxFailures: maxFailures, interval: interval, delay: delay))
+        RestartStrategy(kind: .failureRate(maxFailures: maxFailures, interval: interval, delay: delay))
+    }
+
+    /// The first parameter out of range, if any: its name, the value given and what is allowed.
+    var problem: (parameter: String, given: String, allowed: String)? {
+        switch kind {
+        case .fixed(let delay, let maxAttempts):
+            if delay < .zero { return ("RestartStrategy.fixed(delay:)", "\(delay.seconds) s", "0 s or more") }
+            if maxAttempts < 0 { return ("RestartStrategy.fixed(maxAttempts:)", "\(maxAttempts)", "0 or more") }
+        case .exponential(let initialDelay, let maxDelay, let multiplier, let maxAttempts, let jitter, let resetAfter):
+            if initialDelay < .zero { return ("RestartStrategy.exponential(initialDelay:)", "\(initialDelay.seconds) s", "0 s or more") }
+            if maxDelay < initialDelay {
+                return ("RestartStrategy.exponential(maxDelay:)", "\(maxDelay.seconds) s", "at least initialDelay (\(initialDelay.seconds) s)")
+            }
+            if !(multiplier >= 1 && multiplier.isFinite) {
+                return ("RestartStrategy.exponential(multiplier:)", "\(multiplier)", "a finite number of at least 1")
+            }
+            if maxAttempts < 0 { return ("RestartStrategy.exponential(maxAttempts:)", "\(maxAttempts)", "0 or more") }
+            if !(0...1).contains(jitter) { return ("RestartStrategy.exponential(jitter:)", "\(jitter)", "0 to 1") }
+            if resetAfter <= .zero { return ("RestartStrategy.exponential(resetAfter:)", "\(resetAfter.seconds) s", "more than 0 s") }
+        case .failureRate(let maxFailures, let interval, let delay):
+            if maxFailures < 0 { return ("RestartStrategy.failureRate(maxFailures:)", "\(maxFailures)", "0 or more") }
+            if interval <= .zero { return ("RestartStrategy.failureRate(interval:)", "\(interval.seconds) s", "more than 0 s") }
+            if delay < .zero { return ("RestartStrategy.failureRate(delay:)", "\(delay.seconds) s", "0 s or more") }
+        }
+        return nil
+    }
+
+    /// The problem as a configuration error at `keyPath`.
+    func configurationError(at keyPath: String) -> ConfigurationError? {
+        problem.map { ConfigurationError(code: .outOfRange, keyPath: "\(keyPath) \($0.parameter)", given: $0.given, allowed: $0.allowed) }
     }
 
     /// The same delays with no limit on attempts (for pacing job-level recoveries).

@@ -63,8 +63,9 @@ public struct ProcessWatchdog: Sendable {
     /// Runs the command until it exits with status 0.
     /// - Parameter report: told of every crash as it happens (for a progress display).
     /// - Throws: ``WatchdogGaveUp`` when the restart strategy's limit is reached; ``ProcessLaunchError`` when the
-    ///   command cannot be started at all.
+    ///   command cannot be started at all; ``ConfigurationError`` for a restart strategy out of range.
     public func run(report: (@Sendable (Crash) -> Void)? = nil) async throws -> Report {
+        if let error = restartStrategy.configurationError(at: "restartStrategy") { throw error }
         let started = ContinuousClock.now
         var pacer = RestartPacer(strategy: restartStrategy, seed: nil)
         var crashes: [Crash] = []

@@ -25,6 +25,9 @@ extension DataStream {
             environment.recordProblem(
                 PipelineError(code: .invalidArgument, message: "mapAsync(timeout: \(timeout)) must be positive"))
         }
+        if let problem = circuitBreaker?.problem {
+            environment.recordProblem(PipelineError(code: .invalidArgument, message: "mapAsync: \(problem)"))
+        }
         let window = max(1, maxConcurrency)
         let node = TransformNode<Element, Output>(label: "mapAsync", input: nodeID) { input, output, context in
             let timeout = timeout ?? context.operatorTimeout
