@@ -6,5 +6,9 @@ enum Message<Element: Sendable>: Sendable {
     case batch([Element])
     /// Checkpoint barrier n: every record before it belongs to checkpoint n's state.
     case barrier(Int64)
+    /// The sender's watermark: no record older than it follows on this lane (in event time).
+    case watermark(Duration)
+    /// The sender is idle: it holds back no watermark until its next watermark or records.
+    case idle
     case endOfStream
 }

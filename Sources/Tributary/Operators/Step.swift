@@ -36,6 +36,12 @@ final class Step {
     /// Called once when the input has ended, before the final checkpoint: the operator emits
     /// what it held back (fires its event-time timers) into its output buffer.
     let endOfInput: (() -> StepOutcome)?
+    /// For operators with event-time timers: the watermark advanced to the given time; fires
+    /// what it passed into the output buffer.
+    let advanceWatermark: ((Duration) -> StepOutcome)?
+    /// For ``DataStream/withTimestamps(_:watermarks:)``: the watermark it makes (watermarks
+    /// from upstream stop here).
+    let watermarkGenerator: WatermarkGenerator?
     var recordsIn = 0
     var recordsOut = 0
     /// Records this instance received before the checkpoint it was restored from, so record
@@ -53,8 +59,11 @@ final class Step {
     init(
         nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {},
         snapshot: ((Int64) throws -> SnapshotPart?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil,
-        timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil
+        timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil, advanceWatermark: ((Duration) -> StepOutcome)? = nil,
+        watermarkGenerator: WatermarkGenerator? = nil
     ) {
+        self.advanceWatermark = advanceWatermark
+        self.watermarkGenerator = watermarkGenerator
         self.nodeID = nodeID
         self.name = name
         self.body = body
@@ -125,12 +134,17 @@ struct StepParts {
     @usableFromInline var restore: (([Int: [UInt8]], Int, Int) throws -> Void)?
     @usableFromInline var timers: StepTimers?
     @usableFromInline var endOfInput: (() -> StepOutcome)?
+    @usableFromInline var advanceWatermark: ((Duration) -> StepOutcome)?
+    @usableFromInline var watermarkGenerator: WatermarkGenerator?
 
     @usableFromInline
     init(
         body: Step.Body, restart: @escaping () throws -> Void = {}, snapshot: ((Int64) throws -> SnapshotPart?)? = nil,
-        restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil, timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil
+        restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil, timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil,
+        advanceWatermark: ((Duration) -> StepOutcome)? = nil, watermarkGenerator: WatermarkGenerator? = nil
     ) {
+        self.advanceWatermark = advanceWatermark
+        self.watermarkGenerator = watermarkGenerator
         self.body = body
         self.restart = restart
         self.snapshot = snapshot

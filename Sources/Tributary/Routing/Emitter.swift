@@ -49,19 +49,28 @@ final class Emitter<Element: Sendable>: ChainEmitter {
     }
 
     nonisolated(nonsending) func barrier(_ id: Int64) async throws {
-        try await emit()
-        for edge in edges {
-            for target in edge.targets {
-                try await target.send(.barrier(id), lane: edge.lane)
-            }
-        }
+        try await broadcast(.barrier(id))
+    }
+
+    nonisolated(nonsending) func watermark(_ watermark: Duration) async throws {
+        try await broadcast(.watermark(watermark))
+    }
+
+    nonisolated(nonsending) func idle() async throws {
+        try await broadcast(.idle)
     }
 
     nonisolated(nonsending) func finish() async throws {
+        try await broadcast(.endOfStream)
+    }
+
+    /// Sends the pending output, then `message` to every instance of every consumer: control
+    /// goes to all of them, whichever route the records take.
+    private nonisolated(nonsending) func broadcast(_ message: Message<Element>) async throws {
         try await emit()
         for edge in edges {
             for target in edge.targets {
-                try await target.send(.endOfStream, lane: edge.lane)
+                try await target.send(message, lane: edge.lane)
             }
         }
     }

@@ -124,6 +124,8 @@ final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Ba
                 produced += elements.count
             case .endOfStream:
                 state.withLock { $0.exhausted = true }
+            case .watermark, .idle:
+                break
             case .barrier:
                 // A wake-up: return what there is so the source loop sees the stop request or
                 // the checkpoint to inject a barrier for.

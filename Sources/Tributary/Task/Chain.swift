@@ -33,6 +33,7 @@ final class Chain {
         self.head = head
         self.steps = steps
         self.hasTimers = steps.contains { $0.timers != nil }
+        self.hasWatermarkGenerators = steps.contains { $0.watermarkGenerator != nil }
         self.emitter = emitter
         self.instance = instance
         self.sourceNodeID = source?.id
@@ -76,6 +77,7 @@ final class Chain {
             await supervision.job.restoreCompleted(checkpoint: supervision.restoreProbe.checkpoint)
         }
         try await emitter?.emit()
+        if hasWatermarkGenerators { try await forwardGeneratedWatermarks() }
     }
 
     private nonisolated(nonsending) func completeRecovery(step index: Int) async {
@@ -190,6 +192,53 @@ final class Chain {
             case .fail:
                 throw current
             }
+        }
+    }
+
+    /// Whether a step makes watermarks (``DataStream/withTimestamps(_:watermarks:)``).
+    @usableFromInline let hasWatermarkGenerators: Bool
+
+    /// Forwards the watermark each generator made from the records it just saw, after them.
+    private nonisolated(nonsending) func forwardGeneratedWatermarks() async throws {
+        for index in steps.indices {
+            guard let generator = steps[index].watermarkGenerator, let watermark = generator.take() else { continue }
+            try await advanceWatermark(watermark, from: index + 1)
+        }
+    }
+
+    /// The watermark reached `watermark`: from step `first` on, each step with event-time
+    /// timers fires what it passed (their output runs through the rest of the chain first),
+    /// then the watermark goes downstream. A generator replaces it with its own.
+    @usableFromInline
+    nonisolated(nonsending) func advanceWatermark(_ watermark: Duration, from first: Int = 0) async throws {
+        var index = first
+        while index < steps.count {
+            let step = steps[index]
+            if step.watermarkGenerator != nil { return }
+            if let advance = step.advanceWatermark {
+                try await runHook(step: index, skip: step.timers?.dropFailed) { advance(watermark) }
+                try await runSteps(from: index + 1)
+            }
+            index += 1
+        }
+        try await emitter?.watermark(watermark)
+    }
+
+    /// Every input of the steps from `first` on is idle: downstream stops waiting for this
+    /// instance's watermark (unless a generator makes its own).
+    @usableFromInline
+    nonisolated(nonsending) func forwardIdle(from first: Int = 0) async throws {
+        if steps[min(first, steps.count)...].contains(where: { $0.watermarkGenerator != nil }) { return }
+        try await emitter?.idle()
+    }
+
+    /// For the source loop: a generator whose input has delivered nothing for its idle
+    /// timeout tells downstream it is idle.
+    @usableFromInline
+    nonisolated(nonsending) func checkIdleInputs() async throws {
+        for index in steps.indices {
+            guard let generator = steps[index].watermarkGenerator, generator.becameIdle() else { continue }
+            try await forwardIdle(from: index + 1)
         }
     }
 

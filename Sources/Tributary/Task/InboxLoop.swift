@@ -7,6 +7,14 @@ extension InputBlueprint {
         }
         var openLanes = inbox.laneCount
         var handler = BarrierHandler(laneCount: inbox.laneCount)
+        var watermarks = WatermarkTracker(laneCount: inbox.laneCount)
+        func follow(_ action: WatermarkTracker.Action?) async throws {
+            switch action {
+            case .advance(let watermark): try await chain.advanceWatermark(watermark)
+            case .idle: try await chain.forwardIdle()
+            case nil: break
+            }
+        }
         var alignmentStarted: ContinuousClock.Instant?
         func apply(_ actions: [BarrierHandler.Action]) async throws {
             for action in actions {
@@ -43,13 +51,20 @@ extension InputBlueprint {
             if lane == inbox.controlLane { continue }
             switch message {
             case .batch(let records):
+                watermarks.records(lane: lane)
                 head.items = records
                 try await chain.process()
             case .barrier(let id):
                 try await apply(handler.barrier(id, lane: lane))
+            case .watermark(let watermark):
+                try await follow(watermarks.watermark(watermark, lane: lane))
+            case .idle:
+                try await follow(watermarks.idle(lane: lane))
             case .endOfStream:
                 openLanes -= 1
                 try await apply(handler.endOfInput(lane: lane))
+                // The last lane's end is the end of the input, which fires everything anyway.
+                if openLanes > 0 { try await follow(watermarks.ended(lane: lane)) }
             }
         }
     }

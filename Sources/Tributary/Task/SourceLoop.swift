@@ -38,6 +38,7 @@ func runSourceLoop<S: Source>(
             try await chain.barrier(checkpoints.requested, sourcePosition: position, alignment: .zero)
         }
         if chain.hasTimers { try await chain.fireDueTimers() }
+        if chain.hasWatermarkGenerators { try await chain.checkIdleInputs() }
         var records = head.take()
         do {
             more = try await reader.read(

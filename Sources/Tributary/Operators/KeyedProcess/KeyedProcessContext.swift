@@ -28,9 +28,17 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
     @usableFromInline var outputs: [Output]
     @usableFromInline let initial: State
     @usableFromInline let clock: @Sendable () -> Duration
+    /// The instance's event-time watermark when the call began: `nil` until a watermark
+    /// arrived (see ``DataStream/withTimestamps(_:watermarks:)``). Event-time timers at or
+    /// before it have fired; a record older than it is late.
+    public let currentWatermark: Duration?
 
     @inlinable
-    init(key: Key, state: State, initial: State, outputs: [Output], timers: KeyedTimers, clock: @escaping @Sendable () -> Duration) {
+    init(
+        key: Key, state: State, initial: State, outputs: [Output], timers: KeyedTimers, clock: @escaping @Sendable () -> Duration,
+        watermark: Duration?
+    ) {
+        self.currentWatermark = watermark
         self.key = key
         self.stateValue = state
         self.initial = initial

@@ -26,6 +26,9 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     /// The timer whose handler failed last, put back in the queue.
     @usableFromInline var failedTimer: TimerQueue<Key>.Timer?
 
+    /// The event-time watermark this instance has seen (`nil`: none yet).
+    @usableFromInline var watermark: Duration?
+
     /// Timers fired by this instance (for the end of the input's budget).
     @usableFromInline var fired = 0
 
@@ -62,7 +65,8 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     func call(_ key: Key, _ table: inout KeyedStateTable<Key, State>, _ results: inout [Output], _ body: (inout Context) throws -> Void) -> (any Error)? {
         let mark = results.count
         var context = Context(
-            key: key, state: table[key] ?? initial, initial: initial, outputs: [], timers: KeyedTimers(changes: []), clock: clock)
+            key: key, state: table[key] ?? initial, initial: initial, outputs: [], timers: KeyedTimers(changes: []), clock: clock,
+            watermark: watermark)
         swap(&context.outputs, &results)
         swap(&context.timers.changes, &changes)
         do {
@@ -139,7 +143,8 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
             guard fired < limit else {
                 return .failed(
                     index: 0, recordsIn: 0, recordsOut: results.count - before,
-                    error: TimerCascadeError(pending: timers.count(domain), fired: fired), record: "the final watermark")
+                    error: TimerCascadeError(pending: timers.count(domain), fired: fired),
+                    record: bound.map { "the watermark at \($0)" } ?? "the final watermark")
             }
             timers.removePeeked(timer)
             fired += 1
@@ -153,6 +158,14 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
             }
         }
         return .completed(recordsIn: 0, recordsOut: results.count - before)
+    }
+
+    /// The watermark advanced: fires, in time order, the event-time timers at or before it
+    /// (also those their handlers register for times it has passed), as in Flink.
+    @usableFromInline
+    func advanceWatermark(to watermark: Duration) -> StepOutcome {
+        if self.watermark.map({ watermark > $0 }) ?? true { self.watermark = watermark }
+        return fire(.eventTime, upTo: watermark, limit: fired + max(100_000, timers.count(.eventTime) * 1_000))
     }
 
     @usableFromInline
@@ -210,8 +223,8 @@ struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
     let timers: [TimerQueue<Key>.Entry]
 }
 
-/// The handlers of a keyed process function kept registering event-time timers when the input
-/// ended, so the final watermark would never be done firing them.
+/// The handlers of a keyed process function kept registering event-time timers the watermark
+/// had already passed (at the end of the input: any), so it would never be done firing them.
 @usableFromInline
 struct TimerCascadeError: Error, CustomStringConvertible {
     let pending: Int
@@ -225,6 +238,6 @@ struct TimerCascadeError: Error, CustomStringConvertible {
 
     @usableFromInline
     var description: String {
-        "the onTimer handler kept registering new event-time timers at the end of the input (\(fired) fired, \(pending) still pending): a handler must not register a timer every time it fires"
+        "the onTimer handler kept registering new event-time timers that the watermark had already passed (\(fired) fired, \(pending) still pending): a handler must not register such a timer every time it fires"
     }
 }

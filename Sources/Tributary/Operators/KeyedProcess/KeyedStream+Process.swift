@@ -21,8 +21,9 @@ extension KeyedStream {
     /// - Important: a call that throws changes nothing: the key's state, its timers and the
     ///   records it emitted are as before the call, so a retried record or timer is exact. State
     ///   and pending timers are part of checkpoints and restored with their keys.
-    /// - Timers fire in time order per domain. Event-time timers fire when the input ends (the
-    ///   final watermark; until streams carry watermarks, the only one), processing-time timers
+    /// - Timers fire in time order per domain. Event-time timers fire once the watermark passes
+    ///   them (see ``DataStream/withTimestamps(_:watermarks:)``) and, at the latest, when the
+    ///   input ends (the final watermark), processing-time timers
     ///   when the job's clock reaches them, also while no records arrive. Processing-time
     ///   timers still pending when the input ends do not fire (a `WARNING` event counts them).
     @inlinable
@@ -41,7 +42,7 @@ extension KeyedStream {
                 timers: StepTimers(
                     nextProcessingTime: { instance.nextProcessingTime }, fire: { now in instance.fire(.processingTime, upTo: now) },
                     dropFailed: instance.dropFailed),
-                endOfInput: instance.endOfInput)
+                endOfInput: instance.endOfInput, advanceWatermark: { instance.advanceWatermark(to: $0) })
         })
         return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
     }
