@@ -26,6 +26,9 @@ public struct JobResult: Sendable, CustomStringConvertible {
         public let recordsIn: Int
         /// Records the operator produced (records read, for a source; 0 for a sink).
         public let recordsOut: Int
+        /// For window operators: records left out because they arrived after every window they
+        /// belong to had closed (the watermark had passed it plus the allowed lateness).
+        public var lateRecordsDropped: Int = 0
     }
 
     public let jobID: String

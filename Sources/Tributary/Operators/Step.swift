@@ -42,6 +42,8 @@ final class Step {
     /// For ``DataStream/withTimestamps(_:watermarks:)``: the watermark it makes (watermarks
     /// from upstream stop here).
     let watermarkGenerator: WatermarkGenerator?
+    /// For window operators: records left out because they came after their windows closed.
+    let lateRecordsDropped: (() -> Int)?
     var recordsIn = 0
     var recordsOut = 0
     /// Records this instance received before the checkpoint it was restored from, so record
@@ -60,10 +62,11 @@ final class Step {
         nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {},
         snapshot: ((Int64) throws -> SnapshotPart?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil,
         timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil, advanceWatermark: ((Duration) -> StepOutcome)? = nil,
-        watermarkGenerator: WatermarkGenerator? = nil
+        watermarkGenerator: WatermarkGenerator? = nil, lateRecordsDropped: (() -> Int)? = nil
     ) {
         self.advanceWatermark = advanceWatermark
         self.watermarkGenerator = watermarkGenerator
+        self.lateRecordsDropped = lateRecordsDropped
         self.nodeID = nodeID
         self.name = name
         self.body = body
@@ -136,15 +139,18 @@ struct StepParts {
     @usableFromInline var endOfInput: (() -> StepOutcome)?
     @usableFromInline var advanceWatermark: ((Duration) -> StepOutcome)?
     @usableFromInline var watermarkGenerator: WatermarkGenerator?
+    @usableFromInline var lateRecordsDropped: (() -> Int)?
 
     @usableFromInline
     init(
         body: Step.Body, restart: @escaping () throws -> Void = {}, snapshot: ((Int64) throws -> SnapshotPart?)? = nil,
         restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil, timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil,
-        advanceWatermark: ((Duration) -> StepOutcome)? = nil, watermarkGenerator: WatermarkGenerator? = nil
+        advanceWatermark: ((Duration) -> StepOutcome)? = nil, watermarkGenerator: WatermarkGenerator? = nil,
+        lateRecordsDropped: (() -> Int)? = nil
     ) {
         self.advanceWatermark = advanceWatermark
         self.watermarkGenerator = watermarkGenerator
+        self.lateRecordsDropped = lateRecordsDropped
         self.body = body
         self.restart = restart
         self.snapshot = snapshot

@@ -61,7 +61,7 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
         let step = Step(
             nodeID: context.nodeID, name: context.operatorName, body: parts.body, restart: parts.restart, snapshot: parts.snapshot,
             restore: parts.restore, timers: parts.timers, endOfInput: parts.endOfInput, advanceWatermark: parts.advanceWatermark,
-            watermarkGenerator: parts.watermarkGenerator)
+            watermarkGenerator: parts.watermarkGenerator, lateRecordsDropped: parts.lateRecordsDropped)
         step.input = typedInputAccess(input)
         return step
     }

@@ -41,7 +41,7 @@ struct JobRun {
     }
 
     struct Totals {
-        var counters: [(recordsIn: Int, recordsOut: Int)]
+        var counters: [(recordsIn: Int, recordsOut: Int, lateRecordsDropped: Int)]
         var checkpoints: [CheckpointRecord] = []
         var failedCheckpoints = 0
         var unexpected: OperatorFailure?
@@ -54,7 +54,7 @@ struct JobRun {
         let startDate = Date()
         let ft = configuration.faultTolerance
         let jobSupervisor = JobSupervisor(jobID: jobID, events: events, classifier: classifier, escalationTarget: ft.strategy)
-        var totals = Totals(counters: Array(repeating: (0, 0), count: plan.nodes.count))
+        var totals = Totals(counters: Array(repeating: (0, 0, 0), count: plan.nodes.count))
 
         events.emit(JobEvent(kind: .jobStart, jobID: jobID, message: "job '\(jobName)' started: \(plan.nodes.count) operators in \(plan.vertices.count) actors, fault tolerance \"\(ft.strategy)\""))
         if checkpointing {
@@ -149,7 +149,8 @@ struct JobRun {
         let metrics = plan.nodes.enumerated().map { id, node in
             JobResult.OperatorMetrics(
                 name: node.name, kind: node.blueprint.label, parallelism: node.parallelism,
-                recordsIn: totals.counters[id].recordsIn, recordsOut: totals.counters[id].recordsOut)
+                recordsIn: totals.counters[id].recordsIn, recordsOut: totals.counters[id].recordsOut,
+                lateRecordsDropped: totals.counters[id].lateRecordsDropped)
         }
         let result = JobResult(
             jobID: jobID, jobName: jobName, status: status, operators: metrics, wallTime: ContinuousClock.now - started,
@@ -361,6 +362,7 @@ struct JobRun {
                     for counter in report.counters {
                         totals.counters[counter.nodeID].recordsIn += counter.recordsIn
                         totals.counters[counter.nodeID].recordsOut += counter.recordsOut
+                        totals.counters[counter.nodeID].lateRecordsDropped += counter.lateRecordsDropped
                     }
                     switch report.error {
                     case nil:

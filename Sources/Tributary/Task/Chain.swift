@@ -371,9 +371,9 @@ final class Chain {
     @usableFromInline func sourceEndedEarly() { supervision.control.sourceEndedEarly() }
 
     /// Records in and out per logical operator, for the job's metrics.
-    var counters: [(nodeID: Int, recordsIn: Int, recordsOut: Int)] {
-        var result = steps.map { ($0.nodeID, $0.recordsIn, $0.recordsOut) }
-        if let sourceNodeID { result.insert((sourceNodeID, 0, sourceRecords), at: 0) }
+    var counters: [(nodeID: Int, recordsIn: Int, recordsOut: Int, lateRecordsDropped: Int)] {
+        var result = steps.map { ($0.nodeID, $0.recordsIn, $0.recordsOut, $0.lateRecordsDropped?() ?? 0) }
+        if let sourceNodeID { result.insert((sourceNodeID, 0, sourceRecords, 0), at: 0) }
         return result
     }
 }

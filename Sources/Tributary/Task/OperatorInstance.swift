@@ -16,6 +16,7 @@ actor OperatorInstance {
         let nodeID: Int
         let recordsIn: Int
         let recordsOut: Int
+        let lateRecordsDropped: Int
     }
 
     struct Setup: Sendable {
@@ -63,7 +64,9 @@ actor OperatorInstance {
     }
 
     private func report(_ chain: Chain?, error: (any Error)?) -> Report {
-        let counters = (chain?.counters ?? []).map { Counter(nodeID: $0.nodeID, recordsIn: $0.recordsIn, recordsOut: $0.recordsOut) }
+        let counters = (chain?.counters ?? []).map {
+            Counter(nodeID: $0.nodeID, recordsIn: $0.recordsIn, recordsOut: $0.recordsOut, lateRecordsDropped: $0.lateRecordsDropped)
+        }
         return Report(vertex: setup.vertex, instance: setup.instance, counters: counters, error: error)
     }
 
