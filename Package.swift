@@ -14,7 +14,9 @@ let package = Package(
     targets: [
         .target(name: "Tributary"),
         .target(name: "TributaryTesting", dependencies: ["Tributary"]),
-        .executableTarget(name: "TributaryCLI", dependencies: ["Tributary", "TributaryTesting"], path: "Sources/tributary"),
+        .executableTarget(name: "TributaryCLI", dependencies: ["Tributary", "TributaryTesting", "Nexmark"], path: "Sources/tributary"),
+        // The Nexmark benchmark's events, reader, generator and queries, written with the public API.
+        .target(name: "Nexmark", dependencies: ["Tributary"], path: "Examples/Nexmark", exclude: ["README.md"]),
         .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
         .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount", exclude: ["README.md"]),
         .executableTarget(name: "CustomStrategy", dependencies: ["Tributary"], path: "Examples/CustomStrategy", exclude: ["README.md"]),
@@ -25,7 +27,9 @@ let package = Package(
         .executableTarget(name: "FanOutUnion", dependencies: ["Tributary"], path: "Examples/FanOutUnion", exclude: ["README.md"]),
         // The kill and watchdog tests run CheckpointedWordCount and tributary as child processes:
         // depending on them builds them.
-        .testTarget(name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting", "CheckpointedWordCount", "TributaryCLI"]),
+        .testTarget(
+            name: "TributaryTests", dependencies: ["Tributary", "TributaryTesting", "CheckpointedWordCount", "TributaryCLI", "Nexmark"],
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,6 +25,8 @@ let usage = """
       tributary torture [--seeds N] [--first S] [--seed S] [--small] [--kill]
                                                    random pipelines under random faults, each compared record for record
                                                    with its failure-free run; ends with "N passed, M failed"
+      tributary nexmark --query Q (--events FILE | --generate N) --out DIR [--checkpoint-interval S]
+                                                   run a Nexmark benchmark query and write its sorted result as CSV
       tributary --help                             show this help
       tributary --version                          show the version
 
@@ -33,7 +35,7 @@ let usage = """
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise", "bench", "torture"]
+let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise", "bench", "torture", "nexmark"]
 
 /// Takes `--work-dir D` out of `rest`, if present.
 func workDirectory(_ rest: inout [String]) -> String {
@@ -133,6 +135,8 @@ case "bench":
     }
 case "torture":
     exit(await TortureCommand.run(Array(arguments.dropFirst())))
+case "nexmark":
+    exit(await NexmarkCommand.run(Array(arguments.dropFirst())))
 case "torture-child":
     exit(await TortureCommand.child(Array(arguments.dropFirst())))
 case "supervise":

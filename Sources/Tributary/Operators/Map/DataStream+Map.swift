@@ -1,4 +1,4 @@
-// map, filter and flatMap: one call of the user's closure per record, in the batch frame.
+// map, filter, compactMap and flatMap: one call of the user's closure per record, in the batch frame.
 
 extension DataStream {
     /// Transforms each record.
@@ -19,6 +19,17 @@ extension DataStream {
             }
         }
         return DataStream(environment: environment, nodeID: environment.addNode(node))
+    }
+
+    /// Transforms each record and keeps the results that are not `nil`.
+    @inlinable
+    public func compactMap<Output: Sendable>(_ transform: @escaping @Sendable (Element) throws -> Output?) -> DataStream<Output> {
+        let node = TransformNode<Element, Output>(label: "compactMap", input: nodeID) { input, output, _ in
+            makeLoopBody(input, output) { records, index, results in
+                if let result = try transform(records[index]) { results.append(result) }
+            }
+        }
+        return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
     }
 
     /// Replaces each record with the elements of the sequence `transform` returns (none, one or many).

@@ -1,0 +1,65 @@
+import Tributary
+
+/// The join of q4 and q9: each auction with the bids made while it was open
+/// (`auction.dateTime ≤ bid.dateTime ≤ auction.expires`), keeping the winning one: the
+/// highest price, and on equal prices the earliest (then the first to arrive).
+///
+/// Per auction id the auction and the best bid so far are kept; bids that arrive before
+/// their auction wait for it. When the watermark passes the auction's expiry no bid that
+/// counts can still arrive: `close` makes the auction's output and its state is dropped.
+enum AuctionBids {
+    enum Side: Sendable {
+        case auction(Auction)
+        case bid(Bid)
+    }
+
+    struct State: Codable, Sendable {
+        var auction: Auction?
+        var best: Bid?
+        var waiting: [Bid] = []
+    }
+
+    static func closedAuctions<Output: Sendable>(
+        _ events: DataStream<Event>, name: String, close: @escaping @Sendable (Auction, Bid?) -> Output?
+    ) -> DataStream<Output> {
+        events.compactMap { event -> Side? in
+            switch event {
+            case .auction(let auction): .auction(auction)
+            case .bid(let bid): .bid(bid)
+            case .person: nil
+            }
+        }.named("\(name)-events").keyBy { side -> Int64 in
+            switch side {
+            case .auction(let auction): auction.id
+            case .bid(let bid): bid.auction
+            }
+        }.process(initial: State()) { (context: inout KeyedProcessContext<Int64, State, Output>, side: Side) in
+            switch side {
+            case .auction(let auction):
+                context.state.auction = auction
+                for bid in context.state.waiting { offer(bid, to: &context.state) }
+                context.state.waiting = []
+                context.timers.register(at: auction.expires)
+            case .bid(let bid):
+                if context.state.auction == nil {
+                    context.state.waiting.append(bid)
+                } else {
+                    offer(bid, to: &context.state)
+                }
+            }
+        } onTimer: { context, _ in
+            guard let auction = context.state.auction else { return }
+            if let output = close(auction, context.state.best) { context.emit(output) }
+            context.clearState()
+        }.named(name)
+    }
+
+    static func offer(_ bid: Bid, to state: inout State) {
+        guard let auction = state.auction, bid.dateTime >= auction.dateTime, bid.dateTime <= auction.expires else { return }
+        guard let best = state.best else {
+            state.best = bid
+            return
+        }
+        if bid.price > best.price || (bid.price == best.price && bid.dateTime < best.dateTime) { state.best = bid }
+    }
+}
