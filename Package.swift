@@ -17,7 +17,7 @@ let package = Package(
         .executableTarget(name: "TributaryCLI", dependencies: ["Tributary", "TributaryTesting", "Nexmark"], path: "Sources/tributary"),
         // The Nexmark benchmark's events, reader, generator and queries, written with the public API.
         .target(name: "Nexmark", dependencies: ["Tributary"], path: "Examples/Nexmark", exclude: ["README.md"]),
-        .executableTarget(name: "TributaryBench", dependencies: ["Tributary"], path: "Benchmarks/TributaryBench"),
+        .executableTarget(name: "TributaryBench", dependencies: ["Tributary", "Nexmark"], path: "Benchmarks/TributaryBench"),
         .executableTarget(name: "WordCount", dependencies: ["Tributary"], path: "Examples/WordCount", exclude: ["README.md"]),
         .executableTarget(name: "CustomStrategy", dependencies: ["Tributary"], path: "Examples/CustomStrategy", exclude: ["README.md"]),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import Nexmark
 import Tributary
 
 // tributary-bench: throughput of W0 and W1 against baselines measured in the same process.
@@ -17,7 +18,8 @@ enum TributaryBench {
           --json          print one JSON object instead of the table
           --records N     records per run (default 10,000,000)
           --runs N        runs per row after a warm-up (default 5)
-          --filter TEXT   only rows whose workload or name contains TEXT ("W1", "checkpoint", "recovery", "table")
+          --filter TEXT   only rows whose workload or name contains TEXT ("W1", "checkpoint", "recovery", "table");
+                          "nexmark" (or "nexmark q5") runs the Nexmark queries, which the default run leaves out
           --help          this text
         """
 
@@ -131,6 +133,35 @@ enum TributaryBench {
         try await measure("W2", "plain loop (Dictionary)", records: records, reference: w2Reference) { W2.plainLoop(records: records) }
         try await measure("W2", "tributary", records: records, reference: w2Reference) { try await W2.tributary(records: records) }
         measureOneCore("W2", reference: w2Reference)
+
+        // Nexmark, only when asked for: each query in the engine, without and with checkpoints
+        // every second, against the same query written by hand as one loop.
+        var nexmarkLines: [String] = []
+        if let filter, filter.lowercased().contains("nexmark") {
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-bench-nexmark-\(ProcessInfo.processInfo.processIdentifier)")
+            defer { try? FileManager.default.removeItem(at: work) }
+            for query in Query.allCases where query.isDeterministic {
+                let reference = Memo { NexmarkBench.handWritten(query, events: records) }
+                try await measure("nexmark \(query)", "hand-written loop", records: records, reference: reference) {
+                    NexmarkBench.handWritten(query, events: records)
+                }
+                try await measure("nexmark \(query)", "tributary", records: records, reference: reference) {
+                    try await NexmarkBench.engine(query, events: records).0
+                }
+                var stateBytes: Int?
+                try await measure("nexmark \(query)", "tributary, checkpoints every 1 s", records: records, reference: reference) {
+                    let (outcome, bytes) = try await NexmarkBench.engine(
+                        query, events: records, checkpointDirectory: work.appendingPathComponent(UUID().uuidString).path)
+                    stateBytes = bytes ?? stateBytes
+                    return outcome
+                }
+                if let stateBytes { nexmarkLines.append("\(query): last checkpoint \(String(format: "%.1f MiB", Double(stateBytes) / 1_048_576))") }
+            }
+            let sample = "Tests/TributaryTests/Fixtures/nexmark-events-10k.jsonl"
+            if let reader = try NexmarkBench.reader(sample: sample, rounds: quick ? 10 : 100) {
+                nexmarkLines.append(String(format: "JSON-lines reader alone: %.2f M events/s, %.0f MB/s (%@, parsed repeatedly)", reader.eventsPerSecond / 1e6, reader.megabytesPerSecond, sample))
+            }
+        }
 
         // Recovery latency of operator restarts (delay 0).
         var recovery: RecoveryLatency.Report?
@@ -257,13 +288,13 @@ enum TributaryBench {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("")
-            print("workload  implementation                  records/s (median)   min … max              × plain loop   peak memory")
+            print("workload    implementation                    records/s (median)   min … max              × plain loop   peak memory")
             for row in rows {
-                let name = row.implementation.padding(toLength: 30, withPad: " ", startingAt: 0)
+                let name = row.implementation.padding(toLength: 32, withPad: " ", startingAt: 0)
                 let median = mega(row.sample.median).padding(toLength: 20, withPad: " ", startingAt: 0)
                 let spread = "\(mega(row.sample.spread.low)) … \(mega(row.sample.spread.high))".padding(toLength: 22, withPad: " ", startingAt: 0)
                 let ratio = String(format: "%.2f", row.sample.median / baseline(row.workload)).padding(toLength: 14, withPad: " ", startingAt: 0)
-                print("\(row.workload)        \(name)  \(median) \(spread) \(ratio) \(mebi(row.sample.peakMemoryBytes))")
+                print("\(row.workload.padding(toLength: 12, withPad: " ", startingAt: 0))\(name)  \(median) \(spread) \(ratio) \(mebi(row.sample.peakMemoryBytes))")
             }
             let scaling = ["W0", "W1", "W2"].compactMap { workload -> String? in
                 guard let two = rows.first(where: { $0.workload == workload && $0.implementation == "tributary" }),
@@ -285,6 +316,11 @@ enum TributaryBench {
                 print("")
                 print("checkpoints:")
                 for line in checkpointLines { print("  " + line) }
+            }
+            if !nexmarkLines.isEmpty {
+                print("")
+                print("nexmark (\(records) generated events at 10,000,000 events/s of event time; × plain loop is against the hand-written loop):")
+                for line in nexmarkLines { print("  " + line) }
             }
             if !tableLines.isEmpty {
                 print("")

@@ -177,6 +177,23 @@ import TributaryTesting
         }
     }
 
+    /// On generated events spanning many windows, every query's rows equal those of the same
+    /// query written by hand as one loop over all the events.
+    @Test func everyQueryMatchesItsHandWrittenLoopOnGeneratedEvents() async throws {
+        let generator = EventGenerator(seed: 7, eventsPerSecond: 500)
+        let count = 30_000
+        for query in Query.allCases where query.isDeterministic {
+            let env = try LocalEnvironment("generated-\(query)", config: ["work_dir": .string(directory.path("work"))])
+            let sink = CollectSink<String>()
+            query.build(Query.timestamped(env.fromSource(GeneratorSource(count: count) { generator.event(at: $0) }))).sink(sink)
+            _ = try await env.submit()
+            var expected: [String] = []
+            _ = HandWrittenQueries.run(query, count: count, event: { generator.event(at: $0) }) { expected.append($0) }
+            #expect(!expected.isEmpty, "\(query) has rows")
+            #expect(sink.values.sorted() == expected.sorted(), "\(query)")
+        }
+    }
+
     // MARK: exactly-once
 
     /// Checkpoints every few milliseconds and a failure that escalates to a restore in each

@@ -1,0 +1,170 @@
+/// Each query written by hand as one single-threaded loop over the events, with plain
+/// dictionaries: what the queries cost without an engine (the benchmark's limit), and a
+/// second implementation the tests compare the engine's rows with.
+///
+/// Each loop sees the whole input (it is a batch computation), so it needs no watermark: its
+/// rows are the final result the streaming queries reach at the end of the input.
+public enum HandWrittenQueries {
+    /// Runs `query` over events `0..<count` of `event` and hands each row to `emit` (in no
+    /// particular order). `nil` for q12, whose rows depend on processing time.
+    public static func run(_ query: Query, count: Int, event: (Int) -> Event, emit: (String) -> Void) -> Void? {
+        switch query {
+        case .q0:
+            for i in 0..<count {
+                if let bid = event(i).bid {
+                    emit(CSV.row("\(bid.auction)", "\(bid.bidder)", "\(bid.price)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
+                }
+            }
+        case .q1:
+            for i in 0..<count {
+                if let bid = event(i).bid {
+                    emit(CSV.row("\(bid.auction)", "\(bid.bidder)", Q1.euros(bid.price), CSV.time(bid.dateTime), CSV.text(bid.extra)))
+                }
+            }
+        case .q2:
+            for i in 0..<count {
+                if let bid = event(i).bid, bid.auction % 123 == 0 { emit(CSV.row("\(bid.auction)", "\(bid.price)")) }
+            }
+        case .q3: q3(count: count, event: event, emit: emit)
+        case .q4: q4(count: count, event: event, emit: emit)
+        case .q5: q5(count: count, event: event, emit: emit)
+        case .q7: q7(count: count, event: event, emit: emit)
+        case .q8: q8(count: count, event: event, emit: emit)
+        case .q9: q9(count: count, event: event, emit: emit)
+        case .q11: q11(count: count, event: event, emit: emit)
+        case .q12: return nil
+        }
+        return ()
+    }
+
+    static func q3(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
+        var sellers: [Int64: Person] = [:]
+        var auctions: [Int64: [Int64]] = [:]
+        for i in 0..<count {
+            switch event(i) {
+            case .person(let person) where Q3.states.contains(person.state): sellers[person.id] = person
+            case .auction(let auction) where auction.category == 10: auctions[auction.seller, default: []].append(auction.id)
+            default: break
+            }
+        }
+        for (id, ids) in auctions {
+            guard let person = sellers[id] else { continue }
+            for auction in ids { emit(CSV.row(CSV.text(person.name), CSV.text(person.city), CSV.text(person.state), "\(auction)")) }
+        }
+    }
+
+    /// q4 and q9: each auction's winning bid made while it was open.
+    static func winners(count: Int, event: (Int) -> Event) -> [(Auction, Bid)] {
+        var auctions: [Int64: Auction] = [:]
+        var bids: [Int64: [Bid]] = [:]
+        for i in 0..<count {
+            switch event(i) {
+            case .auction(let auction): auctions[auction.id] = auction
+            case .bid(let bid): bids[bid.auction, default: []].append(bid)
+            case .person: break
+            }
+        }
+        var winners: [(Auction, Bid)] = []
+        for (id, auction) in auctions {
+            var best: Bid?
+            for bid in bids[id] ?? [] where bid.dateTime >= auction.dateTime && bid.dateTime <= auction.expires {
+                if let current = best, !(bid.price > current.price || (bid.price == current.price && bid.dateTime < current.dateTime)) { continue }
+                best = bid
+            }
+            if let best { winners.append((auction, best)) }
+        }
+        return winners
+    }
+
+    static func q4(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
+        var totals: [Int64: (sum: Int64, count: Int64)] = [:]
+        for (auction, bid) in winners(count: count, event: event) {
+            totals[auction.category, default: (0, 0)].sum += bid.price
+            totals[auction.category, default: (0, 0)].count += 1
+        }
+        for (category, total) in totals { emit(CSV.row("\(category)", "\(total.sum / total.count)")) }
+    }
+
+    static func q9(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
+        for (auction, bid) in winners(count: count, event: event) {
+            emit(
+                CSV.row(
+                    "\(auction.id)", CSV.text(auction.itemName), CSV.text(auction.description), "\(auction.initialBid)", "\(auction.reserve)",
+                    CSV.time(auction.dateTime), CSV.time(auction.expires), "\(auction.seller)", "\(auction.category)", CSV.text(auction.extra),
+                    "\(bid.auction)", "\(bid.bidder)", "\(bid.price)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
+        }
+    }
+
+    static func floor(_ millis: Int64, _ unit: Int64) -> Int64 { millis - ((millis % unit) + unit) % unit }
+
+    static func q5(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
+        var counts: [Int64: [Int64: Int64]] = [:]
+        for i in 0..<count {
+            guard let bid = event(i).bid else { continue }
+            let millis = bid.dateTime.milliseconds
+            var start = floor(millis, 2_000)
+            while start > millis - 10_000 {
+                counts[start, default: [:]][bid.auction, default: 0] += 1
+                start -= 2_000
+            }
+        }
+        for (_, auctions) in counts {
+            let most = auctions.values.max() ?? 0
+            for (auction, count) in auctions where count == most { emit(CSV.row("\(auction)", "\(count)")) }
+        }
+    }
+
+    static func q7(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
+        var highest: [Int64: Int64] = [:]
+        var candidates: [Int64: [Bid]] = [:]
+        for i in 0..<count {
+            guard let bid = event(i).bid else { continue }
+            let start = floor(bid.dateTime.milliseconds, Q7.size)
+            highest[start] = max(highest[start] ?? .min, bid.price)
+            candidates[start, default: []].append(bid)
+        }
+        for (start, price) in highest {
+            let end = start + Q7.size
+            for bid in (candidates[start] ?? []) + (candidates[end] ?? []) where bid.price == price {
+                let millis = bid.dateTime.milliseconds
+                guard millis >= start, millis <= end else { continue }
+                emit(CSV.row("\(bid.auction)", "\(bid.price)", "\(bid.bidder)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
+            }
+        }
+    }
+
+    static func q8(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
+        var persons: [Q8.PersonWindow: String] = [:]
+        var sellers: Set<Q8.PersonWindow> = []
+        for i in 0..<count {
+            switch event(i) {
+            case .person(let person): persons[Q8.PersonWindow(id: person.id, start: Q8.windowStart(person.dateTime))] = person.name
+            case .auction(let auction): sellers.insert(Q8.PersonWindow(id: auction.seller, start: Q8.windowStart(auction.dateTime)))
+            case .bid: break
+            }
+        }
+        for (key, name) in persons where sellers.contains(key) {
+            emit(CSV.row("\(key.id)", CSV.text(name), CSV.time(.milliseconds(key.start))))
+        }
+    }
+
+    static func q11(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
+        var times: [Int64: [Int64]] = [:]
+        for i in 0..<count {
+            if let bid = event(i).bid { times[bid.bidder, default: []].append(bid.dateTime.milliseconds) }
+        }
+        for (bidder, list) in times {
+            let sorted = list.sorted()
+            var (start, last, n) = (sorted[0], sorted[0], 0)
+            for time in sorted {
+                if time - last > 10_000 {
+                    emit(CSV.row("\(bidder)", "\(n)", CSV.time(.milliseconds(start)), CSV.time(.milliseconds(last + 10_000))))
+                    (start, n) = (time, 0)
+                }
+                last = time
+                n += 1
+            }
+            emit(CSV.row("\(bidder)", "\(n)", CSV.time(.milliseconds(start)), CSV.time(.milliseconds(last + 10_000))))
+        }
+    }
+}
