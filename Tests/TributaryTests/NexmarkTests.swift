@@ -186,7 +186,7 @@ import TributaryTesting
             let env = try LocalEnvironment("generated-\(query)", config: ["work_dir": .string(directory.path("work"))])
             let sink = CollectSink<String>()
             query.build(Query.timestamped(env.fromSource(GeneratorSource(count: count) { generator.event(at: $0) }))).sink(sink)
-            _ = try await env.submit()
+            #expect(try await env.submit().status == .completed)
             var expected: [String] = []
             _ = HandWrittenQueries.run(query, count: count, event: { generator.event(at: $0) }) { expected.append($0) }
             #expect(!expected.isEmpty, "\(query) has rows")

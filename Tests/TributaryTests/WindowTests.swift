@@ -145,21 +145,57 @@ import TributaryTesting
         }
     }
 
+    /// A late record within the lateness that opens a window of its own: the window fires
+    /// once (not at once and again at its timer).
+    @Test func aLateRecordOpeningANewWindowFiresItOnce() async throws {
+        var ticks = (0..<20).map { Tick(key: 0, time: .milliseconds($0 * 10)) }
+        ticks.append(Tick(key: 1, time: .milliseconds(50)))
+        ticks.append(Tick(key: 0, time: .milliseconds(300)))  // a watermark after the late record
+        let env = try env("late-new", batchSize: 1)
+        let sink = CollectSink<String>()
+        Self.counts(
+            env.fromCollection(ticks).withTimestamps({ $0.time }, watermarks: .monotonous())
+                .keyBy { $0.key }.window(.tumbling(size: .milliseconds(100)), eventTime: { $0.time }).allowedLateness(.seconds(1))
+        ).sink(sink)
+        _ = try await env.submit()
+        #expect(sink.values.sorted() == ["0 0 100 10", "0 100 200 10", "0 300 400 1", "1 0 100 1"])
+    }
+
+    /// Sessions with a lateness longer than the gap: a merge must not delete a timer another
+    /// session of the key has at the same instant (here S1's end of lateness is S2's firing).
+    @Test func aSessionMergeKeepsTheTimersOfTheKeysOtherSessions() async throws {
+        let ticks = [0, 10_000, 1_000].map { Tick(key: 0, time: .milliseconds($0)) }
+        let env = try env("session-lateness", batchSize: 1)
+        let sink = CollectSink<String>()
+        Self.counts(
+            env.fromCollection(ticks).withTimestamps({ $0.time }, watermarks: .monotonous())
+                .keyBy { $0.key }.window(.session(gap: .seconds(2)), eventTime: { $0.time }).allowedLateness(.seconds(10))
+        ).sink(sink)
+        _ = try await env.submit()
+        #expect(sink.values.sorted() == ["0 0 2000 1", "0 0 3000 2", "0 10000 12000 1"])
+    }
+
     /// Processing-time windows follow the job clock; the input's end fires what is open.
     @Test(.timeLimit(.minutes(1))) func processingTimeWindowsFollowTheJobClock() async throws {
         let clock = ManualClock()
         let env = try env("processing", clock: clock)
         let source = HoldingSource(count: 50, holdAt: 30, blocking: false)
         let fired = Gate()
+        let allThirtyAdded = Gate()
+        let added = Counter()
         let sink = CollectSink<String>()
         env.fromSource(source).keyBy { $0 % 2 }.window(.tumbling(size: .seconds(60), time: .processingTime))
-            .aggregate(initial: 0, add: { count, _ in count += 1 }) { key, window, count in
+            .aggregate(initial: 0, add: { count, _ in
+                count += 1
+                if added.increment() == 30 { allThirtyAdded.open() }
+            }) { key, window, count in
                 fired.open()
                 return "\(key) \(window.start) \(count)"
             }.sink(sink)
         let job = Task { try await env.submit() }
         await source.reached.wait()
-        #expect(await clock.nextSleep() == .nanoseconds(59_999_999_999))
+        // The first 30 records are in the window of [0, 60 s) before the clock moves.
+        await allThirtyAdded.wait()
         clock.advance(by: .seconds(60))
         await fired.wait()
         source.release.open()
@@ -213,37 +249,46 @@ import TributaryTesting
         #expect(sink.values.sorted() == Self.expectedCounts(ticks) { WindowAssigner.tumbling(size: .milliseconds(100)).windows(containing: $0) })
     }
 
-    /// Window state, timers and watermarks through checkpoint restores (also into another
-    /// parallelism's key ranges): every window's count is emitted once, and right.
+    /// Window state, timers and watermarks through checkpoint restores, with late records
+    /// (every 7th record is 300 ms behind, past the 20 ms delay): each window's count is
+    /// emitted once, and the same records are late as in a run without failures — the
+    /// restored watermark judges the replayed records as the first run did.
     @Test func windowResultsAreExactlyOnceAcrossRestores() async throws {
-        let ticks = (0..<4_000).map { Tick(key: $0 % 11, time: .milliseconds($0 * 3 + ($0 % 4) * 5)) }
-        let ft: [String: ConfigValue] = [
-            "strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk")),
-            "delay": 0, "max_attempts": 0, "max_recovery_attempts": 10,
-        ]
-        let env = try LocalEnvironment(
-            "window-restore",
-            config: ["job_id": "restore", "work_dir": .string(directory.path("work")), "batch_size": 16, "fault_tolerance": .object(ft)])
+        let ticks = (0..<4_000).map { i in
+            Tick(key: i % 11, time: .milliseconds(max(0, i * 3 + (i % 4) * 5 - (i % 7 == 0 ? 300 : 0))))
+        }
         let assigner = WindowAssigner.sliding(size: .milliseconds(200), slide: .milliseconds(50))
-        let expected = Self.expectedCounts(ticks) { assigner.windows(containing: $0) }
-        let failures = FailureInjector(failOn: [expected[10], expected[500], expected[expected.count - 3]])
-        let output = directory.path("out.txt")
-        Self.counts(
-            env.fromSource(GeneratorSource(count: ticks.count) { ticks[$0] }).named("ticks")
-                .withTimestamps({ $0.time }, watermarks: .boundedOutOfOrderness(.milliseconds(20)))
-                .keyBy { $0.key }.window(assigner, eventTime: { $0.time })
-        ).parallelism(2)
-            .map { line -> String in
-                try failures.check(line)
-                return line
-            }.named("check").supervised(.restoreCheckpoint)
-            .sink(FileSink(path: output)).named("out")
-        let result = try await env.submit()
-        #expect(result.status == .completed)
-        #expect(result.recoveries.filter { $0.kind == .checkpointRestore }.count >= 1)
-        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines.sorted() == expected)
+        func run(_ name: String, failures: FailureInjector<String>?) async throws -> (lines: [String], result: JobResult) {
+            let ft: [String: ConfigValue] = [
+                "strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk-\(name)")),
+                "delay": 0, "max_attempts": 0, "max_recovery_attempts": 10,
+            ]
+            let env = try LocalEnvironment(
+                "window-restore",
+                config: ["job_id": .string(name), "work_dir": .string(directory.path("work")), "batch_size": 16, "fault_tolerance": .object(ft)])
+            let output = directory.path("\(name).txt")
+            Self.counts(
+                env.fromSource(GeneratorSource(count: ticks.count) { ticks[$0] }).named("ticks")
+                    .withTimestamps({ $0.time }, watermarks: .boundedOutOfOrderness(.milliseconds(20)))
+                    .keyBy { $0.key }.window(assigner, eventTime: { $0.time })
+            ).named("count").parallelism(2)
+                .map { line -> String in
+                    try failures?.check(line)
+                    return line
+                }.named("check").supervised(.restoreCheckpoint)
+                .sink(FileSink(path: output)).named("out")
+            let result = try await env.submit()
+            #expect(result.status == .completed)
+            return (try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init).sorted(), result)
+        }
+        let reference = try await run("reference", failures: nil)
+        #expect((reference.result[operator: "count"]?.lateRecordsDropped ?? 0) > 100, "the input has late records")
+        let lines = reference.lines
+        let failures = FailureInjector(failOn: [lines[10], lines[lines.count / 3], lines[lines.count - 3]])
+        let faulty = try await run("faulty", failures: failures)
+        #expect(faulty.result.recoveries.filter { $0.kind == .checkpointRestore }.count >= 1)
         #expect(failures.thrownCount == 3)
+        #expect(faulty.lines == reference.lines)
     }
 
     // MARK: bad input

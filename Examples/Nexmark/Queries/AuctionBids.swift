@@ -6,7 +6,8 @@ import Tributary
 ///
 /// Per auction id the auction and the best bid so far are kept; bids that arrive before
 /// their auction wait for it. When the watermark passes the auction's expiry no bid that
-/// counts can still arrive: `close` makes the auction's output and its state is dropped.
+/// counts can still arrive: `close` makes the auction's output, and only a mark that it closed
+/// is kept, so later bids on it are dropped rather than kept forever.
 enum AuctionBids {
     enum Side: Sendable {
         case auction(Auction)
@@ -17,6 +18,9 @@ enum AuctionBids {
         var auction: Auction?
         var best: Bid?
         var waiting: [Bid] = []
+        /// The auction has closed: bids that still come cannot count (they are after its
+        /// expiry), so they are dropped instead of waiting for an auction that will not come.
+        var closed = false
     }
 
     static func closedAuctions<Output: Sendable>(
@@ -41,6 +45,7 @@ enum AuctionBids {
                 context.state.waiting = []
                 context.timers.register(at: auction.expires)
             case .bid(let bid):
+                if context.state.closed { return }
                 if context.state.auction == nil {
                     context.state.waiting.append(bid)
                 } else {
@@ -50,7 +55,7 @@ enum AuctionBids {
         } onTimer: { context, _ in
             guard let auction = context.state.auction else { return }
             if let output = close(auction, context.state.best) { context.emit(output) }
-            context.clearState()
+            context.state = State(closed: true)
         }.named(name)
     }
 

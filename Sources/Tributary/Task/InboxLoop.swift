@@ -11,6 +11,9 @@ extension InputBlueprint {
         func follow(_ action: WatermarkTracker.Action?) async throws {
             switch action {
             case .advance(let watermark): try await chain.advanceWatermark(watermark)
+            case .advanceThenIdle(let watermark):
+                try await chain.advanceWatermark(watermark)
+                try await chain.forwardIdle()
             case .idle: try await chain.forwardIdle()
             case nil: break
             }

@@ -128,6 +128,14 @@ actor OperatorInstance {
             head: head, steps: steps, emitter: emitter, instance: setup.instance, source: sourceInfo, supervision: setup.supervision,
             checkpoints: setup.checkpoints)
         try chain.restore(parallelism: vertex.parallelism)
+        if sourceInfo == nil, setup.instance == 0,
+            let idle = steps.first(where: { $0.watermarkGenerator?.strategy.idleTimeout != nil })
+        {
+            setup.supervision.job.events.emit(
+                JobEvent(
+                    kind: .warning, jobID: setup.jobID, operatorName: idle.name,
+                    message: "'\(idle.name)' has an idleTimeout but does not run in its source's instance, where idleness is noticed: the timeout has no effect (put withTimestamps right after the source)"))
+        }
         return chain
     }
 }

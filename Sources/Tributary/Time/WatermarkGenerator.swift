@@ -36,7 +36,9 @@ final class WatermarkGenerator {
     /// was idle: a watermark is what makes it active again downstream).
     func take() -> Duration? {
         guard let latest else { return nil }
-        let watermark = latest - strategy.outOfOrderness
+        // One nanosecond less (Flink: one millisecond): a record exactly `outOfOrderness`
+        // behind the latest is not late, and a timer at its time has not fired.
+        let watermark = latest - strategy.outOfOrderness - .nanoseconds(1)
         guard forwarded.map({ watermark > $0 }) ?? true else { return nil }
         forwarded = watermark
         return watermark

@@ -3,7 +3,8 @@
 ///
 /// The watermark says "no record older than this is expected any more": event-time timers
 /// (and windows) at or before it fire. It is the largest event time seen so far minus the
-/// allowed out-of-orderness, never goes back, and is the minimum over an operator's inputs.
+/// allowed out-of-orderness and one nanosecond (so a record exactly that far behind is not
+/// late), never goes back, and is the minimum over an operator's inputs.
 /// At the end of the input it jumps to +∞, which fires everything still pending.
 public struct WatermarkStrategy: Sendable, Hashable, CustomStringConvertible {
     /// How far behind the largest event time seen the watermark stays.

@@ -24,6 +24,9 @@ struct WatermarkTracker {
     enum Action: Equatable {
         /// The combined watermark advanced: fire what it passed and forward it.
         case advance(Duration)
+        /// Every open lane is idle, and the watermark went as far as any lane got: forward it,
+        /// then tell downstream this instance is idle.
+        case advanceThenIdle(Duration)
         /// Every open lane is idle: tell downstream this instance is idle too.
         case idle
     }
@@ -68,7 +71,8 @@ struct WatermarkTracker {
         if active.isEmpty {
             if let furthest = lanes.compactMap(\.watermark).max(), current.map({ furthest > $0 }) ?? true {
                 current = furthest
-                return .advance(furthest)
+                isIdle = true
+                return .advanceThenIdle(furthest)
             }
             guard !isIdle else { return nil }
             isIdle = true

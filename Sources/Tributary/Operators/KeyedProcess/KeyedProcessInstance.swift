@@ -165,7 +165,8 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     @usableFromInline
     func advanceWatermark(to watermark: Duration) -> StepOutcome {
         if self.watermark.map({ watermark > $0 }) ?? true { self.watermark = watermark }
-        return fire(.eventTime, upTo: watermark, limit: fired + max(100_000, timers.count(.eventTime) * 1_000))
+        // A constant budget: counting the pending timers would cost a pass over them per advance.
+        return fire(.eventTime, upTo: watermark, limit: fired + 10_000_000)
     }
 
     @usableFromInline
@@ -198,7 +199,10 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
         let table = self.table
         let timers = self.timers.entries
-        return .deferred { try StateCoder.encode(KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: timers)) }
+        let watermark = self.watermark
+        return .deferred {
+            try StateCoder.encode(KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: timers, watermark: watermark))
+        }
     }
 
     /// Loads the keys (and their timers) this instance owns from every instance's part.
@@ -209,18 +213,36 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         defer { table = restored }
         timers = TimerQueue()
         let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
+        var snapshots: [KeyedProcessSnapshot<Key>] = []
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
             let snapshot = try StateCoder.decode(KeyedProcessSnapshot<Key>.self, from: bytes)
             try KeyedStateCodec.decode(snapshot.table, into: &restored, keep: owned)
             timers.restore(snapshot.timers, keep: owned)
+            snapshots.append(snapshot)
         }
+        watermark = KeyedProcessSnapshot.restoredWatermark(snapshots)
     }
 }
 
-/// A keyed process function's checkpoint part: its state table and its pending timers.
+/// A keyed process function's (or window operator's) checkpoint part: its state table, its
+/// pending timers, and its watermark — which decides what is late, so a restored instance
+/// must judge the records it sees again as the first run did.
 struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
     let table: [UInt8]
     let timers: [TimerQueue<Key>.Entry]
+    /// `nil` in checkpoints written before watermarks were kept.
+    var watermark: Duration?
+
+    /// The instances' watermarks are equal at an aligned barrier (they get the same ones, in
+    /// band); into another parallelism the smallest is taken, so none runs ahead.
+    static func restoredWatermark(_ parts: [KeyedProcessSnapshot]) -> Duration? {
+        var lowest: Duration?
+        for part in parts {
+            guard let watermark = part.watermark else { return nil }
+            lowest = lowest.map { min($0, watermark) } ?? watermark
+        }
+        return lowest
+    }
 }
 
 /// The handlers of a keyed process function kept registering event-time timers the watermark

@@ -4,11 +4,14 @@ extension DataStream {
     /// follows it. Downstream, event-time timers (``KeyedTimers/register(at:_:)``) fire once
     /// the watermark passes them instead of only at the end of the input.
     ///
-    /// The watermark is the largest event time seen minus the strategy's out-of-orderness. It
+    /// The watermark is the largest event time seen minus the strategy's out-of-orderness (and
+    /// one nanosecond, so a record exactly that far behind is still on time). It
     /// follows each batch that advanced it, in order with the records, goes to every instance
     /// downstream (also across `keyBy`), and an operator with several inputs or instances
     /// before it takes the minimum over them. An input idle for the strategy's `idleTimeout`
-    /// stops holding it back. Watermarks from upstream of this operator stop here: it makes
+    /// stops holding it back; idleness is noticed where the source reads (this operator in the
+    /// source's instance: directly after the source, with only operators fused into it between),
+    /// elsewhere the timeout has no effect. Watermarks from upstream of this operator stop here: it makes
     /// its own. The largest event time seen is part of checkpoints.
     ///
     /// - Parameters:

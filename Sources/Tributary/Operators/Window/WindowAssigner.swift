@@ -2,13 +2,14 @@
 /// aligned to the epoch (time zero): tumbling windows of 10 s start at whole multiples of
 /// 10 s, sliding ones at multiples of their slide.
 public struct WindowAssigner: Sendable, Hashable, CustomStringConvertible {
+    @usableFromInline
     enum Kind: Sendable, Hashable {
         case tumbling(size: Duration)
         case sliding(size: Duration, slide: Duration)
         case session(gap: Duration)
     }
 
-    let kind: Kind
+    @usableFromInline let kind: Kind
     /// The clock the windows follow: the records' event time (fired by the watermark) or the
     /// job's processing time.
     public let time: TimeDomain
@@ -58,12 +59,37 @@ public struct WindowAssigner: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The largest multiple of `unit` at or before `time`.
-    static func alignedStart(_ time: Duration, to unit: Duration) -> Duration {
-        let (time, unit) = (time.nanosecondsSinceZero, unit.nanosecondsSinceZero)
-        let remainder = time % unit
-        return .nanoseconds(remainder >= 0 ? time - remainder : time - remainder - unit)
+    /// Calls `body` with each window a record at `time` belongs to (sessions: its own window),
+    /// without building an array (this runs once per record).
+    @inlinable
+    func forEachWindow(containing time: Duration, _ body: (TimeWindow) -> Void) {
+        switch kind {
+        case .tumbling(let size):
+            let start = Self.alignedStart(time, to: size)
+            body(TimeWindow(start: start, end: start + size))
+        case .sliding(let size, let slide):
+            var start = Self.alignedStart(time, to: slide)
+            while start > time - size {
+                body(TimeWindow(start: start, end: start + size))
+                start -= slide
+            }
+        case .session(let gap):
+            body(TimeWindow(start: time, end: time + gap))
+        }
     }
+
+    /// The largest multiple of `unit` at or before `time`. In attoseconds (`Int128`): no
+    /// overflow for any time a `Duration` holds.
+    @inlinable
+    static func alignedStart(_ time: Duration, to unit: Duration) -> Duration {
+        let (time, unit) = (time.attoseconds, unit.attoseconds)
+        let remainder = time % unit
+        return Duration(attoseconds: remainder >= 0 ? time - remainder : time - remainder - unit)
+    }
+
+    /// The most windows one record may be in: a sliding window far larger than its slide would
+    /// make each record cost that many updates.
+    static let maximumWindowsPerRecord = 10_000
 
     /// What is out of range, in words.
     @usableFromInline
@@ -74,6 +100,9 @@ public struct WindowAssigner: Sendable, Hashable, CustomStringConvertible {
         case .sliding(let size, let slide):
             if size <= .zero { return "a sliding window's size \(size) must be positive" }
             if slide <= .zero { return "a sliding window's slide \(slide) must be positive" }
+            if size / slide > Double(Self.maximumWindowsPerRecord) {
+                return "a sliding window of \(size) every \(slide) puts each record in \(Int(size / slide)) windows; at most \(Self.maximumWindowsPerRecord) are allowed"
+            }
         case .session(let gap):
             if gap <= .zero { return "a session window's gap \(gap) must be positive" }
         }
@@ -87,13 +116,5 @@ public struct WindowAssigner: Sendable, Hashable, CustomStringConvertible {
         case .sliding(let size, let slide): return "sliding(size: \(size), slide: \(slide)\(clock))"
         case .session(let gap): return "session(gap: \(gap)\(clock))"
         }
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds (event times up to ±292 years from zero).
-    var nanosecondsSinceZero: Int64 {
-        let parts = components
-        return parts.seconds &* 1_000_000_000 &+ parts.attoseconds / 1_000_000_000
     }
 }

@@ -96,32 +96,33 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
             var index = start
             while index < records.count {
                 let record = records[index]
-                let time = eventTime.map { $0(record) } ?? now
-                do {
-                    try assign(record, at: time, key: key(record), &table, &results)
-                } catch {
-                    return RecordFailure(index, error)
-                }
+                assign(record, at: eventTime.map { $0(record) } ?? now, key: key(record), &table)
                 index += 1
             }
             return nil
         }
     }
 
-    /// Adds `record` to its windows; a window that fired already (late, within the allowed
-    /// lateness) fires again at once with the record in it.
+    /// Adds `record` to its windows. A window that fired already (the record is late, within
+    /// the allowed lateness) fires again at the next watermark, with the record in it: through
+    /// its timer, so adding a record never fails half-way and never emits twice.
     @inlinable
-    func assign(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>, _ results: inout [Output]) throws {
+    func assign(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>) {
         if assigner.isMerging {
-            try assignMerging(record, at: time, key: key, &table, &results)
+            assignMerging(record, at: time, key: key, &table)
             return
         }
         var added = false
-        for window in assigner.windows(containing: time) where !isClosed(window) {
+        assigner.forEachWindow(containing: time) { window in
+            guard !isClosed(window) else { return }
             added = true
             // In place (no copy of the key's windows per record).
-            if addRecord(record, to: window, in: &table[key, default: Panes()]) { schedule(window, key: key) }
-            if hasFired(window) { try emit(key: key, window: window, &table, &results) }
+            let isNew = addRecord(record, to: window, in: &table[key, default: Panes()])
+            if isNew {
+                schedule(window, key: key)
+            } else if hasFired(window) {
+                timers.register(.init(key: key, time: window.maxTimestamp, domain: assigner.time))
+            }
         }
         if !added { dropLate() }
     }
@@ -141,27 +142,25 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     }
 
     /// Sessions: the record's window merges with every window of its key it overlaps or
-    /// touches; their accumulators merge and one timer replaces theirs.
+    /// touches; their accumulators merge and the merged window's timers replace theirs.
     @inlinable
-    func assignMerging(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>, _ results: inout [Output])
-        throws
-    {
-        guard let window = assigner.windows(containing: time).first else { return }
+    func assignMerging(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>) {
+        var window: TimeWindow?
+        assigner.forEachWindow(containing: time) { window = $0 }
+        guard let window else { return }
         if isClosed(window) {
             dropLate()
             return
         }
-        let merged = mergeSession(record, window: window, key: key, into: &table[key, default: Panes()])
-        if hasFired(merged) { try emit(key: key, window: merged, &table, &results) }
+        mergeSession(record, window: window, key: key, into: &table[key, default: Panes()])
     }
 
-    /// Merges `window` (holding `record`) with the windows in `panes` it overlaps or touches;
-    /// returns the merged window.
     @inlinable
-    func mergeSession(_ record: Input, window: TimeWindow, key: Key, into panes: inout Panes) -> TimeWindow {
+    func mergeSession(_ record: Input, window: TimeWindow, key: Key, into panes: inout Panes) {
         var merged = window
         var accumulator = initial
         add(&accumulator, record)
+        var replaced: [TimeWindow] = []
         var slot = 0
         while slot < panes.windows.count {
             let other = panes.windows[slot]
@@ -173,13 +172,13 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
             var combined = panes.accumulators[slot]
             merge?(&combined, accumulator)
             accumulator = combined
-            unschedule(other, key: key)
+            replaced.append(other)
             panes.remove(at: slot)
         }
         panes.windows.append(merged)
         panes.accumulators.append(accumulator)
+        for old in replaced { unschedule(old, key: key, keeping: panes) }
         schedule(merged, key: key)
-        return merged
     }
 
     @inlinable
@@ -197,18 +196,14 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
         if lateness > .zero { timers.register(.init(key: key, time: window.maxTimestamp + lateness, domain: assigner.time)) }
     }
 
+    /// Deletes the timers of a window that is gone, except those a window still in `panes`
+    /// has at the same time (a timer is one per key and time).
     @inlinable
-    func unschedule(_ window: TimeWindow, key: Key) {
-        timers.delete(.init(key: key, time: window.maxTimestamp, domain: assigner.time))
-        if lateness > .zero { timers.delete(.init(key: key, time: window.maxTimestamp + lateness, domain: assigner.time)) }
-    }
-
-    /// Appends the window's result; the window's state stays (the caller removes it when the
-    /// window closes). Throws what making the result threw, leaving `results` as it was.
-    @inlinable
-    func emit(key: Key, window: TimeWindow, _ table: inout KeyedStateTable<Key, Panes>, _ results: inout [Output]) throws {
-        guard let panes = table[key], let slot = panes.index(of: window) else { return }
-        results.append(contentsOf: try result(key, window, panes.accumulators[slot]))
+    func unschedule(_ window: TimeWindow, key: Key, keeping panes: Panes) {
+        for time in [window.maxTimestamp, window.maxTimestamp + lateness] {
+            let needed = panes.windows.contains { $0.maxTimestamp == time || $0.maxTimestamp + lateness == time }
+            if !needed { timers.delete(.init(key: key, time: time, domain: assigner.time)) }
+        }
     }
 
     /// Fires, in time order, the window timers due at `bound` (`nil`: all): a window's first
@@ -271,11 +266,17 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     func dropFailed() {
         // Skipping a window that cannot make its result drops the window.
         if let failedTimer {
-            timers.delete(failedTimer)
             var table = takeTable()
             if var panes = table[failedTimer.key] {
-                while let slot = panes.windows.firstIndex(where: { $0.maxTimestamp == failedTimer.time }) { panes.remove(at: slot) }
+                var dropped: [TimeWindow] = []
+                while let slot = panes.windows.firstIndex(where: { $0.maxTimestamp == failedTimer.time }) {
+                    dropped.append(panes.windows[slot])
+                    panes.remove(at: slot)
+                }
+                for window in dropped { unschedule(window, key: failedTimer.key, keeping: panes) }
                 if panes.isEmpty { table[failedTimer.key] = nil } else { table.updateValue(panes, forKey: failedTimer.key) }
+            } else {
+                timers.delete(failedTimer)
             }
             tableSlot = table
         }
@@ -294,7 +295,10 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
         let table = self.table
         let timers = self.timers.entries
-        return .deferred { try StateCoder.encode(KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: timers)) }
+        let watermark = self.watermark
+        return .deferred {
+            try StateCoder.encode(KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: timers, watermark: watermark))
+        }
     }
 
     @usableFromInline
@@ -303,10 +307,13 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
         defer { table = restored }
         timers = TimerQueue()
         let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
+        var snapshots: [KeyedProcessSnapshot<Key>] = []
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
             let snapshot = try StateCoder.decode(KeyedProcessSnapshot<Key>.self, from: bytes)
             try KeyedStateCodec.decode(snapshot.table, into: &restored, keep: owned)
             timers.restore(snapshot.timers, keep: owned)
+            snapshots.append(snapshot)
         }
+        watermark = KeyedProcessSnapshot.restoredWatermark(snapshots)
     }
 }
