@@ -130,6 +130,13 @@ struct ByteReader {
         return value
     }
 
+    /// The next `count` bytes.
+    mutating func slice(count: Int) throws -> [UInt8] {
+        guard count >= 0, count <= bytes.count - offset else { throw StateDecodingError(reason: "\(count) bytes expected at byte \(offset), \(bytes.count - offset) left") }
+        defer { offset += count }
+        return Array(bytes[offset..<(offset + count)])
+    }
+
     mutating func count() throws -> Int {
         let value = try varint()
         guard value <= UInt64(bytes.count - offset) * 8 + 8 else { throw StateDecodingError(reason: "an implausible length \(value) at byte \(offset)") }

@@ -198,10 +198,12 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     @usableFromInline
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
         let table = self.table
-        let timers = self.timers.entries
+        let pending = self.timers.pending
         let watermark = self.watermark
         return .deferred {
-            try StateCoder.encode(KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: timers, watermark: watermark))
+            try KeyedProcessSnapshot(
+                table: try KeyedStateCodec.encode(table), timers: TimerQueue<Key>.entries(pending), watermark: watermark
+            ).encoded()
         }
     }
 
@@ -215,33 +217,12 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
         var snapshots: [KeyedProcessSnapshot<Key>] = []
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
-            let snapshot = try StateCoder.decode(KeyedProcessSnapshot<Key>.self, from: bytes)
+            let snapshot = try KeyedProcessSnapshot<Key>.decode(bytes)
             try KeyedStateCodec.decode(snapshot.table, into: &restored, keep: owned)
             timers.restore(snapshot.timers, keep: owned)
             snapshots.append(snapshot)
         }
         watermark = KeyedProcessSnapshot.restoredWatermark(snapshots)
-    }
-}
-
-/// A keyed process function's (or window operator's) checkpoint part: its state table, its
-/// pending timers, and its watermark — which decides what is late, so a restored instance
-/// must judge the records it sees again as the first run did.
-struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
-    let table: [UInt8]
-    let timers: [TimerQueue<Key>.Entry]
-    /// `nil` in checkpoints written before watermarks were kept.
-    var watermark: Duration?
-
-    /// The instances' watermarks are equal at an aligned barrier (they get the same ones, in
-    /// band); into another parallelism the smallest is taken, so none runs ahead.
-    static func restoredWatermark(_ parts: [KeyedProcessSnapshot]) -> Duration? {
-        var lowest: Duration?
-        for part in parts {
-            guard let watermark = part.watermark else { return nil }
-            lowest = lowest.map { min($0, watermark) } ?? watermark
-        }
-        return lowest
     }
 }
 

@@ -6,7 +6,7 @@
 @usableFromInline
 struct TimerQueue<Key: Hashable & Codable & Sendable> {
     @usableFromInline
-    struct Timer: Hashable {
+    struct Timer: Hashable, Sendable {
         @usableFromInline let key: Key
         @usableFromInline let time: Duration
         @usableFromInline let domain: TimeDomain
@@ -124,7 +124,12 @@ struct TimerQueue<Key: Hashable & Codable & Sendable> {
     }
 
     /// Every pending timer, in firing order per domain.
-    var entries: [Entry] {
+    var entries: [Entry] { Self.entries(pending) }
+
+    /// The checkpoint's entries of `pending`, in order. Static, so a snapshot takes the
+    /// pending timers (a copy-on-write dictionary, free at the barrier) and lists them off the
+    /// data path.
+    static func entries(_ pending: [Timer: UInt64]) -> [Entry] {
         pending.map { Entry(key: $0.key.key, time: $0.key.time, domain: $0.key.domain, sequence: $0.value) }
             .sorted { ($0.domain.rawValue, $0.time, $0.sequence) < ($1.domain.rawValue, $1.time, $1.sequence) }
     }

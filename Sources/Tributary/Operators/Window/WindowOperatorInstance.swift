@@ -294,10 +294,12 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     @usableFromInline
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
         let table = self.table
-        let timers = self.timers.entries
+        let pending = self.timers.pending
         let watermark = self.watermark
         return .deferred {
-            try StateCoder.encode(KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: timers, watermark: watermark))
+            try KeyedProcessSnapshot(
+                table: try KeyedStateCodec.encode(table), timers: TimerQueue<Key>.entries(pending), watermark: watermark
+            ).encoded()
         }
     }
 
@@ -309,7 +311,7 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
         let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
         var snapshots: [KeyedProcessSnapshot<Key>] = []
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
-            let snapshot = try StateCoder.decode(KeyedProcessSnapshot<Key>.self, from: bytes)
+            let snapshot = try KeyedProcessSnapshot<Key>.decode(bytes)
             try KeyedStateCodec.decode(snapshot.table, into: &restored, keep: owned)
             timers.restore(snapshot.timers, keep: owned)
             snapshots.append(snapshot)
