@@ -53,27 +53,32 @@ public enum HandWrittenQueries {
         }
     }
 
-    /// q4 and q9: each auction's winning bid made while it was open.
+    /// q4 and q9: each auction's winning bid made while it was open. Keeps each auction's best
+    /// bid as the bids come (bids before their auction wait), so memory follows the auctions,
+    /// not the bids.
     static func winners(count: Int, event: (Int) -> Event) -> [(Auction, Bid)] {
-        var auctions: [Int64: Auction] = [:]
-        var bids: [Int64: [Bid]] = [:]
+        var auctions: [Int64: (auction: Auction, best: Bid?)] = [:]
+        var waiting: [Int64: [Bid]] = [:]
+        func offer(_ bid: Bid, to id: Int64) {
+            guard let entry = auctions[id], bid.dateTime >= entry.auction.dateTime, bid.dateTime <= entry.auction.expires else { return }
+            if let best = entry.best, !(bid.price > best.price || (bid.price == best.price && bid.dateTime < best.dateTime)) { return }
+            auctions[id]?.best = bid
+        }
         for i in 0..<count {
             switch event(i) {
-            case .auction(let auction): auctions[auction.id] = auction
-            case .bid(let bid): bids[bid.auction, default: []].append(bid)
+            case .auction(let auction):
+                auctions[auction.id] = (auction, nil)
+                for bid in waiting.removeValue(forKey: auction.id) ?? [] { offer(bid, to: auction.id) }
+            case .bid(let bid):
+                if auctions[bid.auction] == nil {
+                    waiting[bid.auction, default: []].append(bid)
+                } else {
+                    offer(bid, to: bid.auction)
+                }
             case .person: break
             }
         }
-        var winners: [(Auction, Bid)] = []
-        for (id, auction) in auctions {
-            var best: Bid?
-            for bid in bids[id] ?? [] where bid.dateTime >= auction.dateTime && bid.dateTime <= auction.expires {
-                if let current = best, !(bid.price > current.price || (bid.price == current.price && bid.dateTime < current.dateTime)) { continue }
-                best = bid
-            }
-            if let best { winners.append((auction, best)) }
-        }
-        return winners
+        return auctions.values.compactMap { entry in entry.best.map { (entry.auction, $0) } }
     }
 
     static func q4(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
@@ -115,19 +120,25 @@ public enum HandWrittenQueries {
     }
 
     static func q7(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
-        var highest: [Int64: Int64] = [:]
-        var candidates: [Int64: [Bid]] = [:]
+        // Per window: the highest price and the bids at it, and the bids exactly at its start
+        // (which also count for the window before, if they match its highest price).
+        var highest: [Int64: (price: Int64, bids: [Bid])] = [:]
+        var atStart: [Int64: [Bid]] = [:]
         for i in 0..<count {
             guard let bid = event(i).bid else { continue }
-            let start = floor(bid.dateTime.milliseconds, Q7.size)
-            highest[start] = max(highest[start] ?? .min, bid.price)
-            candidates[start, default: []].append(bid)
+            let millis = bid.dateTime.milliseconds
+            let start = floor(millis, Q7.size)
+            if millis == start { atStart[start, default: []].append(bid) }
+            if let current = highest[start], current.price > bid.price { continue }
+            if let current = highest[start], current.price == bid.price {
+                highest[start]?.bids.append(bid)
+            } else {
+                highest[start] = (bid.price, [bid])
+            }
         }
-        for (start, price) in highest {
-            let end = start + Q7.size
-            for bid in (candidates[start] ?? []) + (candidates[end] ?? []) where bid.price == price {
-                let millis = bid.dateTime.milliseconds
-                guard millis >= start, millis <= end else { continue }
+        for (start, top) in highest {
+            let boundary = (atStart[start + Q7.size] ?? []).filter { $0.price == top.price }
+            for bid in top.bids + boundary {
                 emit(CSV.row("\(bid.auction)", "\(bid.price)", "\(bid.bidder)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
             }
         }
