@@ -29,6 +29,8 @@ actor CheckpointCoordinator {
     private var started: [Int64: ContinuousClock.Instant] = [:]
     private var waiters: [Int64: [CheckedContinuation<CheckpointOutcome, Never>]] = [:]
     private var writeQueue: [CheckpointCoordinatorStateMachine.Complete] = []
+    /// Whether the writer is encoding and writing a checkpoint now.
+    private var writing = false
     private var writer: CheckedContinuation<CheckpointCoordinatorStateMachine.Complete?, Never>?
     private(set) var completed: [CheckpointRecord] = []
     private(set) var failedCount = 0
@@ -69,7 +71,12 @@ actor CheckpointCoordinator {
             if let id = machine.checkTimeout(now: clock.now, timeout: configuration.checkpointTimeout) {
                 abandoned(id, reason: "not complete within checkpoint_timeout (\(configuration.checkpointTimeout.seconds) s)")
             }
-            if clock.now - lastTrigger >= configuration.checkpointInterval {
+            // The next periodic checkpoint waits until the previous one is written: each one
+            // waiting holds a copy of the state that diverges from the live one, so checkpoints
+            // slower to write than the interval would pile up without bound (a keyed struct
+            // state of 600,000 auctions reached 20 GB). Flink's default is the same: at most one
+            // checkpoint at a time.
+            if clock.now - lastTrigger >= configuration.checkpointInterval, writeQueue.isEmpty, !writing {
                 lastTrigger = clock.now
                 _ = start(manual: false)
             }
@@ -169,9 +176,11 @@ actor CheckpointCoordinator {
     func runWriter() async {
         while let complete = await nextToWrite() {
             let began = started.removeValue(forKey: complete.id) ?? .now
+            writing = true
             let result = await Self.write(
                 complete, began: began, jobID: jobID, storage: storage, operators: operators, fingerprint: fingerprint,
                 commitSinks: commitSinks)
+            writing = false
             written(complete.id, result)
         }
     }

@@ -197,14 +197,7 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
 
     @usableFromInline
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
-        let table = self.table
-        let pending = self.timers.pending
-        let watermark = self.watermark
-        return .deferred {
-            try KeyedProcessSnapshot(
-                table: try KeyedStateCodec.encode(table), timers: TimerQueue<Key>.entries(pending), watermark: watermark
-            ).encoded()
-        }
+        KeyedProcessSnapshot.part(table: table, timers: timers, watermark: watermark)
     }
 
     /// Loads the keys (and their timers) this instance owns from every instance's part.
@@ -213,16 +206,7 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         // Decoded into a local: through the `table` property every part would copy it.
         var restored = KeyedStateTable<Key, State>()
         defer { table = restored }
-        timers = TimerQueue()
-        let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
-        var snapshots: [KeyedProcessSnapshot<Key>] = []
-        for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
-            let snapshot = try KeyedProcessSnapshot<Key>.decode(bytes)
-            try KeyedStateCodec.decode(snapshot.table, into: &restored, keep: owned)
-            timers.restore(snapshot.timers, keep: owned)
-            snapshots.append(snapshot)
-        }
-        watermark = KeyedProcessSnapshot.restoredWatermark(snapshots)
+        (timers, watermark) = try KeyedProcessSnapshot.restore(parts, into: &restored, instance: instance, parallelism: parallelism)
     }
 }
 

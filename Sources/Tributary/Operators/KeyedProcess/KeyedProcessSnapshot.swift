@@ -70,6 +70,36 @@ struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
         return KeyedProcessSnapshot(table: table, timers: timers, watermark: watermark)
     }
 
+    /// A keyed operator's part at a barrier: the table and the pending timers are copies on
+    /// write (free here); they are encoded off the data path.
+    static func part<Value: Codable & Sendable>(
+        table: KeyedStateTable<Key, Value>, timers: TimerQueue<Key>, watermark: Duration?
+    ) -> SnapshotPart {
+        let pending = timers.pending
+        return .deferred {
+            try KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: TimerQueue<Key>.entries(pending), watermark: watermark)
+                .encoded()
+        }
+    }
+
+    /// Loads into `table` the keys instance `instance` of `parallelism` owns from every
+    /// instance's part (keys are redistributed by hash), and returns their timers and the
+    /// watermark to resume with.
+    static func restore<Value: Codable>(
+        _ parts: [Int: [UInt8]], into table: inout KeyedStateTable<Key, Value>, instance: Int, parallelism: Int
+    ) throws -> (TimerQueue<Key>, Duration?) {
+        var timers = TimerQueue<Key>()
+        let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
+        var snapshots: [KeyedProcessSnapshot] = []
+        for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
+            let snapshot = try decode(bytes)
+            try KeyedStateCodec.decode(snapshot.table, into: &table, keep: owned)
+            timers.restore(snapshot.timers, keep: owned)
+            snapshots.append(snapshot)
+        }
+        return (timers, restoredWatermark(snapshots))
+    }
+
     /// The instances' watermarks are equal at an aligned barrier (they get the same ones, in
     /// band); into another parallelism the smallest is taken, so none runs ahead.
     static func restoredWatermark(_ parts: [KeyedProcessSnapshot]) -> Duration? {

@@ -293,29 +293,13 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
 
     @usableFromInline
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
-        let table = self.table
-        let pending = self.timers.pending
-        let watermark = self.watermark
-        return .deferred {
-            try KeyedProcessSnapshot(
-                table: try KeyedStateCodec.encode(table), timers: TimerQueue<Key>.entries(pending), watermark: watermark
-            ).encoded()
-        }
+        KeyedProcessSnapshot.part(table: table, timers: timers, watermark: watermark)
     }
 
     @usableFromInline
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
         var restored = KeyedStateTable<Key, Panes>()
         defer { table = restored }
-        timers = TimerQueue()
-        let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
-        var snapshots: [KeyedProcessSnapshot<Key>] = []
-        for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
-            let snapshot = try KeyedProcessSnapshot<Key>.decode(bytes)
-            try KeyedStateCodec.decode(snapshot.table, into: &restored, keep: owned)
-            timers.restore(snapshot.timers, keep: owned)
-            snapshots.append(snapshot)
-        }
-        watermark = KeyedProcessSnapshot.restoredWatermark(snapshots)
+        (timers, watermark) = try KeyedProcessSnapshot.restore(parts, into: &restored, instance: instance, parallelism: parallelism)
     }
 }
