@@ -12,13 +12,13 @@ public enum HandWrittenQueries {
         case .q0:
             for i in 0..<count {
                 if let bid = event(i).bid {
-                    emit(CSV.row("\(bid.auction)", "\(bid.bidder)", "\(bid.price)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
+                    emit(Q0.row(bid))
                 }
             }
         case .q1:
             for i in 0..<count {
                 if let bid = event(i).bid {
-                    emit(CSV.row("\(bid.auction)", "\(bid.bidder)", Q1.euros(bid.price), CSV.time(bid.dateTime), CSV.text(bid.extra)))
+                    emit(Q1.row(bid))
                 }
             }
         case .q2:
@@ -49,7 +49,7 @@ public enum HandWrittenQueries {
         }
         for (id, ids) in auctions {
             guard let person = sellers[id] else { continue }
-            for auction in ids { emit(CSV.row(CSV.text(person.name), CSV.text(person.city), CSV.text(person.state), "\(auction)")) }
+            for auction in ids { emit(Q3.row(Q3.Seller(person), auction)) }
         }
     }
 
@@ -61,8 +61,7 @@ public enum HandWrittenQueries {
         var waiting: [Int64: [Bid]] = [:]
         func offer(_ bid: Bid, to id: Int64) {
             guard let entry = auctions[id], bid.dateTime >= entry.auction.dateTime, bid.dateTime <= entry.auction.expires else { return }
-            if let best = entry.best, !(bid.price > best.price || (bid.price == best.price && bid.dateTime < best.dateTime)) { return }
-            auctions[id]?.best = bid
+            if AuctionBids.beats(bid, entry.best) { auctions[id]?.best = bid }
         }
         for i in 0..<count {
             switch event(i) {
@@ -91,23 +90,15 @@ public enum HandWrittenQueries {
     }
 
     static func q9(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
-        for (auction, bid) in winners(count: count, event: event) {
-            emit(
-                CSV.row(
-                    "\(auction.id)", CSV.text(auction.itemName), CSV.text(auction.description), "\(auction.initialBid)", "\(auction.reserve)",
-                    CSV.time(auction.dateTime), CSV.time(auction.expires), "\(auction.seller)", "\(auction.category)", CSV.text(auction.extra),
-                    "\(bid.auction)", "\(bid.bidder)", "\(bid.price)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
-        }
+        for (auction, bid) in winners(count: count, event: event) { emit(Q9.row(auction, bid)) }
     }
-
-    static func floor(_ millis: Int64, _ unit: Int64) -> Int64 { millis - ((millis % unit) + unit) % unit }
 
     static func q5(count: Int, event: (Int) -> Event, emit: (String) -> Void) {
         var counts: [Int64: [Int64: Int64]] = [:]
         for i in 0..<count {
             guard let bid = event(i).bid else { continue }
             let millis = bid.dateTime.milliseconds
-            var start = floor(millis, 2_000)
+            var start = bid.dateTime.windowStart(every: 2_000)
             while start > millis - 10_000 {
                 counts[start, default: [:]][bid.auction, default: 0] += 1
                 start -= 2_000
@@ -126,9 +117,8 @@ public enum HandWrittenQueries {
         var atStart: [Int64: [Bid]] = [:]
         for i in 0..<count {
             guard let bid = event(i).bid else { continue }
-            let millis = bid.dateTime.milliseconds
-            let start = floor(millis, Q7.size)
-            if millis == start { atStart[start, default: []].append(bid) }
+            let start = bid.dateTime.windowStart(every: Q7.size)
+            if bid.dateTime.milliseconds == start { atStart[start, default: []].append(bid) }
             if let current = highest[start], current.price > bid.price { continue }
             if let current = highest[start], current.price == bid.price {
                 highest[start]?.bids.append(bid)
@@ -138,9 +128,7 @@ public enum HandWrittenQueries {
         }
         for (start, top) in highest {
             let boundary = (atStart[start + Q7.size] ?? []).filter { $0.price == top.price }
-            for bid in top.bids + boundary {
-                emit(CSV.row("\(bid.auction)", "\(bid.price)", "\(bid.bidder)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
-            }
+            for bid in top.bids + boundary { emit(Q7.row(bid)) }
         }
     }
 
@@ -149,13 +137,13 @@ public enum HandWrittenQueries {
         var sellers: Set<Q8.PersonWindow> = []
         for i in 0..<count {
             switch event(i) {
-            case .person(let person): persons[Q8.PersonWindow(id: person.id, start: Q8.windowStart(person.dateTime))] = person.name
-            case .auction(let auction): sellers.insert(Q8.PersonWindow(id: auction.seller, start: Q8.windowStart(auction.dateTime)))
+            case .person(let person): persons[Q8.PersonWindow(id: person.id, start: person.dateTime.windowStart(every: Q8.size))] = person.name
+            case .auction(let auction): sellers.insert(Q8.PersonWindow(id: auction.seller, start: auction.dateTime.windowStart(every: Q8.size)))
             case .bid: break
             }
         }
         for (key, name) in persons where sellers.contains(key) {
-            emit(CSV.row("\(key.id)", CSV.text(name), CSV.time(.milliseconds(key.start))))
+            emit(Q8.row(key, name))
         }
     }
 
@@ -169,13 +157,13 @@ public enum HandWrittenQueries {
             var (start, last, n) = (sorted[0], sorted[0], 0)
             for time in sorted {
                 if time - last > 10_000 {
-                    emit(CSV.row("\(bidder)", "\(n)", CSV.time(.milliseconds(start)), CSV.time(.milliseconds(last + 10_000))))
+                    emit(Q11.row(bidder, n, start: .milliseconds(start), end: .milliseconds(last + 10_000)))
                     (start, n) = (time, 0)
                 }
                 last = time
                 n += 1
             }
-            emit(CSV.row("\(bidder)", "\(n)", CSV.time(.milliseconds(start)), CSV.time(.milliseconds(last + 10_000))))
+            emit(Q11.row(bidder, n, start: .milliseconds(start), end: .milliseconds(last + 10_000)))
         }
     }
 }

@@ -49,4 +49,11 @@ enum CSV {
 extension Duration {
     /// Whole milliseconds (Nexmark times have millisecond precision).
     var milliseconds: Int64 { components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000 }
+
+    /// The start, in milliseconds, of the tumbling window of `size` milliseconds holding this
+    /// time (aligned to the epoch, also before it).
+    func windowStart(every size: Int64) -> Int64 {
+        let millis = milliseconds
+        return millis - ((millis % size) + size) % size
+    }
 }

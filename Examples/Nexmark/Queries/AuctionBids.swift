@@ -61,10 +61,13 @@ enum AuctionBids {
 
     static func offer(_ bid: Bid, to state: inout State) {
         guard let auction = state.auction, bid.dateTime >= auction.dateTime, bid.dateTime <= auction.expires else { return }
-        guard let best = state.best else {
-            state.best = bid
-            return
-        }
-        if bid.price > best.price || (bid.price == best.price && bid.dateTime < best.dateTime) { state.best = bid }
+        if beats(bid, state.best) { state.best = bid }
+    }
+
+    /// Whether `bid` wins over `best`: a higher price, or an equal one made earlier (the first
+    /// to arrive keeps a complete tie).
+    static func beats(_ bid: Bid, _ best: Bid?) -> Bool {
+        guard let best else { return true }
+        return bid.price > best.price || (bid.price == best.price && bid.dateTime < best.dateTime)
     }
 }

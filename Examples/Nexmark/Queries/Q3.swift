@@ -14,6 +14,10 @@ enum Q3 {
         var name: String
         var city: String
         var state: String
+
+        init(_ person: Person) {
+            (name, city, state) = (person.name, person.city, person.state)
+        }
     }
 
     struct State: Codable, Sendable {
@@ -40,7 +44,7 @@ enum Q3 {
         }.process(initial: State()) { (context: inout KeyedProcessContext<Int64, State, String>, side: Side) in
             switch side {
             case .seller(let person):
-                let seller = Seller(name: person.name, city: person.city, state: person.state)
+                let seller = Seller(person)
                 for auction in context.state.waiting { context.emit(row(seller, auction)) }
                 context.state = State(seller: seller)
             case .auction(let auction):

@@ -23,10 +23,9 @@ enum Q7 {
 
     static func build(_ events: DataStream<Event>) -> DataStream<String> {
         events.compactMap(\.bid).flatMap { bid -> [Offer] in
-            let millis = bid.dateTime.milliseconds
-            let start = millis - ((millis % size) + size) % size
+            let start = bid.dateTime.windowStart(every: size)
             var offers = [Offer(window: start, bid: bid, inWindow: true)]
-            if millis == start { offers.append(Offer(window: start - size, bid: bid, inWindow: false)) }
+            if bid.dateTime.milliseconds == start { offers.append(Offer(window: start - size, bid: bid, inWindow: false)) }
             return offers
         }.named("q7-offers")
             .keyBy { $0.window }
@@ -45,10 +44,12 @@ enum Q7 {
                 context.timers.register(at: .milliseconds(context.key + size))
             } onTimer: { context, _ in
                 let price = context.state.price
-                for bid in context.state.bids + context.state.atEnd where bid.price == price {
-                    context.emit(CSV.row("\(bid.auction)", "\(bid.price)", "\(bid.bidder)", CSV.time(bid.dateTime), CSV.text(bid.extra)))
-                }
+                for bid in context.state.bids + context.state.atEnd where bid.price == price { context.emit(row(bid)) }
                 context.clearState()
             }.named("q7")
+    }
+
+    static func row(_ bid: Bid) -> String {
+        CSV.row("\(bid.auction)", "\(bid.price)", "\(bid.bidder)", CSV.time(bid.dateTime), CSV.text(bid.extra))
     }
 }

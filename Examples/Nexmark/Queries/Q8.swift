@@ -22,9 +22,9 @@ enum Q8 {
         var emitted = false
     }
 
-    static func windowStart(_ time: Duration) -> Int64 {
-        let millis = time.milliseconds
-        return millis - ((millis % size) + size) % size
+
+    static func row(_ key: PersonWindow, _ name: String) -> String {
+        CSV.row("\(key.id)", CSV.text(name), CSV.time(.milliseconds(key.start)))
     }
 
     static func build(_ events: DataStream<Event>) -> DataStream<String> {
@@ -36,8 +36,8 @@ enum Q8 {
             }
         }.named("q8-events").keyBy { side -> PersonWindow in
             switch side {
-            case .person(let person): PersonWindow(id: person.id, start: windowStart(person.dateTime))
-            case .auction(let auction): PersonWindow(id: auction.seller, start: windowStart(auction.dateTime))
+            case .person(let person): PersonWindow(id: person.id, start: person.dateTime.windowStart(every: size))
+            case .auction(let auction): PersonWindow(id: auction.seller, start: auction.dateTime.windowStart(every: size))
             }
         }.process(initial: State()) { (context: inout KeyedProcessContext<PersonWindow, State, String>, side: Side) in
             switch side {
@@ -45,7 +45,7 @@ enum Q8 {
             case .auction: context.state.sold = true
             }
             if let name = context.state.name, context.state.sold, !context.state.emitted {
-                context.emit(CSV.row("\(context.key.id)", CSV.text(name), CSV.time(.milliseconds(context.key.start))))
+                context.emit(row(context.key, name))
                 context.state.emitted = true
             }
             // The window is over once the watermark passes its end: nothing to keep.

@@ -5,12 +5,13 @@ import Tributary
 /// `auction,bidder,price,dateTime,extra`. Auctions without such a bid are left out.
 enum Q9 {
     static func build(_ events: DataStream<Event>) -> DataStream<String> {
-        AuctionBids.closedAuctions(events, name: "q9") { auction, winner -> String? in
-            guard let bid = winner else { return nil }
-            return CSV.row(
+        AuctionBids.closedAuctions(events, name: "q9") { auction, winner in winner.map { row(auction, $0) } }
+    }
+
+    static func row(_ auction: Auction, _ bid: Bid) -> String {
+        CSV.row(
                 "\(auction.id)", CSV.text(auction.itemName), CSV.text(auction.description), "\(auction.initialBid)", "\(auction.reserve)",
                 CSV.time(auction.dateTime), CSV.time(auction.expires), "\(auction.seller)", "\(auction.category)", CSV.text(auction.extra),
                 "\(bid.auction)", "\(bid.bidder)", "\(bid.price)", CSV.time(bid.dateTime), CSV.text(bid.extra))
-        }
     }
 }

@@ -3,9 +3,11 @@ import Tributary
 /// q0, pass-through: every bid.
 enum Q0 {
     static func build(_ events: DataStream<Event>) -> DataStream<String> {
-        events.compactMap(\.bid).map { bid in
-            CSV.row("\(bid.auction)", "\(bid.bidder)", "\(bid.price)", CSV.time(bid.dateTime), CSV.text(bid.extra))
-        }.named("q0")
+        events.compactMap(\.bid).map(row).named("q0")
+    }
+
+    static func row(_ bid: Bid) -> String {
+        CSV.row("\(bid.auction)", "\(bid.bidder)", "\(bid.price)", CSV.time(bid.dateTime), CSV.text(bid.extra))
     }
 }
 
@@ -13,9 +15,11 @@ enum Q0 {
 /// with three decimals (as SQL's DECIMAL: `1399 × 0.908 = 1270.292`).
 enum Q1 {
     static func build(_ events: DataStream<Event>) -> DataStream<String> {
-        events.compactMap(\.bid).map { bid in
-            CSV.row("\(bid.auction)", "\(bid.bidder)", euros(bid.price), CSV.time(bid.dateTime), CSV.text(bid.extra))
-        }.named("q1")
+        events.compactMap(\.bid).map(row).named("q1")
+    }
+
+    static func row(_ bid: Bid) -> String {
+        CSV.row("\(bid.auction)", "\(bid.bidder)", euros(bid.price), CSV.time(bid.dateTime), CSV.text(bid.extra))
     }
 
     /// `dollars × 0.908` with three decimals, in integers (no rounding: 0.908 has three).

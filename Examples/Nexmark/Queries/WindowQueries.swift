@@ -8,8 +8,12 @@ enum Q11 {
         events.compactMap(\.bid).keyBy { $0.bidder }
             .window(.session(gap: .seconds(10)), eventTime: { $0.dateTime })
             .aggregate(initial: 0, add: { count, _ in count += 1 }, merge: { $0 += $1 }) { bidder, window, count in
-                CSV.row("\(bidder)", "\(count)", CSV.time(window.start), CSV.time(window.end))
+                row(bidder, count, start: window.start, end: window.end)
             }.named("q11")
+    }
+
+    static func row(_ bidder: Int64, _ count: Int, start: Duration, end: Duration) -> String {
+        CSV.row("\(bidder)", "\(count)", CSV.time(start), CSV.time(end))
     }
 }
 
@@ -20,7 +24,7 @@ enum Q12 {
         events.compactMap(\.bid).keyBy { $0.bidder }
             .window(.tumbling(size: .seconds(10), time: .processingTime))
             .aggregate(initial: 0, add: { count, _ in count += 1 }) { bidder, window, count in
-                CSV.row("\(bidder)", "\(count)", CSV.time(window.start), CSV.time(window.end))
+                Q11.row(bidder, count, start: window.start, end: window.end)
             }.named("q12")
     }
 }

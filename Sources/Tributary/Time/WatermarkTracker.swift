@@ -64,12 +64,29 @@ struct WatermarkTracker {
         return combine()
     }
 
+    // One pass over the lanes, no arrays: this runs for every watermark that arrives.
     private mutating func combine() -> Action? {
-        let open = lanes.filter { !$0.ended }
-        guard !open.isEmpty else { return nil }
-        let active = open.filter { !$0.idle }
-        if active.isEmpty {
-            if let furthest = lanes.compactMap(\.watermark).max(), current.map({ furthest > $0 }) ?? true {
+        var anyOpen = false
+        var anyActive = false
+        var waitingForALane = false
+        var minimum: Duration?
+        var furthest: Duration?
+        for lane in lanes {
+            if let watermark = lane.watermark { furthest = furthest.map { max($0, watermark) } ?? watermark }
+            guard !lane.ended else { continue }
+            anyOpen = true
+            guard !lane.idle else { continue }
+            anyActive = true
+            // A lane that has sent no watermark yet holds everything back.
+            guard let watermark = lane.watermark else {
+                waitingForALane = true
+                continue
+            }
+            minimum = minimum.map { min($0, watermark) } ?? watermark
+        }
+        guard anyOpen else { return nil }
+        if !anyActive {
+            if let furthest, current.map({ furthest > $0 }) ?? true {
                 current = furthest
                 isIdle = true
                 return .advanceThenIdle(furthest)
@@ -79,13 +96,7 @@ struct WatermarkTracker {
             return .idle
         }
         isIdle = false
-        // A lane that has sent no watermark yet holds everything back.
-        var minimum: Duration?
-        for lane in active {
-            guard let watermark = lane.watermark else { return nil }
-            minimum = minimum.map { min($0, watermark) } ?? watermark
-        }
-        guard let minimum, current.map({ minimum > $0 }) ?? true else { return nil }
+        guard !waitingForALane, let minimum, current.map({ minimum > $0 }) ?? true else { return nil }
         current = minimum
         return .advance(minimum)
     }

@@ -39,24 +39,12 @@ public struct WindowAssigner: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The windows a record at `time` belongs to, earliest first; for sessions, the record's
-    /// own window before any merging.
-    @usableFromInline
+    /// own window before any merging. (The operator uses ``forEachWindow(containing:_:)``,
+    /// which builds no array.)
     func windows(containing time: Duration) -> [TimeWindow] {
-        switch kind {
-        case .tumbling(let size):
-            let start = Self.alignedStart(time, to: size)
-            return [TimeWindow(start: start, end: start + size)]
-        case .sliding(let size, let slide):
-            var windows: [TimeWindow] = []
-            var start = Self.alignedStart(time, to: slide)
-            while start > time - size {
-                windows.append(TimeWindow(start: start, end: start + size))
-                start -= slide
-            }
-            return windows.reversed()
-        case .session(let gap):
-            return [TimeWindow(start: time, end: time + gap)]
-        }
+        var windows: [TimeWindow] = []
+        forEachWindow(containing: time) { windows.append($0) }
+        return windows.sorted()
     }
 
     /// Calls `body` with each window a record at `time` belongs to (sessions: its own window),
