@@ -38,6 +38,60 @@ import TributaryTesting
         #expect(machine.permit(at: .seconds(22)) == (.call, .none))
     }
 
+    @Test func anAbandonedProbeLetsTheNextPermitProbeAgain() {
+        var machine = CircuitBreakerStateMachine(CircuitBreaker(failureThreshold: 1, coolDown: .seconds(10)))
+        _ = machine.failed(at: .zero)
+        #expect(machine.permit(at: .seconds(10)) == (.probe, .halfOpened))
+        machine.probeAbandoned(at: .seconds(12))
+        #expect(machine.state == .open(until: .seconds(12)))
+        #expect(machine.permit(at: .seconds(12)) == (.probe, .halfOpened))
+        machine.probeAbandoned(at: .seconds(13))
+        _ = machine.succeeded()
+        machine.probeAbandoned(at: .seconds(14))
+        #expect(machine.state == .open(until: .seconds(13)), "abandoning matters only while half-open")
+    }
+
+    /// The probe is in flight when an earlier record's failure ends the batch and cancels it.
+    /// The breaker used to stay half-open for good, so every retry found no call it could make:
+    /// the job failed with an internal error, or, with `reset_after`, restarted forever (the
+    /// FlakyService example hung in CI that way).
+    @Test func aProbeCancelledByAnEarlierFailureIsSentAgainAfterTheRestart() async throws {
+        let directory = try TemporaryDirectory()
+        let env = try LocalEnvironment("abandoned-probe", config: [
+            "work_dir": .string(directory.path("work")),
+            "fault_tolerance": ["delay": 0, "max_attempts": 3],
+        ], clock: ManualClock())
+        let calls = Mutex<[Int: Int]>([:])
+        let neverOpened = CancellableGate()
+        let sink = CollectSink<Int>()
+        env.fromCollection([0, 1, 2])
+            .mapAsync(maxConcurrency: 2, circuitBreaker: CircuitBreaker(failureThreshold: 1, coolDown: .zero, whenOpen: .failFast)) { record in
+                let call = calls.withLock { calls -> Int in
+                    calls[record, default: 0] += 1
+                    return calls[record, default: 0]
+                }
+                if call == 1 {
+                    // Record 0 fails first; 1 (a plain call) and 2 (the probe that the failure
+                    // let through, the cool-down being zero) are still in flight and get cancelled.
+                    if record == 0 { throw InjectedError("first call fails") }
+                    try await neverOpened.wait()
+                }
+                return record * 100
+            }
+            .named("enrich")
+            .sink(sink)
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        let result = try await env.submit()
+        await recorder.wait(for: .circuitClosed, operator: "enrich")
+        recording.cancel()
+        #expect(sink.values == [0, 100, 200])
+        #expect(result.restarts.count == 1)
+        #expect(calls.withLock { $0 } == [0: 2, 1: 2, 2: 2])
+        let transitions = recorder.events.map(\.kind).filter { [.circuitOpened, .circuitHalfOpen, .circuitClosed].contains($0) }
+        #expect(transitions == [.circuitOpened, .circuitHalfOpen, .circuitHalfOpen, .circuitClosed])
+    }
+
     /// A service that fails until healed, counting calls.
     final class Service: Sendable {
         private let healthy = Atomic<Bool>(false)

@@ -105,6 +105,13 @@ struct CircuitBreakerStateMachine {
         }
     }
 
+    /// The probe call ended without a result (an earlier record failed first and its batch's
+    /// calls were cancelled): the cool-down has been served, so the next permit sends a new
+    /// probe. Without this the breaker would wait for a result that never comes.
+    mutating func probeAbandoned(at now: Duration) {
+        if state == .halfOpen { state = .open(until: now) }
+    }
+
     mutating func failed(at now: Duration) -> Transition {
         switch state {
         case .closed(let failures):

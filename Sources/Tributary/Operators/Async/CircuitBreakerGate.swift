@@ -26,6 +26,10 @@ final class CircuitBreakerGate {
         }
     }
 
+    func probeAbandoned() {
+        machine.probeAbandoned(at: context.now())
+    }
+
     func openError(retryAfter: Duration) -> CircuitOpenError {
         CircuitOpenError(retryAfter: retryAfter, deadLetter: machine.breaker.whenOpen == .deadLetter)
     }

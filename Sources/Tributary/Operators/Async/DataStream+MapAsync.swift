@@ -63,12 +63,19 @@ func callInOrder<Input: Sendable, Output: Sendable>(
         var emitted = start
         var inFlight = 0
         var completed: [Int: Result<Output, any Error>] = [:]
+        // The record whose call is the breaker's half-open probe, until its result is recorded.
+        // Leaving with the probe unanswered (an earlier record failed) must tell the breaker, or
+        // it waits for that result forever and every retry finds no call it may make.
+        var probe: Int?
+        defer { if probe != nil { breaker?.probeAbandoned() } }
         while emitted < records.count {
             launching: while next < records.count, inFlight < window {
                 if let breaker {
                     switch breaker.permit() {
-                    case .call, .probe:
+                    case .call:
                         break
+                    case .probe:
+                        probe = next
                     case .wait:
                         break launching
                     case .reject(let retryAfter):
@@ -104,6 +111,7 @@ func callInOrder<Input: Sendable, Output: Sendable>(
                 return (emitted, RuntimeInvariantError("mapAsync has records left but no call in flight"))
             }
             inFlight -= 1
+            if index == probe { probe = nil }
             breaker?.record(result)
             completed[index] = result
         }
