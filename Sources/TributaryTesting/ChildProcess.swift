@@ -43,7 +43,9 @@ public final class ChildProcess: Sendable {
             continuation.finish()
             return
         }
-        DispatchQueue.global().async {
+        // A thread of its own: a read blocked for the child's whole life on Dispatch's global
+        // queue would take one of the threads Swift's tasks (the test and the job) run on.
+        Thread {
             var pending = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
@@ -59,7 +61,7 @@ public final class ChildProcess: Sendable {
             if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
             continuation.finish()
             close(descriptor)
-        }
+        }.start()
     }
 
     /// Ends the child with SIGKILL.

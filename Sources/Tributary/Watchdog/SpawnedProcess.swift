@@ -151,10 +151,14 @@ package final class SpawnedProcess: Sendable {
         }
     }
 
-    /// Waits until the child ends, on a thread outside the cooperative pool.
+    /// Waits until the child ends, on a thread of its own: on Linux Swift's tasks run on
+    /// Dispatch's global queue, so a `waitid` blocked there for a child's whole life would take
+    /// one of the few threads (two on a two-core machine) the job's actors run on.
     package func waitForExit() async -> Termination {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: self.waitForExitBlocking()) }
+            let waiter = Thread { continuation.resume(returning: self.waitForExitBlocking()) }
+            waiter.name = "tributary.wait.\(pid)"
+            waiter.start()
         }
     }
 
