@@ -32,8 +32,18 @@ extension KeyedStream {
         _ process: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, Element) throws -> Void,
         onTimer: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, FiredTimer) throws -> Void = { _, _ in }
     ) -> DataStream<Output> {
+        keyedProcess(label: "process", initial: initial, process, onTimer: onTimer)
+    }
+
+    /// The keyed process operator under the name `label` (joins are keyed process functions).
+    @inlinable
+    func keyedProcess<State: Codable & Sendable, Output: Sendable>(
+        label: String, initial: State,
+        _ process: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, Element) throws -> Void,
+        onTimer: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, FiredTimer) throws -> Void
+    ) -> DataStream<Output> {
         let key = self.key
-        let node = TransformNode<Element, Output>(label: "process", input: inputID, partitioner: partitioner, makeParts: {
+        let node = TransformNode<Element, Output>(label: label, input: inputID, partitioner: partitioner, makeParts: {
             input, output, context in
             let instance = KeyedProcessInstance<Key, Element, State, Output>(
                 initial: initial, key: key, handle: process, onTimer: onTimer, input: input, output: output, context: context)
