@@ -96,6 +96,19 @@ import TributaryTesting
         #expect(sink.values.sorted() == Self.expectedCounts(ticks) { assigner.windows(containing: $0) })
     }
 
+    @Test func windowAllCountsEveryRecordOfTheStreamPerWindow() async throws {
+        let ticks = (0..<700).map { Tick(key: $0 % 5, time: .milliseconds($0 * 11 % 3_000)) }
+        let env = try env("window-all")
+        let sink = CollectSink<String>()
+        env.fromCollection(ticks).withTimestamps({ $0.time }, watermarks: .boundedOutOfOrderness(.seconds(3)))
+            .windowAll(.tumbling(size: .milliseconds(250)), eventTime: { $0.time })
+            .aggregate(initial: 0, add: { count, _ in count += 1 }) { _, window, count in "\(Self.ms(window.start)) \(count)" }
+            .parallelism(2).sink(sink)
+        #expect(try await env.submit().status == .completed)
+        let expected = Dictionary(grouping: ticks) { Self.ms($0.time) / 250 * 250 }.map { "\($0.key) \($0.value.count)" }
+        #expect(sink.values.sorted() == expected.sorted())
+    }
+
     /// Sessions: records at most `gap` apart are one session (also exactly `gap`), and a record
     /// between two sessions merges them.
     @Test func sessionsMergeWhenRecordsAreAtMostTheGapApart() async throws {
