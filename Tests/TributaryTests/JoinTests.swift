@@ -83,6 +83,50 @@ import TributaryTesting
         #expect(sink.values.sorted() == expected.sorted(), "no pair lost or emitted twice around the failed calls")
     }
 
+    /// Each side's branch is walked on its own: the first record is in the join (a checkpoint
+    /// after it was read orders the steps) before its partner is sent, in both orders.
+    @Test(.timeLimit(.minutes(1)), arguments: [Kind.regular, .interval], [true, false])
+    func aPairIsEmittedWhenItsSecondRecordArrivesWhicheverSideThatIs(kind: Kind, leftFirst: Bool) async throws {
+        let env = try env("second-\(kind)-\(leftFirst)", config: [
+            "fault_tolerance": ["strategy": "checkpoint", "checkpoint_interval": 3600, "checkpoint_dir": .string(directory.path("chk-order"))],
+        ])
+        let (leftInput, leftFeed) = AsyncStream.makeStream(of: Row.self)
+        let (rightInput, rightFeed) = AsyncStream.makeStream(of: Row.self)
+        let firstRead = Gate()
+        let watermarks = WatermarkStrategy.boundedOutOfOrderness(.seconds(1))
+        let lefts = env.fromSource(AsyncSequenceSource(leftInput)).named("lefts").withTimestamps({ $0.time }, watermarks: watermarks)
+            .map { row -> Row in
+                firstRead.open()
+                return row
+            }
+        let rights = env.fromSource(AsyncSequenceSource(rightInput)).named("rights").withTimestamps({ $0.time }, watermarks: watermarks)
+            .map { row -> Row in
+                firstRead.open()
+                return row
+            }
+        let sink = CollectSink<String>()
+        switch kind {
+        case .regular:
+            lefts.join(rights, where: { $0.key }, equalTo: { $0.key }).apply(Self.pair).sink(sink)
+        case .window, .interval:
+            lefts.keyBy { $0.key }.intervalJoin(
+                rights.keyBy { $0.key }, between: .milliseconds(-10), and: .milliseconds(10), leftTime: { $0.time }, rightTime: { $0.time },
+                Self.pair
+            ).sink(sink)
+        }
+        let job = Task { try await env.submit() }
+        let (left, right) = (Row(id: 1, key: 5, time: .milliseconds(100)), Row(id: 2, key: 5, time: .milliseconds(105)))
+        if leftFirst { leftFeed.yield(left) } else { rightFeed.yield(right) }
+        await firstRead.wait()
+        try await env.triggerCheckpoint()
+        #expect(sink.values.isEmpty, "no partner yet")
+        if leftFirst { rightFeed.yield(right) } else { leftFeed.yield(left) }
+        leftFeed.finish()
+        rightFeed.finish()
+        #expect(try await job.value.status == .completed)
+        #expect(sink.values == ["1-2"])
+    }
+
     // MARK: window join
 
     @Test(arguments: [WindowAssigner.tumbling(size: .milliseconds(100)), .sliding(size: .milliseconds(100), slide: .milliseconds(40))])
@@ -151,7 +195,7 @@ import TributaryTesting
     /// late partner that would have matched it finds nothing (a record kept forever would have
     /// been found). The steps are ordered without timing: the pair at 1 s shows both inputs
     /// reached the join, and a checkpoint after it shows the watermarks that followed did.
-    @Test func anIntervalJoinDropsARecordOnceTheWatermarkPassesItsInterval() async throws {
+    @Test(.timeLimit(.minutes(1))) func anIntervalJoinDropsARecordOnceTheWatermarkPassesItsInterval() async throws {
         let env = try env("interval-cleanup", config: [
             "fault_tolerance": ["strategy": "checkpoint", "checkpoint_interval": 3600, "checkpoint_dir": .string(directory.path("chk-cleanup"))],
         ])
@@ -262,6 +306,15 @@ import TributaryTesting
         let (lefts, rights) = inputs(env)
         lefts.join(rights, where: { $0.key }, equalTo: { $0.key }).window(.tumbling(size: .seconds(1))).apply(Self.pair).sink(CollectSink<String>())
         let error = await #expect(throws: PipelineError.self) { try await env.submit() }
-        #expect(error?.message.contains("eventTime") == true)
+        #expect(error?.message.contains("leftTime: and rightTime:") == true)
+    }
+
+    @Test func aWindowJoinGivenTheTimeOfOneSideOnlyIsRejected() async throws {
+        let env = try env("join-one-time")
+        let (lefts, rights) = inputs(env)
+        lefts.join(rights, where: { $0.key }, equalTo: { $0.key })
+            .window(.tumbling(size: .seconds(1), time: .processingTime), leftTime: { $0.time }).apply(Self.pair).sink(CollectSink<String>())
+        let error = await #expect(throws: PipelineError.self) { try await env.submit() }
+        #expect(error?.message.contains("leftTime: and rightTime:") == true)
     }
 }

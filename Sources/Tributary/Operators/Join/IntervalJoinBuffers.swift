@@ -16,6 +16,9 @@ struct IntervalJoinBuffers<Left: Codable & Sendable, Right: Codable & Sendable>:
 
     @usableFromInline var lefts: [Timed<Left>] = []
     @usableFromInline var rights: [Timed<Right>] = []
+    /// The key's one cleanup timer: the earliest time a kept record may go. One timer per key,
+    /// not per record, keeps the timer queue as small as the number of keys.
+    @usableFromInline var cleanupAt: Duration?
 
     @inlinable
     init() {}

@@ -52,15 +52,18 @@ public struct JoinedStreams<Key: Hashable & Codable & Sendable, Left: Sendable, 
     @inlinable
     public func apply<Output: Sendable>(_ join: @escaping @Sendable (Left, Right) throws -> Output) -> DataStream<Output>
     where Left: Codable, Right: Codable {
-        keyed.keyedProcess(label: "join", initial: JoinBuffers<Left, Right>()) { context, input in
-            switch input {
-            case .left(let left):
-                for right in context.state.rights { context.emit(try join(left, right)) }
-            case .right(let right):
-                for left in context.state.lefts { context.emit(try join(left, right)) }
-            }
-            context.state.add(input)
-        } onTimer: { _, _ in }
+        keyed.keyedProcess(
+            label: "join", initial: JoinBuffers<Left, Right>(),
+            { context, input in
+                // Every `try` comes before the change (the state is changed in place).
+                switch input {
+                case .left(let left):
+                    for right in context.state.rights { context.emit(try join(left, right)) }
+                case .right(let right):
+                    for left in context.state.lefts { context.emit(try join(left, right)) }
+                }
+                context.state.add(input)
+            }, onTimer: { _, _ in }, inPlace: true)
     }
 
     /// Joins records of the two sides that fall into the same window: tumbling, sliding or
@@ -69,11 +72,18 @@ public struct JoinedStreams<Key: Hashable & Codable & Sendable, Left: Sendable, 
     /// - Parameters:
     ///   - leftTime: the event time of a record of the left side.
     ///   - rightTime: the event time of a record of the right side. Event-time windows need
-    ///     both (without them `submit()` throws); processing-time windows need neither.
+    ///     both (without them, or with only one, `submit()` throws); processing-time windows
+    ///     need neither.
     @inlinable
     public func window(
         _ assigner: WindowAssigner, leftTime: (@Sendable (Left) -> Duration)? = nil, rightTime: (@Sendable (Right) -> Duration)? = nil
     ) -> WindowedJoin<Key, Left, Right> {
+        if (leftTime == nil) != (rightTime == nil) || (assigner.time == .eventTime && leftTime == nil) {
+            keyed.environment.recordProblem(
+                PipelineError(
+                    code: .invalidArgument,
+                    message: "join(...).window(\(assigner)): an event-time window join needs both leftTime: and rightTime:, the event time of each side's records"))
+        }
         var eventTime: (@Sendable (JoinInput<Left, Right>) -> Duration)?
         if let leftTime, let rightTime {
             eventTime = { input in

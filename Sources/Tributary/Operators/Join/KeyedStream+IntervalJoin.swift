@@ -15,8 +15,10 @@ extension KeyedStream {
     /// A record is kept (in keyed state, part of checkpoints) until the watermark passes the
     /// last event time a partner of it could have, so state stays bounded by the interval and
     /// the watermark's delay. Both inputs need watermarks (``DataStream/withTimestamps(_:watermarks:)``);
-    /// the operator's watermark is the smaller of the two. A record behind the watermark still
-    /// meets the partners that are kept, and is not kept itself. A `lower` above `upper`, or a
+    /// the operator's watermark is the smaller of the two (without watermarks nothing is let go
+    /// before the input ends). A record behind the watermark (at or before it) still meets the
+    /// partners that are kept, and is kept itself only while a partner on time could still come.
+    /// A `lower` above `upper`, or a
     /// stream of another environment, makes `submit()` throw a ``PipelineError``.
     /// - Parameter join: the output for one pair. If it throws, the record that completed the
     ///   pair fails as a whole (none of its pairs are emitted and it is not kept), under the
@@ -36,14 +38,11 @@ extension KeyedStream {
         }
         let (leftKey, rightKey) = (key, other.key)
         let inputs = left.joinInputs(DataStream<Right>(environment: other.environment, nodeID: other.inputID), operation: "intervalJoin")
-        return inputs.keyBy { input in
-            switch input {
-            case .left(let left): leftKey(left)
-            case .right(let right): rightKey(right)
-            }
-        }.keyedProcess(label: "intervalJoin", initial: IntervalJoinBuffers<Element, Right>()) { context, input in
-            // A record is kept until the watermark reaches the last time a partner could have:
-            // after that every partner on time is out of its interval.
+        typealias Context = KeyedProcessContext<Key, IntervalJoinBuffers<Element, Right>, Output>
+        // Every `try` comes before any change (the state is changed in place). A record is kept
+        // until the watermark reaches the last time a partner could have: after that every
+        // partner on time is out of its interval.
+        let handle: @Sendable (inout Context, JoinInput<Element, Right>) throws -> Void = { context, input in
             let keepUntil: Duration
             switch input {
             case .left(let record):
@@ -52,24 +51,44 @@ extension KeyedStream {
                     context.emit(try join(record, right.value))
                 }
                 keepUntil = time + upper
-                if context.currentWatermark.map({ keepUntil > $0 }) ?? true {
-                    context.state.lefts.append(.init(time: time, value: record))
-                }
+                guard context.currentWatermark.map({ keepUntil > $0 }) ?? true else { return }
+                context.state.lefts.append(.init(time: time, value: record))
             case .right(let record):
                 let time = rightTime(record)
                 for left in context.state.lefts where time >= left.time + lower && time <= left.time + upper {
                     context.emit(try join(left.value, record))
                 }
                 keepUntil = time - lower
-                if context.currentWatermark.map({ keepUntil > $0 }) ?? true {
-                    context.state.rights.append(.init(time: time, value: record))
-                }
+                guard context.currentWatermark.map({ keepUntil > $0 }) ?? true else { return }
+                context.state.rights.append(.init(time: time, value: record))
             }
-            if context.currentWatermark.map({ keepUntil > $0 }) ?? true { context.timers.register(at: keepUntil) }
-        } onTimer: { context, timer in
-            context.state.lefts.removeAll { $0.time + upper <= timer.time }
-            context.state.rights.removeAll { $0.time - lower <= timer.time }
-            if context.state.isEmpty { context.clearState() }
+            if let armed = context.state.cleanupAt {
+                guard keepUntil < armed else { return }
+                context.timers.delete(at: armed)
+            }
+            context.state.cleanupAt = keepUntil
+            context.timers.register(at: keepUntil)
         }
+        let cleanUp: @Sendable (inout Context, FiredTimer) throws -> Void = { context, timer in
+            // Everything the watermark has passed goes at once: one firing per key and watermark.
+            let bound = max(timer.time, context.currentWatermark ?? timer.time)
+            context.state.lefts.removeAll { $0.time + upper <= bound }
+            context.state.rights.removeAll { $0.time - lower <= bound }
+            var next: Duration?
+            for left in context.state.lefts where next.map({ left.time + upper < $0 }) ?? true { next = left.time + upper }
+            for right in context.state.rights where next.map({ right.time - lower < $0 }) ?? true { next = right.time - lower }
+            if let next {
+                context.state.cleanupAt = next
+                context.timers.register(at: next)
+            } else {
+                context.clearState()
+            }
+        }
+        return inputs.keyBy { input in
+            switch input {
+            case .left(let left): leftKey(left)
+            case .right(let right): rightKey(right)
+            }
+        }.keyedProcess(label: "intervalJoin", initial: IntervalJoinBuffers<Element, Right>(), handle, onTimer: cleanUp, inPlace: true)
     }
 }

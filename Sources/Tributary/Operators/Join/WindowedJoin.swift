@@ -24,14 +24,14 @@ public struct WindowedJoin<Key: Hashable & Codable & Sendable, Left: Sendable, R
 
     /// An inner join per window: `join` is called for every pair of a left and a right record
     /// with the same key in the same window, left records in arrival order, and for each of
-    /// them the right records in arrival order. If it throws, the window is left as it was for
-    /// the operator's supervisor.
+    /// them the right records in arrival order (a session window merged from several lists
+    /// theirs one after another). If it throws, the window is left as it was for the
+    /// operator's supervisor: a restart joins it again; skipping drops the whole window.
     @inlinable
     public func apply<Output: Sendable>(_ join: @escaping @Sendable (Left, Right) throws -> Output) -> DataStream<Output>
     where Left: Codable, Right: Codable {
         build(label: "windowJoin") { _, _, lefts, rights in
             var outputs: [Output] = []
-            outputs.reserveCapacity(lefts.count * rights.count)
             for left in lefts {
                 for right in rights { outputs.append(try join(left, right)) }
             }
@@ -39,10 +39,11 @@ public struct WindowedJoin<Key: Hashable & Codable & Sendable, Left: Sendable, R
         }
     }
 
-    /// Hands each window's records of both sides, in arrival order, to `body` when the window
-    /// fires (one side may be empty: outer joins and "which had no partner" are written here).
-    /// `body` returns any number of outputs; if it throws, the window is left as it was for the
-    /// operator's supervisor.
+    /// Hands each window's records of both sides, in arrival order (a session window merged
+    /// from several lists theirs one after another), to `body` when the window fires (one side
+    /// may be empty: outer joins and "which had no partner" are written here). `body` returns
+    /// any number of outputs; if it throws, the window is left as it was for the operator's
+    /// supervisor: a restart joins it again; skipping drops the window.
     @inlinable
     public func coGroup<Output: Sendable>(
         _ body: @escaping @Sendable (_ key: Key, _ window: TimeWindow, _ lefts: [Left], _ rights: [Right]) throws -> [Output]

@@ -17,6 +17,12 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
             written = true
             cleared = false
         }
+        // In place, so `context.state.items.append(x)` does not copy the array.
+        _modify {
+            written = true
+            cleared = false
+            yield &stateValue
+        }
     }
     /// This key's timers.
     public var timers: KeyedTimers
@@ -30,7 +36,7 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
     @usableFromInline let clock: @Sendable () -> Duration
     /// The instance's event-time watermark when the call began: `nil` until a watermark
     /// arrived (see ``DataStream/withTimestamps(_:watermarks:)``). Event-time timers at or
-    /// before it have fired; a record older than it is late.
+    /// before it have fired; a record whose event time is at or before it is late.
     public let currentWatermark: Duration?
 
     @inlinable

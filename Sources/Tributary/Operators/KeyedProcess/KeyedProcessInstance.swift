@@ -32,12 +32,19 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     /// Timers fired by this instance (for the end of the input's budget).
     @usableFromInline var fired = 0
 
+    /// Whether calls change the key's state in place instead of a copy of it. Only for the
+    /// runtime's own handlers (joins), which throw before they change anything: a throwing
+    /// call then puts back the state it was given, unchanged. A user's handler may throw after
+    /// changing the state, so it gets a copy (O(state) per call).
+    @usableFromInline let inPlace: Bool
+
     @usableFromInline
     init(
         initial: State, key: @escaping @Sendable (Input) -> Key, handle: @escaping @Sendable (inout Context, Input) throws -> Void,
         onTimer: @escaping @Sendable (inout Context, FiredTimer) throws -> Void, input: BatchBuffer<Input>, output: BatchBuffer<Output>,
-        context: StepContext
+        context: StepContext, inPlace: Bool = false
     ) {
+        self.inPlace = inPlace
         self.initial = initial
         self.key = key
         self.handle = handle
@@ -64,9 +71,13 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     @inlinable
     func call(_ key: Key, _ table: inout KeyedStateTable<Key, State>, _ results: inout [Output], _ body: (inout Context) throws -> Void) -> (any Error)? {
         let mark = results.count
+        // In place: the state leaves the table so the context holds its only reference.
+        var taken = inPlace ? table.removeValue(forKey: key) : nil
+        let had = taken != nil
         var context = Context(
-            key: key, state: table[key] ?? initial, initial: initial, outputs: [], timers: KeyedTimers(changes: []), clock: clock,
-            watermark: watermark)
+            key: key, state: inPlace ? (taken ?? initial) : (table[key] ?? initial), initial: initial, outputs: [],
+            timers: KeyedTimers(changes: []), clock: clock, watermark: watermark)
+        taken = nil
         swap(&context.outputs, &results)
         swap(&context.timers.changes, &changes)
         do {
@@ -76,13 +87,14 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
             swap(&context.timers.changes, &changes)
             results.removeSubrange(mark...)
             changes.removeAll(keepingCapacity: true)
+            if had { table.updateValue(context.stateValue, forKey: key) }
             return error
         }
         swap(&context.outputs, &results)
         swap(&context.timers.changes, &changes)
         if context.cleared {
             table[key] = nil
-        } else if context.written {
+        } else if context.written || (inPlace && had) {
             table.updateValue(context.stateValue, forKey: key)
         }
         if !changes.isEmpty {

@@ -40,13 +40,15 @@ extension KeyedStream {
     func keyedProcess<State: Codable & Sendable, Output: Sendable>(
         label: String, initial: State,
         _ process: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, Element) throws -> Void,
-        onTimer: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, FiredTimer) throws -> Void
+        onTimer: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, FiredTimer) throws -> Void,
+        inPlace: Bool = false
     ) -> DataStream<Output> {
         let key = self.key
         let node = TransformNode<Element, Output>(label: label, input: inputID, partitioner: partitioner, makeParts: {
             input, output, context in
             let instance = KeyedProcessInstance<Key, Element, State, Output>(
-                initial: initial, key: key, handle: process, onTimer: onTimer, input: input, output: output, context: context)
+                initial: initial, key: key, handle: process, onTimer: onTimer, input: input, output: output, context: context,
+                inPlace: inPlace)
             return StepParts(
                 body: .sync { start in instance.process(from: start) }, snapshot: instance.snapshot, restore: instance.restore,
                 timers: StepTimers(
