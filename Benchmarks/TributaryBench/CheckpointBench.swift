@@ -59,6 +59,20 @@ enum CheckpointBench {
         let json: (encode: Duration, decode: Duration, bytes: Int)
         let binary: (encode: Duration, decode: Duration, bytes: Int)
         let columns: (encode: Duration, decode: Duration, bytes: Int)
+        /// A keyed-state table of struct values (three fields), as keyed process functions keep.
+        let structs: (encode: Duration, decode: Duration, bytes: Int)
+    }
+
+    struct LostKeys: Error, CustomStringConvertible {
+        let restored: Int
+        let expected: Int
+        var description: String { "the struct table restored \(restored) of \(expected) keys" }
+    }
+
+    struct Totals: Codable, Sendable {
+        var count: Int
+        var sum: Int64
+        var last: Double
     }
 
     /// 1,000,000 Int pairs through JSONEncoder, Tributary's Codable binary encoding, and the
@@ -87,9 +101,18 @@ enum CheckpointBench {
             try KeyedStateCodec.decode(raw, into: &restored) { _ in true }
             return restored.count
         }
+        var totals = KeyedStateTable<Int, Totals>(minimumCapacity: pairs)
+        for key in 0..<pairs { totals[key] = Totals(count: key % 1000, sum: Int64(key) &* 7, last: Double(key) / 3) }
+        let (structBytes, structEncode) = try time { try KeyedStateCodec.encode(totals) }
+        let (restoredCount, structDecode) = try time { () throws -> Int in
+            var restored = KeyedStateTable<Int, Totals>()
+            try KeyedStateCodec.decode(structBytes, into: &restored) { _ in true }
+            return restored.count
+        }
+        guard restoredCount == pairs else { throw LostKeys(restored: restoredCount, expected: pairs) }
         return EncodingTimes(
             json: (jsonEncode, jsonDecode, json.count), binary: (binaryEncode, binaryDecode, binary.count),
-            columns: (rawEncode, rawDecode, raw.count))
+            columns: (rawEncode, rawDecode, raw.count), structs: (structEncode, structDecode, structBytes.count))
     }
 }
 

@@ -81,6 +81,10 @@ public enum KeyedStateCodec {
         case codableTag:
             let columns = try StateCoder.decode(Columns<Key, Value>.self, from: Array(bytes.dropFirst()))
             guard columns.keys.count == columns.values.count else { throw StateDecodingError(reason: "keys and values differ in count") }
+            // Sized first: the keys come in the order of the table that wrote them, and
+            // inserting them in that order while the table grows piles them into long probe
+            // runs (a 1,000,000-key restore took 80 s instead of a fraction of one).
+            table.reserveCapacity(table.count + columns.keys.lazy.filter(keep).count)
             for (key, value) in zip(columns.keys, columns.values) where keep(key) { table.updateValue(value, forKey: key) }
         default:
             throw StateDecodingError(reason: "unknown keyed state format \(tag)")

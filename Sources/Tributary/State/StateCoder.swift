@@ -10,20 +10,24 @@ import Foundation
 public enum StateCoder {
     /// Encodes `value`.
     public static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        let encoder = NodeEncoder()
-        try value.encode(to: encoder)
-        var writer = ByteWriter()
-        writer.write(encoder.root.finish())
-        return writer.bytes
+        do {
+            return try StreamEncoder().encode(value)
+        } catch is StreamEncoder.Unstreamable {
+            // A value whose encoding cannot be written in one pass (it writes to a container
+            // after a later one, or uses a super encoder) goes through the tree of nodes.
+            let encoder = NodeEncoder()
+            try value.encode(to: encoder)
+            var writer = ByteWriter()
+            writer.write(encoder.root.finish())
+            return writer.bytes
+        }
     }
 
     /// Decodes a `Value` from bytes made by ``encode(_:)``.
-    /// - Throws: ``StateDecodingError`` when the bytes are truncated or do not match `Value`.
+    /// - Throws: ``StateDecodingError`` when the bytes are truncated or corrupt, a
+    ///   `DecodingError` when they hold something other than a `Value`.
     public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
-        var reader = ByteReader(bytes: bytes)
-        let node = try reader.readNode()
-        guard reader.isAtEnd else { throw StateDecodingError(reason: "\(bytes.count - reader.offset) bytes after the value") }
-        return try Value(from: NodeDecoder(node: node, codingPath: []))
+        try StreamDecoder(bytes: bytes).decode(type)
     }
 }
 
@@ -153,32 +157,26 @@ struct ByteReader {
         return text
     }
 
-    mutating func readNode(depth: Int = 0) throws -> StateNode {
+    mutating func advance(by count: Int) throws {
+        guard count >= 0, count <= bytes.count - offset else { throw StateDecodingError(reason: "\(count) bytes expected at byte \(offset), \(bytes.count - offset) left") }
+        offset += count
+    }
+
+    /// Moves past one whole value, checking its structure (tags, lengths, nesting).
+    mutating func skipValue(depth: Int = 0) throws {
         guard depth < 512 else { throw StateDecodingError(reason: "nesting too deep") }
         switch try byte() {
-        case 0: return .null
-        case 1: return .bool(false)
-        case 2: return .bool(true)
-        case 3:
-            let raw = try varint()
-            return .int(Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))))
-        case 4: return .uint(try varint())
-        case 5: return .double(Double(bitPattern: try fixed64()))
-        case 6: return .string(try string())
+        case 0, 1, 2: return
+        case 3, 4: _ = try varint()
+        case 5: try advance(by: 8)
+        case 6: try advance(by: try count())
         case 7:
-            let count = try count()
-            var values: [StateNode] = []
-            values.reserveCapacity(min(count, 1 << 16))
-            for _ in 0..<count { values.append(try readNode(depth: depth + 1)) }
-            return .array(values)
+            for _ in 0..<(try count()) { try skipValue(depth: depth + 1) }
         case 8:
-            let count = try count()
-            var fields: [String: StateNode] = [:]
-            for _ in 0..<count {
-                let key = try string()
-                fields[key] = try readNode(depth: depth + 1)
+            for _ in 0..<(try count()) {
+                try advance(by: try count())
+                try skipValue(depth: depth + 1)
             }
-            return .object(fields)
         case let tag:
             throw StateDecodingError(reason: "unknown tag \(tag) at byte \(offset - 1)")
         }

@@ -1,0 +1,368 @@
+/// Writes `Encodable` values straight into ``StateCoder``'s bytes, without building a tree of
+/// nodes first: the tree cost an allocation per value and per field, which made a checkpoint
+/// of a million struct-valued keys take seconds.
+///
+/// The bytes are the format ``ByteWriter/write(_:)`` writes, so old and new checkpoints read
+/// alike; only the order of an object's fields differs (encoding order instead of sorted),
+/// which decoding ignores. An array or object's count is not known until its container is done,
+/// so it gets a five-byte slot that is filled in, and shrunk to its varint, when the container
+/// closes. Containers close in nesting order: when the value that opened them is done, or when
+/// an outer container is written to again. Uses the tree cannot follow in one pass (a
+/// container written to after it was closed, `superEncoder`, mixed container kinds on one
+/// encoder) throw ``Unstreamable``, and ``StateCoder`` encodes that value with the tree instead.
+final class StreamEncoder {
+    struct Unstreamable: Error {}
+
+    /// An open array or object: where its count goes and how many items it has so far.
+    struct Frame {
+        let id: Int
+        let countAt: Int
+        var count: Int
+    }
+
+    /// A value being encoded: which container (if any) its `encode(to:)` asked for.
+    struct Position {
+        let openBase: Int
+        var frame: Int?
+        var keyed = false
+        var single = false
+    }
+
+    var writer = ByteWriter()
+    var open: [Frame] = []
+    var positions: [Position] = []
+    var path: [any CodingKey] = []
+    private var nextFrame = 0
+
+    static let countSlot = 5
+
+    init() {
+        writer.bytes.reserveCapacity(256)
+    }
+
+    func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        try write(value)
+        return writer.bytes
+    }
+
+    // MARK: Values
+
+    /// Writes `value` at the current place: primitives directly, others through `encode(to:)`.
+    func write<T: Encodable>(_ value: T) throws {
+        if primitive(value) { return }
+        let position = positions.count
+        positions.append(Position(openBase: open.count))
+        defer { positions.removeLast() }
+        try value.encode(to: PositionEncoder(owner: self, position: position))
+        let done = positions[position]
+        if done.frame == nil, !done.single {
+            // Nothing encoded: the tree writes an empty object.
+            writer.bytes.append(8)
+            writer.bytes.append(0)
+        }
+        close(downTo: done.openBase)
+    }
+
+    func primitive<T>(_ value: T) -> Bool {
+        switch value {
+        case let value as Int: int(Int64(value))
+        case let value as String: string(value)
+        case let value as Double: double(value)
+        case let value as Bool: writer.bytes.append(value ? 2 : 1)
+        case let value as Int64: int(value)
+        case let value as Int32: int(Int64(value))
+        case let value as Int16: int(Int64(value))
+        case let value as Int8: int(Int64(value))
+        case let value as UInt: uint(UInt64(value))
+        case let value as UInt64: uint(value)
+        case let value as UInt32: uint(UInt64(value))
+        case let value as UInt16: uint(UInt64(value))
+        case let value as UInt8: uint(UInt64(value))
+        case let value as Float: double(Double(value))
+        default: return false
+        }
+        return true
+    }
+
+    func int(_ value: Int64) {
+        writer.bytes.append(3)
+        writer.varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    func uint(_ value: UInt64) {
+        writer.bytes.append(4)
+        writer.varint(value)
+    }
+
+    func double(_ value: Double) {
+        writer.bytes.append(5)
+        writer.fixed64(value.bitPattern)
+    }
+
+    func string(_ value: String) {
+        writer.bytes.append(6)
+        raw(value)
+    }
+
+    func null() {
+        writer.bytes.append(0)
+    }
+
+    /// A length-prefixed UTF-8 run (a string's payload, or an object field's key).
+    func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            writer.varint(UInt64(utf8.count))
+            writer.bytes.append(contentsOf: utf8)
+        }
+    }
+
+    // MARK: Containers
+
+    /// Opens the container of the value at `position`, or returns the one it opened before.
+    func container(at position: Int, keyed: Bool) throws -> Int {
+        guard position == positions.count - 1 else { throw Unstreamable() }
+        var place = positions[position]
+        if let frame = place.frame {
+            guard place.keyed == keyed else { throw Unstreamable() }
+            return frame
+        }
+        guard !place.single else { throw Unstreamable() }
+        let frame = openFrame(keyed: keyed)
+        place.frame = frame
+        place.keyed = keyed
+        positions[position] = place
+        return frame
+    }
+
+    /// Writes an array or object tag and a count slot, and opens its frame.
+    func openFrame(keyed: Bool) -> Int {
+        writer.bytes.append(keyed ? 8 : 7)
+        let countAt = writer.bytes.count
+        writer.bytes.append(contentsOf: repeatElement(0, count: Self.countSlot))
+        nextFrame += 1
+        open.append(Frame(id: nextFrame, countAt: countAt, count: 0))
+        return nextFrame
+    }
+
+    /// Makes `frame` the innermost open container, closing those inside it; returns its index.
+    func enter(_ frame: Int) throws -> Int {
+        var index = open.count - 1
+        while index >= 0, open[index].id != frame { index -= 1 }
+        guard index >= 0 else { throw Unstreamable() }
+        close(downTo: index + 1)
+        return index
+    }
+
+    /// Marks the single value container of `position` as used.
+    func single(at position: Int) throws {
+        guard position == positions.count - 1, positions[position].frame == nil, !positions[position].single else { throw Unstreamable() }
+        positions[position].single = true
+    }
+
+    /// Closes open containers until `count` remain, filling in each one's count.
+    func close(downTo count: Int) {
+        while open.count > count {
+            let frame = open.removeLast()
+            patch(frame)
+        }
+    }
+
+    /// Writes `frame`'s count into its slot as a varint, moving what follows back over the
+    /// slot's unused bytes, so the result is what a one-pass writer that knew the count wrote.
+    private func patch(_ frame: Frame) {
+        var length = 1
+        while frame.count >> (7 * length) > 0 { length += 1 }
+        let unused = Self.countSlot - length
+        if unused < 0 {
+            // Over 2^35 items: more than memory holds, but make room rather than overwrite.
+            writer.bytes.insert(contentsOf: repeatElement(0, count: -unused), at: frame.countAt + Self.countSlot)
+        }
+        writer.bytes.withUnsafeMutableBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let contentStart = frame.countAt + Self.countSlot
+            if unused > 0 {
+                (base + frame.countAt + length).update(from: base + contentStart, count: bytes.count - contentStart)
+            }
+            var value = UInt64(frame.count)
+            for offset in 0..<length {
+                base[frame.countAt + offset] = UInt8(truncatingIfNeeded: value) | (offset < length - 1 ? 0x80 : 0)
+                value >>= 7
+            }
+        }
+        if unused > 0 { writer.bytes.removeLast(unused) }
+    }
+
+    /// Adds one item to `frame` after writing it with `write`.
+    func item(in frame: Int, _ write: () throws -> Void) throws {
+        let index = try enter(frame)
+        try write()
+        open[index].count += 1
+    }
+}
+
+/// The `Encoder` handed to one value's `encode(to:)`.
+struct PositionEncoder: Encoder {
+    let owner: StreamEncoder
+    let position: Int
+    var codingPath: [any CodingKey] { owner.path }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        do {
+            return KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: owner, frame: try owner.container(at: position, keyed: true)))
+        } catch {
+            return KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: owner, frame: nil))
+        }
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        do {
+            return StreamUnkeyedContainer(owner: owner, frame: try owner.container(at: position, keyed: false))
+        } catch {
+            return StreamUnkeyedContainer(owner: owner, frame: nil)
+        }
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        StreamSingleContainer(owner: owner, position: position)
+    }
+}
+
+/// An object's fields. A container that could not be opened (`frame` nil) throws on use.
+struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let owner: StreamEncoder
+    let frame: Int?
+    var codingPath: [any CodingKey] { owner.path }
+
+    private func field(_ key: Key, _ write: () throws -> Void) throws {
+        guard let frame else { throw StreamEncoder.Unstreamable() }
+        try owner.item(in: frame) {
+            owner.raw(key.stringValue)
+            try write()
+        }
+    }
+
+    mutating func encodeNil(forKey key: Key) throws { try field(key) { owner.null() } }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try field(key) { owner.writer.bytes.append(value ? 2 : 1) } }
+    mutating func encode(_ value: String, forKey key: Key) throws { try field(key) { owner.string(value) } }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try field(key) { owner.double(value) } }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try field(key) { owner.double(Double(value)) } }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try field(key) { owner.int(Int64(value)) } }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try field(key) { owner.int(Int64(value)) } }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try field(key) { owner.int(Int64(value)) } }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try field(key) { owner.int(Int64(value)) } }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try field(key) { owner.int(value) } }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try field(key) { owner.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try field(key) { owner.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try field(key) { owner.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try field(key) { owner.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try field(key) { owner.uint(value) } }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try field(key) {
+            owner.path.append(key)
+            defer { owner.path.removeLast() }
+            try owner.write(value)
+        }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        var nested: Int?
+        try? field(key) { nested = owner.openFrame(keyed: true) }
+        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(owner: owner, frame: nested))
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        var nested: Int?
+        try? field(key) { nested = owner.openFrame(keyed: false) }
+        return StreamUnkeyedContainer(owner: owner, frame: nested)
+    }
+
+    // Where a super encoder's value ends is not known in one pass: the tree encodes these.
+    mutating func superEncoder() -> any Encoder { UnstreamableEncoder(codingPath: codingPath) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { UnstreamableEncoder(codingPath: codingPath) }
+}
+
+/// An array's items. A container that could not be opened (`frame` nil) throws on use.
+struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
+    let owner: StreamEncoder
+    let frame: Int?
+    var count = 0
+    var codingPath: [any CodingKey] { owner.path }
+
+    private mutating func element(_ write: (StreamEncoder) throws -> Void) throws {
+        guard let frame else { throw StreamEncoder.Unstreamable() }
+        let owner = self.owner
+        try owner.item(in: frame) { try write(owner) }
+        count += 1
+    }
+
+    mutating func encodeNil() throws { try element { $0.null() } }
+    mutating func encode(_ value: Bool) throws { try element { $0.writer.bytes.append(value ? 2 : 1) } }
+    mutating func encode(_ value: String) throws { try element { $0.string(value) } }
+    mutating func encode(_ value: Double) throws { try element { $0.double(value) } }
+    mutating func encode(_ value: Float) throws { try element { $0.double(Double(value)) } }
+    mutating func encode(_ value: Int) throws { try element { $0.int(Int64(value)) } }
+    mutating func encode(_ value: Int8) throws { try element { $0.int(Int64(value)) } }
+    mutating func encode(_ value: Int16) throws { try element { $0.int(Int64(value)) } }
+    mutating func encode(_ value: Int32) throws { try element { $0.int(Int64(value)) } }
+    mutating func encode(_ value: Int64) throws { try element { $0.int(value) } }
+    mutating func encode(_ value: UInt) throws { try element { $0.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt8) throws { try element { $0.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt16) throws { try element { $0.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt32) throws { try element { $0.uint(UInt64(value)) } }
+    mutating func encode(_ value: UInt64) throws { try element { $0.uint(value) } }
+    mutating func encode<T: Encodable>(_ value: T) throws { try element { try $0.write(value) } }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        var nested: Int?
+        try? element { nested = $0.openFrame(keyed: true) }
+        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(owner: owner, frame: nested))
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        var nested: Int?
+        try? element { nested = $0.openFrame(keyed: false) }
+        return StreamUnkeyedContainer(owner: owner, frame: nested)
+    }
+
+    mutating func superEncoder() -> any Encoder { UnstreamableEncoder(codingPath: codingPath) }
+}
+
+/// The single value of one position: writes it in the position's place.
+struct StreamSingleContainer: SingleValueEncodingContainer {
+    let owner: StreamEncoder
+    let position: Int
+    var codingPath: [any CodingKey] { owner.path }
+
+    mutating func encodeNil() throws {
+        try owner.single(at: position)
+        owner.null()
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try owner.single(at: position)
+        try owner.write(value)
+    }
+}
+
+/// An encoder whose every container throws ``StreamEncoder/Unstreamable`` on use.
+struct UnstreamableEncoder: Encoder {
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: StreamEncoder(), frame: nil))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { StreamUnkeyedContainer(owner: StreamEncoder(), frame: nil) }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { UnstreamableSingle(codingPath: codingPath) }
+
+    struct UnstreamableSingle: SingleValueEncodingContainer {
+        let codingPath: [any CodingKey]
+        mutating func encodeNil() throws { throw StreamEncoder.Unstreamable() }
+        mutating func encode<T: Encodable>(_ value: T) throws { throw StreamEncoder.Unstreamable() }
+    }
+}
