@@ -8,7 +8,8 @@
 /// encoded (what synthesized `Codable` does) finds each one at once.
 final class StreamDecoder {
     let bytes: [UInt8]
-    var path: [any CodingKey] = []
+    // Only this decoder's own calls touch these, one at a time: no runtime exclusivity checks.
+    @exclusivity(unchecked) var path: [any CodingKey] = []
 
     /// Per nesting depth: the object last searched there and the field its search stopped at.
     struct Cursor {
@@ -17,7 +18,7 @@ final class StreamDecoder {
         var offset: Int
     }
 
-    var cursors: [Cursor] = []
+    @exclusivity(unchecked) var cursors: [Cursor] = []
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -56,24 +57,23 @@ final class StreamDecoder {
 
     // MARK: Primitives
 
+    /// Reads the value at `offset` if `T` is a primitive. Metatype comparisons, not casts.
     func primitive<T>(_ type: T.Type, at offset: Int) throws -> T? {
-        switch type {
-        case is Int.Type: return try integer(Int.self, at: offset) as? T
-        case is String.Type: return try string(at: offset) as? T
-        case is Double.Type: return try double(at: offset) as? T
-        case is Bool.Type: return try bool(at: offset) as? T
-        case is Int64.Type: return try integer(Int64.self, at: offset) as? T
-        case is Int32.Type: return try integer(Int32.self, at: offset) as? T
-        case is Int16.Type: return try integer(Int16.self, at: offset) as? T
-        case is Int8.Type: return try integer(Int8.self, at: offset) as? T
-        case is UInt.Type: return try integer(UInt.self, at: offset) as? T
-        case is UInt64.Type: return try integer(UInt64.self, at: offset) as? T
-        case is UInt32.Type: return try integer(UInt32.self, at: offset) as? T
-        case is UInt16.Type: return try integer(UInt16.self, at: offset) as? T
-        case is UInt8.Type: return try integer(UInt8.self, at: offset) as? T
-        case is Float.Type: return Float(try double(at: offset)) as? T
-        default: return nil
-        }
+        if T.self == Int.self { return unsafeBitCast(try integer(Int.self, at: offset), to: T.self) }
+        if T.self == String.self { return unsafeBitCast(try string(at: offset), to: T.self) }
+        if T.self == Double.self { return unsafeBitCast(try double(at: offset), to: T.self) }
+        if T.self == Bool.self { return unsafeBitCast(try bool(at: offset), to: T.self) }
+        if T.self == Int64.self { return unsafeBitCast(try integer(Int64.self, at: offset), to: T.self) }
+        if T.self == Int32.self { return unsafeBitCast(try integer(Int32.self, at: offset), to: T.self) }
+        if T.self == Int16.self { return unsafeBitCast(try integer(Int16.self, at: offset), to: T.self) }
+        if T.self == Int8.self { return unsafeBitCast(try integer(Int8.self, at: offset), to: T.self) }
+        if T.self == UInt.self { return unsafeBitCast(try integer(UInt.self, at: offset), to: T.self) }
+        if T.self == UInt64.self { return unsafeBitCast(try integer(UInt64.self, at: offset), to: T.self) }
+        if T.self == UInt32.self { return unsafeBitCast(try integer(UInt32.self, at: offset), to: T.self) }
+        if T.self == UInt16.self { return unsafeBitCast(try integer(UInt16.self, at: offset), to: T.self) }
+        if T.self == UInt8.self { return unsafeBitCast(try integer(UInt8.self, at: offset), to: T.self) }
+        if T.self == Float.self { return unsafeBitCast(Float(try double(at: offset)), to: T.self) }
+        return nil
     }
 
     func integer<I: FixedWidthInteger>(_: I.Type, at offset: Int) throws -> I {

@@ -28,11 +28,13 @@ final class StreamEncoder {
         var single = false
     }
 
-    var writer = ByteWriter()
-    var open: [Frame] = []
-    var positions: [Position] = []
-    var path: [any CodingKey] = []
-    private var nextFrame = 0
+    // Only this encoder's own calls touch these, one at a time: no runtime exclusivity checks
+    // (they cost as much as the writing).
+    @exclusivity(unchecked) var writer = ByteWriter()
+    @exclusivity(unchecked) var open: [Frame] = []
+    @exclusivity(unchecked) var positions: [Position] = []
+    @exclusivity(unchecked) var path: [any CodingKey] = []
+    @exclusivity(unchecked) private var nextFrame = 0
 
     static let countSlot = 5
 
@@ -63,23 +65,39 @@ final class StreamEncoder {
         close(downTo: done.openBase)
     }
 
+    /// Writes `value` if it is a primitive. Metatype comparisons, not casts: this runs for
+    /// every value that goes through the generic path.
     func primitive<T>(_ value: T) -> Bool {
-        switch value {
-        case let value as Int: int(Int64(value))
-        case let value as String: string(value)
-        case let value as Double: double(value)
-        case let value as Bool: writer.bytes.append(value ? 2 : 1)
-        case let value as Int64: int(value)
-        case let value as Int32: int(Int64(value))
-        case let value as Int16: int(Int64(value))
-        case let value as Int8: int(Int64(value))
-        case let value as UInt: uint(UInt64(value))
-        case let value as UInt64: uint(value)
-        case let value as UInt32: uint(UInt64(value))
-        case let value as UInt16: uint(UInt64(value))
-        case let value as UInt8: uint(UInt64(value))
-        case let value as Float: double(Double(value))
-        default: return false
+        if T.self == Int.self {
+            int(Int64(unsafeBitCast(value, to: Int.self)))
+        } else if T.self == String.self {
+            string(unsafeBitCast(value, to: String.self))
+        } else if T.self == Double.self {
+            double(unsafeBitCast(value, to: Double.self))
+        } else if T.self == Bool.self {
+            writer.bytes.append(unsafeBitCast(value, to: Bool.self) ? 2 : 1)
+        } else if T.self == Int64.self {
+            int(unsafeBitCast(value, to: Int64.self))
+        } else if T.self == Int32.self {
+            int(Int64(unsafeBitCast(value, to: Int32.self)))
+        } else if T.self == Int16.self {
+            int(Int64(unsafeBitCast(value, to: Int16.self)))
+        } else if T.self == Int8.self {
+            int(Int64(unsafeBitCast(value, to: Int8.self)))
+        } else if T.self == UInt.self {
+            uint(UInt64(unsafeBitCast(value, to: UInt.self)))
+        } else if T.self == UInt64.self {
+            uint(unsafeBitCast(value, to: UInt64.self))
+        } else if T.self == UInt32.self {
+            uint(UInt64(unsafeBitCast(value, to: UInt32.self)))
+        } else if T.self == UInt16.self {
+            uint(UInt64(unsafeBitCast(value, to: UInt16.self)))
+        } else if T.self == UInt8.self {
+            uint(UInt64(unsafeBitCast(value, to: UInt8.self)))
+        } else if T.self == Float.self {
+            double(Double(unsafeBitCast(value, to: Float.self)))
+        } else {
+            return false
         }
         return true
     }
