@@ -177,6 +177,49 @@ import TributaryTesting
         #expect(values.filter { $0.hasPrefix("t") }.count == 101)
     }
 
+    /// The same with a source that waits in its read (an async sequence with nothing to give):
+    /// its loop is woken when the idle timeout runs out on the job clock, not only when a
+    /// record comes. A checkpoint shows both sources' loops are running before the clock moves.
+    @Test(.timeLimit(.minutes(1))) func anInputWaitingInItsReadBecomesIdleOnTheJobClock() async throws {
+        let clock = ManualClock()
+        let env = try LocalEnvironment(
+            "idle-async",
+            config: [
+                "work_dir": .string(directory.path("work")), "batch_size": 10,
+                "fault_tolerance": ["strategy": "checkpoint", "checkpoint_interval": 3600, "checkpoint_dir": .string(directory.path("chk-idle"))],
+            ], clock: clock)
+        let (busyInput, busyFeed) = AsyncStream.makeStream(of: Tick.self)
+        let (quietInput, quietFeed) = AsyncStream.makeStream(of: Tick.self)
+        let running = Gate()
+        let fired = CancellableGate()
+        let sink = CollectSink<String>()
+        let busy = env.fromSource(AsyncSequenceSource(busyInput)).named("busy").withTimestamps({ $0.time }, watermarks: .monotonous())
+            .map { tick -> Tick in
+                running.open()
+                return tick
+            }
+        let quiet = env.fromSource(AsyncSequenceSource(quietInput)).named("quiet")
+            .withTimestamps({ $0.time }, watermarks: .monotonous(idleTimeout: .seconds(5)))
+        Self.timed(busy.union(quiet), after: .milliseconds(5), onFire: { fired.open() }).sink(sink)
+        let job = Task { try await env.submit() }
+        for tick in Self.ticks(100) { busyFeed.yield(tick) }
+        await running.wait()
+        try await env.triggerCheckpoint()
+        #expect(!sink.values.contains { $0.hasPrefix("t") }, "the quiet input holds the watermark back")
+        clock.advance(by: .seconds(5))
+        try await fired.wait()
+        quietFeed.yield(Tick(key: 0, time: .seconds(100)))
+        quietFeed.finish()
+        busyFeed.finish()
+        let result = try await job.value
+        #expect(result.status == .completed)
+        let values = sink.values
+        let firstTimer = try #require(values.firstIndex { $0.hasPrefix("t") })
+        let quietRecord = try #require(values.firstIndex(of: "r100000"))
+        #expect(firstTimer < quietRecord, "timers fired while the quiet input was still open")
+        #expect(values.filter { $0.hasPrefix("t") }.count == 101)
+    }
+
     // MARK: checkpoints
 
     /// Watermarks, timers and the largest event time seen go through checkpoint restores:

@@ -236,10 +236,24 @@ final class Chain {
     /// timeout tells downstream it is idle.
     @usableFromInline
     nonisolated(nonsending) func checkIdleInputs() async throws {
+        var next: Duration?
         for index in steps.indices {
-            guard let generator = steps[index].watermarkGenerator, generator.becameIdle() else { continue }
-            try await forwardIdle(from: index + 1)
+            guard let generator = steps[index].watermarkGenerator else { continue }
+            if generator.becameIdle() { try await forwardIdle(from: index + 1) }
+            if let deadline = generator.idleDeadline, next.map({ deadline < $0 }) ?? true { next = deadline }
         }
+        idleWaker?.arm(next)
+    }
+
+    /// Wakes a source waiting in its read when an input's idle timeout runs out, so the
+    /// source loop notices the idleness while nothing arrives (set by ``sourceStarted(_:at:)``).
+    var idleWaker: TimerWaker?
+
+    /// The source loop ended: no more wake-ups for it.
+    @usableFromInline
+    func stopIdleWaker() {
+        idleWaker?.cancel()
+        idleWaker = nil
     }
 
     /// Snapshots every step at barrier `id` (sinks seal epoch `id`), acknowledges it to the
@@ -354,6 +368,7 @@ final class Chain {
     func sourceStarted<S: Source>(_ source: S, at position: S.Position?) {
         guard let scoped = source as? any JobScopedSource else { return }
         supervision.control.onStopRequest { scoped.wake() }
+        if hasWatermarkGenerators { idleWaker = TimerWaker(clock: supervision.clock, wake: { scoped.wake() }) }
         // A source idle in its read still takes part in checkpoints: a trigger wakes it.
         checkpoints?.trigger.onChange { scoped.wake() }
         let lost = scoped.recordsLost(restoringTo: position as? Int)

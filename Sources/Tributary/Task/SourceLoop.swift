@@ -15,6 +15,7 @@ func runSourceLoop<S: Source>(
     } catch {
         throw await chain.sourceFailure(error)
     }
+    defer { chain.stopIdleWaker() }
     // A reader's background work (an async sequence's pump) runs beside the loop; leaving
     // this scope early cancels it and waits for it.
     let backgroundWork = reader.backgroundWork

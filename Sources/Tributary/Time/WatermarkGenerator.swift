@@ -44,6 +44,13 @@ final class WatermarkGenerator {
         return watermark
     }
 
+    /// When (processing time) the input becomes idle unless records arrive first; `nil`
+    /// without an idle timeout or once idle.
+    var idleDeadline: Duration? {
+        guard let timeout = strategy.idleTimeout, !isIdle, let lastRecords else { return nil }
+        return lastRecords + timeout
+    }
+
     /// Whether the input has just become idle: no records for `idleTimeout` of processing time.
     func becameIdle() -> Bool {
         guard let timeout = strategy.idleTimeout, !isIdle else { return false }
