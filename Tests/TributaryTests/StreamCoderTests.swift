@@ -147,6 +147,163 @@ import TributaryTesting
         #expect(try StateCoder.decode(Interleaved.self, from: StateCoder.encode(value)) == value)
     }
 
+    @Test func structsDecodeFromTheTreesBytesWithSortedKeys() throws {
+        let auctions = (0..<50).map { Auction(id: Int64($0), seller: 7, price: $0 % 2 == 0 ? nil : 5, bids: [$0], window: .seconds($0)) }
+        #expect(try StateCoder.decode([Auction].self, from: Self.treeBytes(auctions)) == auctions)
+        let streaming = StreamEncoder()
+        let bytes = try streaming.encode(auctions)
+        #expect(!streaming.poisoned, "plain structs are written in one pass")
+        #expect(try StateCoder.decode([Auction].self, from: bytes) == auctions)
+    }
+
+    struct Key: CodingKey {
+        let stringValue: String
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Writes `x` twice: the tree kept the last value, and so must the state.
+    struct Twice: Codable {
+        var x: Int
+        init(x: Int) { self.x = x }
+        init(from decoder: any Decoder) throws { x = try decoder.container(keyedBy: Key.self).decode(Int.self, forKey: Key("x")) }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(0, forKey: Key("x"))
+            try container.encode(x, forKey: Key("x"))
+        }
+    }
+
+    @Test func aKeyWrittenTwiceKeepsTheLastValueAsTheTreeDid() throws {
+        #expect(throws: StreamEncoder.Unstreamable.self) { try StreamEncoder().encode(Twice(x: 7)) }
+        #expect(try StateCoder.decode(Twice.self, from: StateCoder.encode(Twice(x: 7))).x == 7)
+        let many = Dictionary(uniqueKeysWithValues: (0..<100).map { ("k\($0)", $0) })
+        #expect(try StateCoder.decode([String: Int].self, from: StreamEncoder().encode(many)) == many, "a large object checks its keys in a set")
+    }
+
+    /// A value whose encoding fails after writing part of itself, caught by its parent, which
+    /// goes on: the tree left the failed field out, and so must the state.
+    struct Failing: Encodable {
+        struct Refused: Error {}
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(1, forKey: Key("partial"))
+            throw Refused()
+        }
+    }
+
+    struct Forgiving: Encodable {
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try? container.encode(Failing(), forKey: Key("pet"))
+            try container.encode(1, forKey: Key("n"))
+        }
+    }
+
+    @Test func aFailedWriteThatWasCaughtLeavesNothingBehind() throws {
+        #expect(throws: StreamEncoder.Unstreamable.self) { try StreamEncoder().encode(Forgiving()) }
+        #expect(try StateCoder.decode([String: Int].self, from: StateCoder.encode(Forgiving())) == ["n": 1])
+        #expect(throws: Failing.Refused.self) { try StateCoder.encode(Failing()) }
+    }
+
+    /// A base class with nothing to write (its optional is nil) under `superEncoder()`.
+    class Quiet: Codable {
+        var note: String?
+        init() {}
+    }
+
+    final class Loud: Quiet, @unchecked Sendable {
+        var own = "x"
+        override init() { super.init() }
+        required init(from decoder: any Decoder) throws {
+            own = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: Key("own"))
+            try super.init(from: try decoder.container(keyedBy: Key.self).superDecoder())
+        }
+        override func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(own, forKey: Key("own"))
+            try super.encode(to: container.superEncoder())
+        }
+    }
+
+    @Test func aSuperEncoderThatWritesNothingStillRoundTrips() throws {
+        let decoded = try StateCoder.decode(Loud.self, from: StateCoder.encode(Loud()))
+        #expect(decoded.own == "x" && decoded.note == nil)
+    }
+
+    struct SuperOptional: Decodable {
+        var base: Int?
+        init(from decoder: any Decoder) throws {
+            base = try decoder.container(keyedBy: Key.self).superDecoder().singleValueContainer().decode(Int?.self)
+        }
+    }
+
+    @Test func aMissingSuperReadsAsNull() throws {
+        #expect(try StateCoder.decode(SuperOptional.self, from: StateCoder.encode(["own": 1])).base == nil)
+    }
+
+    /// Reads a large object's keys in the reverse of their written order.
+    struct Backwards: Decodable {
+        var values: [Int] = []
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            for index in (0..<500).reversed() { values.append(try container.decode(Int.self, forKey: Key("k\(index)"))) }
+        }
+    }
+
+    @Test func aLargeObjectIsReadInAnyOrder() throws {
+        let object = Dictionary(uniqueKeysWithValues: (0..<500).map { ("k\($0)", $0 * 3) })
+        #expect(try StateCoder.decode(Backwards.self, from: StateCoder.encode(object)).values == (0..<500).reversed().map { $0 * 3 })
+    }
+
+    /// The outer value's container, kept and written to from inside the inner value's
+    /// `encode(to:)`: the write lands where the tree puts it.
+    final class Kept: @unchecked Sendable {
+        var container: KeyedEncodingContainer<Key>?
+    }
+
+    struct Inner: Encodable {
+        let kept: Kept
+        func encode(to encoder: any Encoder) throws {
+            try kept.container?.encode(5, forKey: Key("sneaky"))
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(1, forKey: Key("v"))
+        }
+    }
+
+    struct Outer: Encodable {
+        func encode(to encoder: any Encoder) throws {
+            let kept = Kept()
+            var container = encoder.container(keyedBy: Key.self)
+            kept.container = container  // a copy writing to the same object
+            try container.encode(Inner(kept: kept), forKey: Key("child"))
+        }
+    }
+
+    struct OuterRead: Decodable {
+        var v: Int
+        var sneaky: Int
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            v = try container.nestedContainer(keyedBy: Key.self, forKey: Key("child")).decode(Int.self, forKey: Key("v"))
+            sneaky = try container.decode(Int.self, forKey: Key("sneaky"))
+        }
+    }
+
+    @Test func aContainerWrittenFromInsideAnotherValueFallsBackToTheTree() throws {
+        #expect(throws: StreamEncoder.Unstreamable.self) { try StreamEncoder().encode(Outer()) }
+        let read = try StateCoder.decode(OuterRead.self, from: StateCoder.encode(Outer()))
+        #expect(read.v == 1 && read.sneaky == 5)
+    }
+
+    @Test func stringsAndKeysThatAreNotUTF8Throw() {
+        #expect(throws: StateDecodingError.self) { try StateCoder.decode([String: Int].self, from: [8, 1, 1, 0xFF, 3, 2]) }
+        #expect(throws: StateDecodingError.self) { try StateCoder.decode(String.self, from: [6, 1, 0xFF]) }
+        #expect(throws: StateDecodingError.self) { try StateCoder.decode([String].self, from: [7, 1, 6, 2, 0xC3, 0x28]) }
+    }
+
     @Test func damagedBytesThrowAndNeverCrash() throws {
         var random = TortureRandom(seed: 99)
         let bytes = try StateCoder.encode((0..<30).map { _ in Tree.random(&random, depth: 2) })

@@ -10,11 +10,12 @@ import Foundation
 public enum StateCoder {
     /// Encodes `value`.
     public static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        let streaming = StreamEncoder()
         do {
-            return try StreamEncoder().encode(value)
-        } catch is StreamEncoder.Unstreamable {
-            // A value whose encoding cannot be written in one pass (it writes to a container
-            // after a later one, or uses a super encoder) goes through the tree of nodes.
+            return try streaming.encode(value)
+        } catch where streaming.poisoned || error is StreamEncoder.Unstreamable {
+            // A value whose encoding one pass cannot write as the tree would (see
+            // StreamEncoder) goes through the tree of nodes; an error of its own comes again.
             let encoder = NodeEncoder()
             try value.encode(to: encoder)
             var writer = ByteWriter()
@@ -162,19 +163,33 @@ struct ByteReader {
         offset += count
     }
 
-    /// Moves past one whole value, checking its structure (tags, lengths, nesting).
+    /// Moves past a length-prefixed UTF-8 run (a string or a field's key), checking it is UTF-8.
+    mutating func skipText() throws {
+        let length = try count()
+        guard length <= bytes.count - offset else { throw StateDecodingError(reason: "a string runs past the end") }
+        let end = offset + length
+        var index = offset
+        // ASCII (most keys and many strings) needs no decoding to be valid.
+        while index < end, bytes[index] < 0x80 { index += 1 }
+        if index < end, String(validating: bytes[offset..<end], as: UTF8.self) == nil {
+            throw StateDecodingError(reason: "a string is not UTF-8 at byte \(offset)")
+        }
+        offset = end
+    }
+
+    /// Moves past one whole value, checking its structure (tags, lengths, nesting, UTF-8).
     mutating func skipValue(depth: Int = 0) throws {
         guard depth < 512 else { throw StateDecodingError(reason: "nesting too deep") }
         switch try byte() {
         case 0, 1, 2: return
         case 3, 4: _ = try varint()
         case 5: try advance(by: 8)
-        case 6: try advance(by: try count())
+        case 6: try skipText()
         case 7:
             for _ in 0..<(try count()) { try skipValue(depth: depth + 1) }
         case 8:
             for _ in 0..<(try count()) {
-                try advance(by: try count())
+                try skipText()
                 try skipValue(depth: depth + 1)
             }
         case let tag:

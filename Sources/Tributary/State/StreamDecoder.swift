@@ -19,6 +19,12 @@ final class StreamDecoder {
     }
 
     @exclusivity(unchecked) var cursors: [Cursor] = []
+    /// Large objects (dictionaries) by offset: each key's value, so lookups in any order are
+    /// not a scan each. The last of a repeated key wins, as with the tree.
+    @exclusivity(unchecked) var indexes: [Int: [String: Int]] = [:]
+
+    /// Objects with more fields than this are looked up through an index, not a scan.
+    static let scannedFields = 16
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -128,6 +134,7 @@ final class StreamDecoder {
     /// Where the value of field `name` of the object at `object` starts, if it has one.
     func field(_ name: String, object: Int, first: Int, count: Int, depth: Int) throws -> Int? {
         guard count > 0 else { return nil }
+        if count > Self.scannedFields { return try index(object: object, first: first, count: count)[name] }
         while cursors.count <= depth { cursors.append(Cursor(object: -1, index: 0, offset: 0)) }
         var cursor = cursors[depth]
         if cursor.object != object { cursor = Cursor(object: object, index: 0, offset: first) }
@@ -153,6 +160,20 @@ final class StreamDecoder {
             cursors[depth] = cursor
             return nil
         }
+    }
+
+    func index(object: Int, first: Int, count: Int) throws -> [String: Int] {
+        if let index = indexes[object] { return index }
+        var reader = ByteReader(bytes: bytes, offset: first)
+        var index: [String: Int] = [:]
+        index.reserveCapacity(count)
+        for _ in 0..<count {
+            let name = try reader.string()
+            index[name] = reader.offset
+            try reader.skipValue()
+        }
+        indexes[object] = index
+        return index
     }
 
     /// Every field name of the object, in the order they were written.
@@ -362,7 +383,15 @@ struct NullDecoder: Decoder {
         let codingPath: [any CodingKey]
         func decodeNil() -> Bool { true }
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath, debugDescription: "found null"))
+            // As the tree did with a null node: primitives mismatch, others decode from null
+            // (an optional is nil).
+            if T.self == Int.self || T.self == String.self || T.self == Double.self || T.self == Bool.self || T.self == Int64.self
+                || T.self == UInt64.self || T.self == Float.self || T.self == Int32.self || T.self == UInt32.self || T.self == Int16.self
+                || T.self == UInt16.self || T.self == Int8.self || T.self == UInt8.self || T.self == UInt.self
+            {
+                throw DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(T.self), found null"))
+            }
+            return try T(from: NullDecoder(codingPath: codingPath))
         }
     }
 }

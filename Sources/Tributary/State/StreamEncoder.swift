@@ -7,21 +7,29 @@
 /// which decoding ignores. An array or object's count is not known until its container is done,
 /// so it gets a five-byte slot that is filled in, and shrunk to its varint, when the container
 /// closes. Containers close in nesting order: when the value that opened them is done, or when
-/// an outer container is written to again. Uses the tree cannot follow in one pass (a
-/// container written to after it was closed, `superEncoder`, mixed container kinds on one
-/// encoder) throw ``Unstreamable``, and ``StateCoder`` encodes that value with the tree instead.
+/// an outer container is written to again. Whatever one pass cannot write exactly as the tree
+/// would — a container written to after it closed or from inside another value, `superEncoder`,
+/// mixed container kinds on one encoder, a key written twice (the tree keeps the last), a
+/// failed write that was caught — *poisons* the encoder, and ``StateCoder`` encodes that value
+/// with the tree instead.
 final class StreamEncoder {
     struct Unstreamable: Error {}
 
-    /// An open array or object: where its count goes and how many items it has so far.
+    /// An open array or object: where its count goes, how many items it has, and the value
+    /// whose `encode(to:)` opened it (only that value may write to it).
     struct Frame {
         let id: Int
         let countAt: Int
         var count: Int
+        let owner: Int
+        /// Where this object's keys start in `keys` (arrays: unused).
+        let keysStart: Int
+        var keyed: Bool { keysStart >= 0 }
     }
 
     /// A value being encoded: which container (if any) its `encode(to:)` asked for.
     struct Position {
+        let serial: Int
         let openBase: Int
         var frame: Int?
         var keyed = false
@@ -34,16 +42,35 @@ final class StreamEncoder {
     @exclusivity(unchecked) var open: [Frame] = []
     @exclusivity(unchecked) var positions: [Position] = []
     @exclusivity(unchecked) var path: [any CodingKey] = []
+    /// The keys written to the open objects, innermost last, to catch a key written twice.
+    @exclusivity(unchecked) var keys: [String] = []
+    /// The keys of open objects too large to search `keys` for, by frame.
+    @exclusivity(unchecked) var keySets: [Int: Set<String>] = [:]
     @exclusivity(unchecked) private var nextFrame = 0
+    @exclusivity(unchecked) private var nextPosition = 0
+    /// Set when something was asked that one pass cannot write as the tree would.
+    @exclusivity(unchecked) private(set) var poisoned = false
 
     static let countSlot = 5
+    /// Objects with more keys than this check for a repeated key in a set, not a scan.
+    static let scannedKeys = 16
+
+    /// Marks the encoding as one the tree must do, and returns the error that says so.
+    @discardableResult
+    func poison() -> Unstreamable {
+        poisoned = true
+        return Unstreamable()
+    }
 
     init() {
         writer.bytes.reserveCapacity(256)
     }
 
+    /// The bytes of `value`. Throws ``Unstreamable`` (or what `encode(to:)` threw, with
+    /// ``poisoned`` set) when the tree must encode it instead.
     func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         try write(value)
+        if poisoned { throw Unstreamable() }
         return writer.bytes
     }
 
@@ -53,9 +80,10 @@ final class StreamEncoder {
     func write<T: Encodable>(_ value: T) throws {
         if primitive(value) { return }
         let position = positions.count
-        positions.append(Position(openBase: open.count))
+        nextPosition += 1
+        positions.append(Position(serial: nextPosition, openBase: open.count))
         defer { positions.removeLast() }
-        try value.encode(to: PositionEncoder(owner: self, position: position))
+        try value.encode(to: PositionEncoder(owner: self, serial: nextPosition))
         let done = positions[position]
         if done.frame == nil, !done.single {
             // Nothing encoded: the tree writes an empty object.
@@ -137,51 +165,72 @@ final class StreamEncoder {
 
     // MARK: Containers
 
-    /// Opens the container of the value at `position`, or returns the one it opened before.
-    func container(at position: Int, keyed: Bool) throws -> Int {
-        guard position == positions.count - 1 else { throw Unstreamable() }
-        var place = positions[position]
+    /// Opens the container of the value `serial`, or returns the one it opened before.
+    func container(of serial: Int, keyed: Bool) throws -> Int {
+        guard let place = positions.last, place.serial == serial else { throw poison() }
         if let frame = place.frame {
-            guard place.keyed == keyed else { throw Unstreamable() }
+            guard place.keyed == keyed else { throw poison() }
             return frame
         }
-        guard !place.single else { throw Unstreamable() }
+        guard !place.single else { throw poison() }
         let frame = openFrame(keyed: keyed)
-        place.frame = frame
-        place.keyed = keyed
-        positions[position] = place
+        positions[positions.count - 1].frame = frame
+        positions[positions.count - 1].keyed = keyed
         return frame
     }
 
-    /// Writes an array or object tag and a count slot, and opens its frame.
+    /// Writes an array or object tag and a count slot, and opens its frame for the value
+    /// being encoded.
     func openFrame(keyed: Bool) -> Int {
         writer.bytes.append(keyed ? 8 : 7)
         let countAt = writer.bytes.count
         writer.bytes.append(contentsOf: repeatElement(0, count: Self.countSlot))
         nextFrame += 1
-        open.append(Frame(id: nextFrame, countAt: countAt, count: 0))
+        open.append(Frame(id: nextFrame, countAt: countAt, count: 0, owner: positions.last?.serial ?? 0, keysStart: keyed ? keys.count : -1))
         return nextFrame
     }
 
     /// Makes `frame` the innermost open container, closing those inside it; returns its index.
+    /// Only the value that opened a container may write to it, and only while it is open.
     func enter(_ frame: Int) throws -> Int {
         var index = open.count - 1
         while index >= 0, open[index].id != frame { index -= 1 }
-        guard index >= 0 else { throw Unstreamable() }
+        guard index >= 0, open[index].owner == positions.last?.serial else { throw poison() }
         close(downTo: index + 1)
         return index
     }
 
-    /// Marks the single value container of `position` as used.
-    func single(at position: Int) throws {
-        guard position == positions.count - 1, positions[position].frame == nil, !positions[position].single else { throw Unstreamable() }
-        positions[position].single = true
+    /// Marks the single value container of the value `serial` as used.
+    func single(of serial: Int) throws {
+        guard let place = positions.last, place.serial == serial, place.frame == nil, !place.single else { throw poison() }
+        positions[positions.count - 1].single = true
+    }
+
+    /// Records `key` for the object `index` of `open`; a key it already has poisons (the tree
+    /// keeps only the last value of a key).
+    func note(_ key: String, inObjectAt index: Int) throws {
+        let frame = open[index]
+        if frame.count < Self.scannedKeys {
+            var at = frame.keysStart
+            while at < keys.count {
+                if keys[at] == key { throw poison() }
+                at += 1
+            }
+            keys.append(key)
+            return
+        }
+        if keySets[frame.id] == nil { keySets[frame.id] = Set(keys[frame.keysStart...]) }
+        guard keySets[frame.id]?.insert(key).inserted == true else { throw poison() }
     }
 
     /// Closes open containers until `count` remain, filling in each one's count.
     func close(downTo count: Int) {
         while open.count > count {
             let frame = open.removeLast()
+            if frame.keyed {
+                keys.removeSubrange(frame.keysStart...)
+                if frame.count >= Self.scannedKeys { keySets[frame.id] = nil }
+            }
             patch(frame)
         }
     }
@@ -211,10 +260,22 @@ final class StreamEncoder {
         if unused > 0 { writer.bytes.removeLast(unused) }
     }
 
-    /// Adds one item to `frame` after writing it with `write`.
-    func item(in frame: Int, _ write: () throws -> Void) throws {
+    /// Adds one item to `frame` (a field under `key`, for an object) after writing it with
+    /// `write`. A write that fails poisons: the tree adds an item only once it is complete, and
+    /// a caller may catch the error and go on.
+    func item(in frame: Int, key: String? = nil, _ write: () throws -> Void) throws {
         let index = try enter(frame)
-        try write()
+        do {
+            if let key {
+                try note(key, inObjectAt: index)
+                raw(key)
+            }
+            try write()
+        } catch {
+            poisoned = true
+            throw error
+        }
+        guard index < open.count, open[index].id == frame else { throw poison() }
         open[index].count += 1
     }
 }
@@ -222,28 +283,20 @@ final class StreamEncoder {
 /// The `Encoder` handed to one value's `encode(to:)`.
 struct PositionEncoder: Encoder {
     let owner: StreamEncoder
-    let position: Int
+    let serial: Int
     var codingPath: [any CodingKey] { owner.path }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        do {
-            return KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: owner, frame: try owner.container(at: position, keyed: true)))
-        } catch {
-            return KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: owner, frame: nil))
-        }
+        KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: owner, frame: try? owner.container(of: serial, keyed: true)))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        do {
-            return StreamUnkeyedContainer(owner: owner, frame: try owner.container(at: position, keyed: false))
-        } catch {
-            return StreamUnkeyedContainer(owner: owner, frame: nil)
-        }
+        StreamUnkeyedContainer(owner: owner, frame: try? owner.container(of: serial, keyed: false))
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        StreamSingleContainer(owner: owner, position: position)
+        StreamSingleContainer(owner: owner, serial: serial)
     }
 }
 
@@ -254,11 +307,8 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     var codingPath: [any CodingKey] { owner.path }
 
     private func field(_ key: Key, _ write: () throws -> Void) throws {
-        guard let frame else { throw StreamEncoder.Unstreamable() }
-        try owner.item(in: frame) {
-            owner.raw(key.stringValue)
-            try write()
-        }
+        guard let frame else { throw owner.poison() }
+        try owner.item(in: frame, key: key.stringValue, write)
     }
 
     mutating func encodeNil(forKey key: Key) throws { try field(key) { owner.null() } }
@@ -298,8 +348,8 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     // Where a super encoder's value ends is not known in one pass: the tree encodes these.
-    mutating func superEncoder() -> any Encoder { UnstreamableEncoder(codingPath: codingPath) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { UnstreamableEncoder(codingPath: codingPath) }
+    mutating func superEncoder() -> any Encoder { UnstreamableEncoder(owner: owner, codingPath: codingPath) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { UnstreamableEncoder(owner: owner, codingPath: codingPath) }
 }
 
 /// An array's items. A container that could not be opened (`frame` nil) throws on use.
@@ -310,7 +360,7 @@ struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
     var codingPath: [any CodingKey] { owner.path }
 
     private mutating func element(_ write: (StreamEncoder) throws -> Void) throws {
-        guard let frame else { throw StreamEncoder.Unstreamable() }
+        guard let frame else { throw owner.poison() }
         let owner = self.owner
         try owner.item(in: frame) { try write(owner) }
         count += 1
@@ -345,42 +395,56 @@ struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
         return StreamUnkeyedContainer(owner: owner, frame: nested)
     }
 
-    mutating func superEncoder() -> any Encoder { UnstreamableEncoder(codingPath: codingPath) }
+    mutating func superEncoder() -> any Encoder { UnstreamableEncoder(owner: owner, codingPath: codingPath) }
 }
 
 /// The single value of one position: writes it in the position's place.
 struct StreamSingleContainer: SingleValueEncodingContainer {
     let owner: StreamEncoder
-    let position: Int
+    let serial: Int
     var codingPath: [any CodingKey] { owner.path }
 
     mutating func encodeNil() throws {
-        try owner.single(at: position)
+        try owner.single(of: serial)
         owner.null()
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        try owner.single(at: position)
-        try owner.write(value)
+        try owner.single(of: serial)
+        do {
+            try owner.write(value)
+        } catch {
+            _ = owner.poison()
+            throw error
+        }
     }
 }
 
-/// An encoder whose every container throws ``StreamEncoder/Unstreamable`` on use.
+/// The encoder `superEncoder()` returns: asking for it poisons the encoding (the tree encodes
+/// the value), and its containers throw on use.
 struct UnstreamableEncoder: Encoder {
     let codingPath: [any CodingKey]
+    let owner: StreamEncoder
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: StreamEncoder(), frame: nil))
+    init(owner: StreamEncoder, codingPath: [any CodingKey]) {
+        owner.poison()
+        self.owner = owner
+        self.codingPath = codingPath
     }
 
-    func unkeyedContainer() -> any UnkeyedEncodingContainer { StreamUnkeyedContainer(owner: StreamEncoder(), frame: nil) }
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        KeyedEncodingContainer(StreamKeyedContainer<Key>(owner: owner, frame: nil))
+    }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { UnstreamableSingle(codingPath: codingPath) }
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { StreamUnkeyedContainer(owner: owner, frame: nil) }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { UnstreamableSingle(owner: owner, codingPath: codingPath) }
 
     struct UnstreamableSingle: SingleValueEncodingContainer {
+        let owner: StreamEncoder
         let codingPath: [any CodingKey]
-        mutating func encodeNil() throws { throw StreamEncoder.Unstreamable() }
-        mutating func encode<T: Encodable>(_ value: T) throws { throw StreamEncoder.Unstreamable() }
+        mutating func encodeNil() throws { throw owner.poison() }
+        mutating func encode<T: Encodable>(_ value: T) throws { throw owner.poison() }
     }
 }
