@@ -6,10 +6,10 @@
 public struct KeyedStream<Key: Hashable & Codable & Sendable, Element: Sendable>: Sendable {
     @usableFromInline let environment: LocalEnvironment
     @usableFromInline let inputID: Int
-    @usableFromInline let key: @Sendable (Element) -> Key
+    @usableFromInline let key: @Sendable (Element) throws -> Key
 
     @usableFromInline
-    init(environment: LocalEnvironment, inputID: Int, key: @escaping @Sendable (Element) -> Key) {
+    init(environment: LocalEnvironment, inputID: Int, key: @escaping @Sendable (Element) throws -> Key) {
         self.environment = environment
         self.inputID = inputID
         self.key = key
@@ -23,7 +23,13 @@ public struct KeyedStream<Key: Hashable & Codable & Sendable, Element: Sendable>
         return HashPartitioner { batch, count in
             var parts = Array(repeating: [Element](), count: count)
             for record in batch {
-                parts[HashPartitioner<Element>.instance(for: key(record), of: count)].append(record)
+                // A key that throws fails its record in the keyed operator, which calls the key
+                // function again: any instance will do, so the first.
+                guard let key = try? key(record) else {
+                    parts[0].append(record)
+                    continue
+                }
+                parts[HashPartitioner<Element>.instance(for: key, of: count)].append(record)
             }
             return parts
         }
@@ -33,8 +39,12 @@ public struct KeyedStream<Key: Hashable & Codable & Sendable, Element: Sendable>
 extension DataStream {
     /// Partitions the stream by `key`: the next operator sees every record of a key in the same
     /// instance, in order. `key` must be a pure function of the record.
+    ///
+    /// If `key` throws, the record fails in the keyed operator that follows (which calls `key`
+    /// again), under that operator's supervision policy: restarted, resumed past, or sent to the
+    /// dead letters like any record it failed on. Its state is not touched.
     @inlinable
-    public func keyBy<Key: Hashable & Codable & Sendable>(_ key: @escaping @Sendable (Element) -> Key) -> KeyedStream<Key, Element> {
+    public func keyBy<Key: Hashable & Codable & Sendable>(_ key: @escaping @Sendable (Element) throws -> Key) -> KeyedStream<Key, Element> {
         KeyedStream(environment: environment, inputID: nodeID, key: key)
     }
 }

@@ -32,7 +32,7 @@ func makeLoopBody<Input, Output>(
 @inlinable
 func makeKeyedBody<Key: Hashable, Input, State, Output>(
     _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>, store: KeyedStateStore<Key, State>,
-    key: @escaping @Sendable (Input) -> Key,
+    key: @escaping @Sendable (Input) throws -> Key,
     apply: @escaping (inout KeyedStateTable<Key, State>, Key, Input, inout [Output]) throws -> Void
 ) -> Step.Body {
     .sync { start in
@@ -43,7 +43,7 @@ func makeKeyedBody<Key: Hashable, Input, State, Output>(
             while index < records.count {
                 let record = records[index]
                 do {
-                    try apply(&table, key(record), record, &results)
+                    try apply(&table, try key(record), record, &results)
                 } catch {
                     return RecordFailure(index, error)
                 }

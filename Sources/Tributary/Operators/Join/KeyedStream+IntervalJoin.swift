@@ -86,8 +86,8 @@ extension KeyedStream {
         }
         return inputs.keyBy { input in
             switch input {
-            case .left(let left): leftKey(left)
-            case .right(let right): rightKey(right)
+            case .left(let left): try leftKey(left)
+            case .right(let right): try rightKey(right)
             }
         }.keyedProcess(label: "intervalJoin", initial: IntervalJoinBuffers<Element, Right>(), handle, onTimer: cleanUp, inPlace: true)
     }

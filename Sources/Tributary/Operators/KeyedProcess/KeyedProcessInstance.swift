@@ -6,7 +6,7 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
     @usableFromInline typealias Context = KeyedProcessContext<Key, State, Output>
 
     @usableFromInline let initial: State
-    @usableFromInline let key: @Sendable (Input) -> Key
+    @usableFromInline let key: @Sendable (Input) throws -> Key
     @usableFromInline let handle: @Sendable (inout Context, Input) throws -> Void
     @usableFromInline let onTimer: @Sendable (inout Context, FiredTimer) throws -> Void
     @usableFromInline let input: BatchBuffer<Input>
@@ -40,7 +40,7 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
 
     @usableFromInline
     init(
-        initial: State, key: @escaping @Sendable (Input) -> Key, handle: @escaping @Sendable (inout Context, Input) throws -> Void,
+        initial: State, key: @escaping @Sendable (Input) throws -> Key, handle: @escaping @Sendable (inout Context, Input) throws -> Void,
         onTimer: @escaping @Sendable (inout Context, FiredTimer) throws -> Void, input: BatchBuffer<Input>, output: BatchBuffer<Output>,
         context: StepContext, inPlace: Bool = false
     ) {
@@ -117,7 +117,13 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
             var index = start
             while index < records.count {
                 let record = records[index]
-                if let error = call(key(record), &table, &results, { try handle(&$0, record) }) {
+                let recordKey: Key
+                do {
+                    recordKey = try key(record)
+                } catch {
+                    return RecordFailure(index, error)
+                }
+                if let error = call(recordKey, &table, &results, { try handle(&$0, record) }) {
                     return RecordFailure(index, error)
                 }
                 index += 1

@@ -15,7 +15,7 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
 
     @usableFromInline let assigner: WindowAssigner
     @usableFromInline let lateness: Duration
-    @usableFromInline let key: @Sendable (Input) -> Key
+    @usableFromInline let key: @Sendable (Input) throws -> Key
     @usableFromInline let eventTime: (@Sendable (Input) -> Duration)?
     @usableFromInline let initial: Accumulator
     @usableFromInline let add: @Sendable (inout Accumulator, Input) -> Void
@@ -42,7 +42,7 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
 
     @usableFromInline
     init(
-        assigner: WindowAssigner, lateness: Duration, key: @escaping @Sendable (Input) -> Key, eventTime: (@Sendable (Input) -> Duration)?,
+        assigner: WindowAssigner, lateness: Duration, key: @escaping @Sendable (Input) throws -> Key, eventTime: (@Sendable (Input) -> Duration)?,
         initial: Accumulator, add: @escaping @Sendable (inout Accumulator, Input) -> Void,
         merge: (@Sendable (inout Accumulator, Accumulator) -> Void)?,
         result: @escaping @Sendable (Key, TimeWindow, Accumulator) throws -> [Output], input: BatchBuffer<Input>,
@@ -96,7 +96,13 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
             var index = start
             while index < records.count {
                 let record = records[index]
-                assign(record, at: eventTime.map { $0(record) } ?? now, key: key(record), &table)
+                let recordKey: Key
+                do {
+                    recordKey = try key(record)
+                } catch {
+                    return RecordFailure(index, error)
+                }
+                assign(record, at: eventTime.map { $0(record) } ?? now, key: recordKey, &table)
                 index += 1
             }
             return nil
