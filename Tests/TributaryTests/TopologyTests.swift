@@ -1,5 +1,6 @@
 import Testing
 @testable import Tributary
+import TributaryTesting
 
 @Suite struct TopologyTests {
     @Test func fanOutGivesEveryConsumerEveryRecord() async throws {
@@ -106,5 +107,40 @@ import Testing
         #expect(mapped.name == "map-1")
         #expect(filtered.name == "only-some")
         #expect(filtered.sink(CollectSink<Int>()).name == "sink-3")
+    }
+
+    /// An operator with two instances feeding two consumers with two instances each: every
+    /// edge is a forward edge between vertices. Watermarks, barriers and the end of input went
+    /// to every consumer instance on the same lane, two producers on one lane (a crash); now
+    /// each goes only where the records go. Checkpoints and a restore run over those edges.
+    @Test func forwardEdgesOfAFanOutCarryControlOnlyToTheirOwnInstance() async throws {
+        let directory = try TemporaryDirectory()
+        func run(_ name: String, failures: FailureInjector<Int>?) async throws -> (left: [Int], right: [Int]) {
+            let env = try LocalEnvironment("fan-out-forward", config: [
+                "job_id": .string(name), "work_dir": .string(directory.path("work")), "batch_size": 8,
+                "fault_tolerance": [
+                    "strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk-\(name)")),
+                    "delay": 0, "max_attempts": 0, "max_recovery_attempts": 10,
+                ],
+            ])
+            let sums = env.fromSource(GeneratorSource(count: 3_000) { $0 }).withTimestamps({ .milliseconds($0) }, watermarks: .monotonous())
+                .keyBy { $0 % 7 }.reduce(+).named("sums").parallelism(2)
+            let left = CollectSink<Int>()
+            let right = CollectSink<Int>()
+            sums.map { $0 * 2 }.named("left").parallelism(2).sink(left)
+            sums.map { sum -> Int in
+                try failures?.check(sum)
+                return sum
+            }.named("right").parallelism(2).supervised(.restoreCheckpoint).sink(right)
+            #expect(try await env.submit().status == .completed)
+            return (left.values.sorted(), right.values.sorted())
+        }
+        let reference = try await run("reference", failures: nil)
+        #expect(reference.left.count == 3_000 && reference.right.count == 3_000)
+        let failures = FailureInjector(failOn: [reference.right[100], reference.right[2_000]])
+        let faulty = try await run("faulty", failures: failures)
+        #expect(failures.thrownCount == 2)
+        #expect(faulty.left == reference.left)
+        #expect(faulty.right == reference.right)
     }
 }

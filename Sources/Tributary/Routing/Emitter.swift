@@ -64,11 +64,17 @@ final class Emitter<Element: Sendable>: ChainEmitter {
         try await broadcast(.endOfStream)
     }
 
-    /// Sends the pending output, then `message` to every instance of every consumer: control
-    /// goes to all of them, whichever route the records take.
+    /// Sends the pending output, then `message` to every consumer instance this instance feeds:
+    /// all of them over a round-robin or hash edge, where each has a lane for every upstream
+    /// instance; over a forward edge only the one it forwards to, the only instance whose lane
+    /// it feeds (sending to the others put two producers on one lane).
     private nonisolated(nonsending) func broadcast(_ message: Message<Element>) async throws {
         try await emit()
         for edge in edges {
+            if case .forward(let target) = edge.route {
+                try await edge.targets[target].send(message, lane: edge.lane)
+                continue
+            }
             for target in edge.targets {
                 try await target.send(message, lane: edge.lane)
             }
