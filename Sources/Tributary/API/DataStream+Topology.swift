@@ -6,7 +6,7 @@ extension DataStream {
             environment.recordProblem(
                 PipelineError(code: .invalidName, message: "operator name \"\(name)\" is not allowed: use a non-empty name without '/' or line breaks"))
         } else {
-            environment.updateNode(nodeID) { $0.name = name }
+            environment.updateOperator(of: nodeID) { $0.name = name }
         }
         return self
     }
@@ -18,7 +18,7 @@ extension DataStream {
             environment.recordProblem(
                 PipelineError(code: .invalidParallelism, message: "parallelism(\(count)) for '\(name)' is out of range: use 1...1024"))
         } else {
-            environment.updateNode(nodeID) { $0.parallelism = count }
+            environment.updateOperator(of: nodeID, parallelism: count) { $0.parallelism = count }
         }
         return self
     }
@@ -27,7 +27,7 @@ extension DataStream {
     /// environment's `fault_tolerance` default for it.
     public func supervised(_ policy: SupervisionPolicy) -> DataStream<Element> {
         environment.recordPolicyProblem(policy, of: nodeID)
-        environment.updateNode(nodeID) { $0.policy = policy }
+        environment.updateOperator(of: nodeID) { $0.policy = policy }
         return self
     }
 

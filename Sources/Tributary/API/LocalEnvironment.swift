@@ -260,8 +260,40 @@ public final class LocalEnvironment: Sendable {
         graph.withLock { update(&$0.nodes[id]) }
     }
 
+    @usableFromInline
+    func registerSideOutputs(producer: Int, main: Int, tags: [String: Any.Type]) {
+        graph.withLock { $0.sideOutputs[main] = .init(producer: producer, tags: tags.mapValues { ObjectIdentifier($0) }) }
+    }
+
+    /// The operator behind the main stream `main` if it has side output `tag` holding `type`.
+    func sideOutputProducer(of main: Int, tag: String, type: Any.Type) -> Int? {
+        graph.withLock { graph in
+            guard let outputs = graph.sideOutputs[main], outputs.tags[tag] == ObjectIdentifier(type) else { return nil }
+            return outputs.producer
+        }
+    }
+
+    func addSideOutputReader(_ reader: Int, of main: Int) {
+        graph.withLock { graph in
+            graph.sideOutputs[main]?.readers.append(reader)
+            // Same parallelism as the operator, so the reader is fused into it.
+            if let producer = graph.sideOutputs[main]?.producer { graph.nodes[reader].parallelism = graph.nodes[producer].parallelism }
+        }
+    }
+
+    /// Sets `update` on the operator that produced the stream `id` (see
+    /// ``GraphState/operatorNode(_:)``); parallelism also on the stages that hand its outputs on.
+    func updateOperator(of id: Int, parallelism: Int? = nil, _ update: (inout GraphState.Node) -> Void) {
+        graph.withLock { graph in
+            let target = graph.operatorNode(id)
+            update(&graph.nodes[target])
+            guard let parallelism, let outputs = graph.sideOutputs[id] else { return }
+            for stage in [id] + outputs.readers { graph.nodes[stage].parallelism = parallelism }
+        }
+    }
+
     func nodeName(_ id: Int) -> String {
-        graph.withLock { $0.name(of: id) }
+        graph.withLock { $0.name(of: $0.operatorNode(id)) }
     }
 }
 

@@ -10,6 +10,22 @@ struct GraphState {
     }
 
     var nodes: [Node] = []
+    /// Operators with side outputs, by the node that hands their main output on: the
+    /// operator, its tags (name → value type), and the nodes that read them.
+    struct SideOutputs {
+        let producer: Int
+        let tags: [String: ObjectIdentifier]
+        var readers: [Int] = []
+    }
+
+    var sideOutputs: [Int: SideOutputs] = [:]
+
+    /// The node that `named`, `parallelism` and `supervised` on `id` configure: the operator
+    /// itself when `id` only hands its main output on.
+    func operatorNode(_ id: Int) -> Int {
+        sideOutputs[id]?.producer ?? id
+    }
+
     /// Misuse found while building (reported at `submit()`, so building stays non-throwing).
     var problems: [PipelineError] = []
 

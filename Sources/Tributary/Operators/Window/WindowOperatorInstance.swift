@@ -39,6 +39,9 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     /// Records that came after every window they belong to was closed (past its allowed
     /// lateness), so were left out.
     @usableFromInline var lateRecordsDropped = 0
+    /// Where late records go when a side output takes them (``WindowedStream/sideOutputLateData(_:)``):
+    /// emitted as this output instead of dropped.
+    @usableFromInline let late: (@Sendable (Input) -> Output)?
 
     @usableFromInline
     init(
@@ -46,8 +49,9 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
         initial: Accumulator, add: @escaping @Sendable (inout Accumulator, Input) -> Void,
         merge: (@Sendable (inout Accumulator, Accumulator) -> Void)?,
         result: @escaping @Sendable (Key, TimeWindow, Accumulator) throws -> [Output], input: BatchBuffer<Input>,
-        output: BatchBuffer<Output>, context: StepContext
+        output: BatchBuffer<Output>, context: StepContext, late: (@Sendable (Input) -> Output)? = nil
     ) {
+        self.late = late
         self.assigner = assigner
         self.lateness = lateness
         self.key = key
@@ -102,7 +106,7 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
                 } catch {
                     return RecordFailure(index, error)
                 }
-                assign(record, at: eventTime.map { $0(record) } ?? now, key: recordKey, &table)
+                assign(record, at: eventTime.map { $0(record) } ?? now, key: recordKey, &table, &results)
                 index += 1
             }
             return nil
@@ -113,9 +117,9 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     /// the allowed lateness) fires again at the next watermark, with the record in it: through
     /// its timer, so adding a record never fails half-way and never emits twice.
     @inlinable
-    func assign(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>) {
+    func assign(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>, _ results: inout [Output]) {
         if assigner.isMerging {
-            assignMerging(record, at: time, key: key, &table)
+            assignMerging(record, at: time, key: key, &table, &results)
             return
         }
         var added = false
@@ -130,7 +134,7 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
                 timers.register(.init(key: key, time: window.maxTimestamp, domain: assigner.time))
             }
         }
-        if !added { dropLate() }
+        if !added { lateRecord(record, &results) }
     }
 
     /// Adds `record` to `window` in `panes`; returns whether the window is new.
@@ -150,12 +154,12 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     /// Sessions: the record's window merges with every window of its key it overlaps or
     /// touches; their accumulators merge and the merged window's timers replace theirs.
     @inlinable
-    func assignMerging(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>) {
+    func assignMerging(_ record: Input, at time: Duration, key: Key, _ table: inout KeyedStateTable<Key, Panes>, _ results: inout [Output]) {
         var window: TimeWindow?
         assigner.forEachWindow(containing: time) { window = $0 }
         guard let window else { return }
         if isClosed(window) {
-            dropLate()
+            lateRecord(record, &results)
             return
         }
         mergeSession(record, window: window, key: key, into: &table[key, default: Panes()])
@@ -185,6 +189,17 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
         panes.accumulators.append(accumulator)
         for old in replaced { unschedule(old, key: key, keeping: panes) }
         schedule(merged, key: key)
+    }
+
+    /// A record too late for every window it belongs to: to the side output, if one takes
+    /// late records, or dropped and counted.
+    @inlinable
+    func lateRecord(_ record: Input, _ results: inout [Output]) {
+        if let late {
+            results.append(late(record))
+        } else {
+            dropLate()
+        }
     }
 
     @inlinable

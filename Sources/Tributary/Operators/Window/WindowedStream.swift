@@ -17,6 +17,8 @@ public struct WindowedStream<Key: Hashable & Codable & Sendable, Element: Sendab
     @usableFromInline let assigner: WindowAssigner
     @usableFromInline let eventTime: (@Sendable (Element) -> Duration)?
     @usableFromInline var lateness: Duration = .zero
+    /// The side output that takes late records, if any.
+    @usableFromInline var lateTag: String?
 
     @usableFromInline
     init(keyed: KeyedStream<Key, Element>, assigner: WindowAssigner, eventTime: (@Sendable (Element) -> Duration)?) {
@@ -31,6 +33,25 @@ public struct WindowedStream<Key: Hashable & Codable & Sendable, Element: Sendab
     public func allowedLateness(_ lateness: Duration) -> WindowedStream {
         var copy = self
         copy.lateness = lateness
+        return copy
+    }
+
+    /// Sends records too late for every window they belong to (past the allowed lateness) to
+    /// the side output `tag` instead of dropping them; read it with ``DataStream/sideOutput(_:)``
+    /// on the window's result stream. Records sent there are not counted in
+    /// ``JobResult/OperatorMetrics/lateRecordsDropped``.
+    ///
+    /// ```swift
+    /// let late = OutputTag<Click>("late")
+    /// let counts = clicks.keyBy { $0.page }.window(.tumbling(size: .seconds(60)), eventTime: { $0.time })
+    ///     .sideOutputLateData(late)
+    ///     .aggregate(initial: 0, add: { count, _ in count += 1 }) { page, window, count in (page, window.start, count) }
+    /// let lateClicks = counts.sideOutput(late)
+    /// ```
+    @inlinable
+    public func sideOutputLateData(_ tag: OutputTag<Element>) -> WindowedStream {
+        var copy = self
+        copy.lateTag = tag.name
         return copy
     }
 
@@ -88,12 +109,31 @@ public struct WindowedStream<Key: Hashable & Codable & Sendable, Element: Sendab
         if let problem = WindowProblem.of(assigner: assigner, lateness: lateness, hasEventTime: eventTime != nil, hasMerge: merge != nil) {
             environment.recordProblem(PipelineError(code: .invalidArgument, message: "window(\(assigner)): \(problem)"))
         }
+        guard let lateTag else {
+            return node(label: label, initial: initial, add: add, merge: merge, result: result, late: nil)
+        }
+        // With a side output the operator emits SideOutputItems; the returned stream is a stage
+        // fused after it that hands the main records on.
+        return node(
+            label: label, initial: initial, add: add, merge: merge,
+            result: { key, window, accumulator in try result(key, window, accumulator).map { SideOutputItem.main($0) } },
+            late: { SideOutputItem<Output>.side(lateTag, $0) }
+        ).mainOutput(tags: [lateTag: Element.self])
+    }
+
+    @inlinable
+    func node<Accumulator: Codable & Sendable, Output: Sendable>(
+        label: String, initial: Accumulator, add: @escaping @Sendable (inout Accumulator, Element) -> Void,
+        merge: (@Sendable (inout Accumulator, Accumulator) -> Void)?,
+        result: @escaping @Sendable (Key, TimeWindow, Accumulator) throws -> [Output], late: (@Sendable (Element) -> Output)?
+    ) -> DataStream<Output> {
+        let environment = keyed.environment
         let (assigner, lateness, key, eventTime) = (self.assigner, self.lateness, keyed.key, self.eventTime)
         let node = TransformNode<Element, Output>(label: label, input: keyed.inputID, partitioner: keyed.partitioner, makeParts: {
             input, output, context in
             let instance = WindowOperatorInstance<Key, Element, Accumulator, Output>(
                 assigner: assigner, lateness: lateness, key: key, eventTime: assigner.time == .eventTime ? eventTime : nil,
-                initial: initial, add: add, merge: merge, result: result, input: input, output: output, context: context)
+                initial: initial, add: add, merge: merge, result: result, input: input, output: output, context: context, late: late)
             return StepParts(
                 body: .sync { start in instance.process(from: start) }, snapshot: instance.snapshot, restore: instance.restore,
                 timers: StepTimers(

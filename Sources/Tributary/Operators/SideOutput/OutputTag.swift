@@ -1,0 +1,21 @@
+/// Names a side output: a second stream of `Value`s an operator emits beside its main output
+/// (``WindowedStream/sideOutputLateData(_:)`` sends a window's late records to one). Read it
+/// with ``DataStream/sideOutput(_:)`` on the operator's main stream.
+///
+/// Tags are told apart by name: two tags of one operator need different names.
+public struct OutputTag<Value: Sendable>: Sendable, Hashable {
+    public let name: String
+
+    public init(_ name: String) {
+        self.name = name
+    }
+}
+
+/// An operator's output when it has side outputs: a main record, or a value for the side
+/// output of that name. Operators that have side outputs emit these, and small fused stages
+/// after them hand each kind on (see ``DataStream/sideOutput(_:)``).
+@usableFromInline
+enum SideOutputItem<Main: Sendable>: Sendable {
+    case main(Main)
+    case side(String, any Sendable)
+}
