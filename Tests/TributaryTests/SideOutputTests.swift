@@ -119,5 +119,10 @@ import TributaryTesting
         counts.sideOutput(OutputTag<Int>("late")).sink(CollectSink<Int>())
         let mismatch = await #expect(throws: PipelineError.self) { try await typed.submit() }
         #expect(mismatch?.message.contains("holding Int") == true)
+
+        let sideOnly = try self.env("side-only")
+        Self.counts(sideOnly, sideOutput: true).sideOutput(Self.late).sink(CollectSink<Tick>())
+        let unconsumed = await #expect(throws: PipelineError.self) { try await sideOnly.submit() }
+        #expect(unconsumed?.message.contains("the main output of 'count' is never consumed") == true)
     }
 }

@@ -41,8 +41,11 @@ extension DataStream {
     /// instance, in order. `key` must be a pure function of the record.
     ///
     /// If `key` throws, the record fails in the keyed operator that follows (which calls `key`
-    /// again), under that operator's supervision policy: restarted, resumed past, or sent to the
-    /// dead letters like any record it failed on. Its state is not touched.
+    /// again), under that operator's supervision policy, before any key's state sees it:
+    /// `.resume` sends it to the dead letters; a restart tries it again, which a pure key
+    /// function fails again until the restart strategy gives up. A key function that throws
+    /// for a record once and not the next time is not pure: with several instances it could
+    /// put that key's state on two of them.
     @inlinable
     public func keyBy<Key: Hashable & Codable & Sendable>(_ key: @escaping @Sendable (Element) throws -> Key) -> KeyedStream<Key, Element> {
         KeyedStream(environment: environment, inputID: nodeID, key: key)

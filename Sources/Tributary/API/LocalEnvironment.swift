@@ -276,7 +276,7 @@ public final class LocalEnvironment: Sendable {
     func addSideOutputReader(_ reader: Int, of main: Int) {
         graph.withLock { graph in
             graph.sideOutputs[main]?.readers.append(reader)
-            // Same parallelism as the operator, so the reader is fused into it.
+            // Same parallelism as the operator: records reach it over a forward edge.
             if let producer = graph.sideOutputs[main]?.producer { graph.nodes[reader].parallelism = graph.nodes[producer].parallelism }
         }
     }

@@ -92,7 +92,9 @@ struct PhysicalPlan: Sendable {
             }
             seenNames[name] = id
             if node.blueprint.role != .sink, consumers[id].isEmpty {
-                throw PipelineError(code: .unconsumedStream, message: "the stream of '\(name)' is never consumed: end it with .sink(...) or remove it")
+                // A stage that hands an operator's main output on is the operator to the user.
+                let shown = graph.sideOutputs[id].map { "the main output of '\(graph.name(of: $0.producer))'" } ?? "the stream of '\(name)'"
+                throw PipelineError(code: .unconsumedStream, message: "\(shown) is never consumed: end it with .sink(...) or remove it")
             }
             if node.blueprint.role == .source, node.parallelism != 1 {
                 throw PipelineError(code: .invalidParallelism, message: "source '\(name)' has parallelism \(node.parallelism), but a source runs as one instance; set parallelism on the operators after it")

@@ -368,7 +368,7 @@ final class Chain {
     func sourceStarted<S: Source>(_ source: S, at position: S.Position?) {
         guard let scoped = source as? any JobScopedSource else { return }
         supervision.control.onStopRequest { scoped.wake() }
-        if hasWatermarkGenerators { idleWaker = TimerWaker(clock: supervision.clock, wake: { scoped.wake() }) }
+        if hasWatermarkGenerators { idleWaker = TimerWaker(clock: supervision.clock, keepEarlier: true, wake: { scoped.wake() }) }
         // A source idle in its read still takes part in checkpoints: a trigger wakes it.
         checkpoints?.trigger.onChange { scoped.wake() }
         let lost = scoped.recordsLost(restoringTo: position as? Int)

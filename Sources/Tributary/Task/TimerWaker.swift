@@ -5,10 +5,14 @@
 final class TimerWaker {
     private let clock: JobClock
     private let wake: @Sendable () -> Void
+    /// Whether a later deadline leaves an earlier armed one in place (idle deadlines; a timer
+    /// deleted before it is due must disarm, so processing-time timers replace).
+    private let keepEarlier: Bool
     private var armed: (deadline: Duration, task: Task<Void, Never>)?
 
-    init(clock: JobClock, wake: @escaping @Sendable () -> Void) {
+    init(clock: JobClock, keepEarlier: Bool = false, wake: @escaping @Sendable () -> Void) {
         self.clock = clock
+        self.keepEarlier = keepEarlier
         self.wake = wake
     }
 
@@ -26,6 +30,10 @@ final class TimerWaker {
             return
         }
         if armed?.deadline == deadline { return }
+        // An earlier wake-up already armed is kept: the loop re-arms when it wakes, and
+        // replacing it on every batch (an idle deadline moves with each record) would start a
+        // task per batch.
+        if keepEarlier, let armed, armed.deadline < deadline, armed.deadline > clock.processingTime { return }
         armed?.task.cancel()
         let clock = self.clock
         let wake = self.wake

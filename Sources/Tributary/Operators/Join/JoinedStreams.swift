@@ -13,18 +13,19 @@ extension DataStream {
     /// barriers of both, and its watermark is the smaller of the two inputs' watermarks. A
     /// stream of another environment makes `submit()` throw a ``PipelineError``.
     /// - Parameters:
-    ///   - leftKey: the key of a record of this stream; a pure function of the record.
+    ///   - leftKey: the key of a record of this stream; a pure function of the record. If it
+    ///     throws, the record fails in the join, as for ``keyBy(_:)``.
     ///   - rightKey: the key of a record of `other`; a pure function of the record.
     @inlinable
     public func join<Right: Sendable, Key: Hashable & Codable & Sendable>(
-        _ other: DataStream<Right>, where leftKey: @escaping @Sendable (Element) -> Key,
-        equalTo rightKey: @escaping @Sendable (Right) -> Key
+        _ other: DataStream<Right>, where leftKey: @escaping @Sendable (Element) throws -> Key,
+        equalTo rightKey: @escaping @Sendable (Right) throws -> Key
     ) -> JoinedStreams<Key, Element, Right> {
         JoinedStreams(
             keyed: joinInputs(other, operation: "join").keyBy { input in
                 switch input {
-                case .left(let left): leftKey(left)
-                case .right(let right): rightKey(right)
+                case .left(let left): try leftKey(left)
+                case .right(let right): try rightKey(right)
                 }
             })
     }

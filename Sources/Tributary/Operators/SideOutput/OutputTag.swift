@@ -12,8 +12,10 @@ public struct OutputTag<Value: Sendable>: Sendable, Hashable {
 }
 
 /// An operator's output when it has side outputs: a main record, or a value for the side
-/// output of that name. Operators that have side outputs emit these, and small fused stages
-/// after them hand each kind on (see ``DataStream/sideOutput(_:)``).
+/// output of that name. Operators that have side outputs emit these, and a small stage after
+/// them per output hands each kind on (see ``DataStream/sideOutput(_:)``). With two or more
+/// such stages the operator has several consumers, so they run as instances of their own,
+/// over channels, not fused into it.
 @usableFromInline
 enum SideOutputItem<Main: Sendable>: Sendable {
     case main(Main)

@@ -113,7 +113,7 @@ public struct WindowedStream<Key: Hashable & Codable & Sendable, Element: Sendab
             return node(label: label, initial: initial, add: add, merge: merge, result: result, late: nil)
         }
         // With a side output the operator emits SideOutputItems; the returned stream is a stage
-        // fused after it that hands the main records on.
+        // after it that hands the main records on.
         return node(
             label: label, initial: initial, add: add, merge: merge,
             result: { key, window, accumulator in try result(key, window, accumulator).map { SideOutputItem.main($0) } },
