@@ -46,6 +46,32 @@ func workDirectory(_ rest: inout [String]) -> String {
     return directory
 }
 
+/// The lines of `usage` about `command`: its synopsis lines and the indented lines under them.
+func usage(of command: String) -> String {
+    var lines: [String] = []
+    var taking = false
+    for line in usage.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("  tributary ") {
+            taking = line.hasPrefix("  tributary \(command) ") || line == "  tributary \(command)"
+        } else if !line.hasPrefix("      ") {
+            taking = false
+        }
+        if taking { lines.append(String(line)) }
+    }
+    return "USAGE:\n" + lines.joined(separator: "\n")
+}
+
+// `tributary <command> --help` (or -h) prints that command's usage and succeeds, as users of
+// command-line tools expect; for `supervise`, only before the `--` that starts the command it
+// runs. `nexmark` and `torture` print their own, longer help.
+if let command = arguments.first, commands.contains(command), command != "nexmark", command != "torture" {
+    let own = arguments.dropFirst().prefix { $0 != "--" }
+    if own.contains("--help") || own.contains("-h") {
+        print(usage(of: command))
+        exit(0)
+    }
+}
+
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n\nRun 'tributary --help' for usage.\n".utf8))
     exit(2)
