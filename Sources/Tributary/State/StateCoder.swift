@@ -68,24 +68,49 @@ struct ByteWriter {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    mutating func write(_ node: StateNode) {
-        switch node {
-        case .null: bytes.append(0)
-        case .bool(let value): bytes.append(value ? 2 : 1)
-        case .int(let value):
-            bytes.append(3)
-            varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
-        case .uint(let value):
-            bytes.append(4)
-            varint(value)
-        case .double(let value):
-            bytes.append(5)
-            fixed64(value.bitPattern)
-        case .string(let value):
-            bytes.append(6)
-            let utf8 = Array(value.utf8)
+    // The primitives with their tags: one definition for the tree and the one-pass encoder.
+
+    mutating func null() { bytes.append(0) }
+
+    mutating func bool(_ value: Bool) { bytes.append(value ? 2 : 1) }
+
+    mutating func int(_ value: Int64) {
+        bytes.append(3)
+        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    mutating func uint(_ value: UInt64) {
+        bytes.append(4)
+        varint(value)
+    }
+
+    mutating func double(_ value: Double) {
+        bytes.append(5)
+        fixed64(value.bitPattern)
+    }
+
+    mutating func string(_ value: String) {
+        bytes.append(6)
+        text(value)
+    }
+
+    /// A length-prefixed UTF-8 run: a string's payload, or an object field's key.
+    mutating func text(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
             varint(UInt64(utf8.count))
             bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func write(_ node: StateNode) {
+        switch node {
+        case .null: null()
+        case .bool(let value): bool(value)
+        case .int(let value): int(value)
+        case .uint(let value): uint(value)
+        case .double(let value): double(value)
+        case .string(let value): string(value)
         case .array(let values):
             bytes.append(7)
             varint(UInt64(values.count))
@@ -94,9 +119,7 @@ struct ByteWriter {
             bytes.append(8)
             varint(UInt64(fields.count))
             for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-                let utf8 = Array(key.utf8)
-                varint(UInt64(utf8.count))
-                bytes.append(contentsOf: utf8)
+                text(key)
                 write(value)
             }
         }

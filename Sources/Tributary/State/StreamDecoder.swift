@@ -63,6 +63,12 @@ final class StreamDecoder {
 
     // MARK: Primitives
 
+    /// The types ``primitive(_:at:)`` reads directly.
+    static let primitives: Set<ObjectIdentifier> = [
+        Int.self, String.self, Double.self, Bool.self, Int64.self, Int32.self, Int16.self, Int8.self, UInt.self, UInt64.self,
+        UInt32.self, UInt16.self, UInt8.self, Float.self,
+    ].map { ObjectIdentifier($0) }.reduce(into: []) { $0.insert($1) }
+
     /// Reads the value at `offset` if `T` is a primitive. Metatype comparisons, not casts.
     func primitive<T>(_ type: T.Type, at offset: Int) throws -> T? {
         if T.self == Int.self { return unsafeBitCast(try integer(Int.self, at: offset), to: T.self) }
@@ -385,10 +391,7 @@ struct NullDecoder: Decoder {
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             // As the tree did with a null node: primitives mismatch, others decode from null
             // (an optional is nil).
-            if T.self == Int.self || T.self == String.self || T.self == Double.self || T.self == Bool.self || T.self == Int64.self
-                || T.self == UInt64.self || T.self == Float.self || T.self == Int32.self || T.self == UInt32.self || T.self == Int16.self
-                || T.self == UInt16.self || T.self == Int8.self || T.self == UInt8.self || T.self == UInt.self
-            {
+            if StreamDecoder.primitives.contains(ObjectIdentifier(T.self)) {
                 throw DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(T.self), found null"))
             }
             return try T(from: NullDecoder(codingPath: codingPath))

@@ -103,7 +103,7 @@ final class StreamEncoder {
         } else if T.self == Double.self {
             double(unsafeBitCast(value, to: Double.self))
         } else if T.self == Bool.self {
-            writer.bytes.append(unsafeBitCast(value, to: Bool.self) ? 2 : 1)
+            bool(unsafeBitCast(value, to: Bool.self))
         } else if T.self == Int64.self {
             int(unsafeBitCast(value, to: Int64.self))
         } else if T.self == Int32.self {
@@ -130,38 +130,13 @@ final class StreamEncoder {
         return true
     }
 
-    func int(_ value: Int64) {
-        writer.bytes.append(3)
-        writer.varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
-    }
-
-    func uint(_ value: UInt64) {
-        writer.bytes.append(4)
-        writer.varint(value)
-    }
-
-    func double(_ value: Double) {
-        writer.bytes.append(5)
-        writer.fixed64(value.bitPattern)
-    }
-
-    func string(_ value: String) {
-        writer.bytes.append(6)
-        raw(value)
-    }
-
-    func null() {
-        writer.bytes.append(0)
-    }
-
-    /// A length-prefixed UTF-8 run (a string's payload, or an object field's key).
-    func raw(_ text: String) {
-        var text = text
-        text.withUTF8 { utf8 in
-            writer.varint(UInt64(utf8.count))
-            writer.bytes.append(contentsOf: utf8)
-        }
-    }
+    func int(_ value: Int64) { writer.int(value) }
+    func uint(_ value: UInt64) { writer.uint(value) }
+    func double(_ value: Double) { writer.double(value) }
+    func string(_ value: String) { writer.string(value) }
+    func null() { writer.null() }
+    func bool(_ value: Bool) { writer.bool(value) }
+    func raw(_ text: String) { writer.text(text) }
 
     // MARK: Containers
 
@@ -312,7 +287,7 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func encodeNil(forKey key: Key) throws { try field(key) { owner.null() } }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { try field(key) { owner.writer.bytes.append(value ? 2 : 1) } }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try field(key) { owner.bool(value) } }
     mutating func encode(_ value: String, forKey key: Key) throws { try field(key) { owner.string(value) } }
     mutating func encode(_ value: Double, forKey key: Key) throws { try field(key) { owner.double(value) } }
     mutating func encode(_ value: Float, forKey key: Key) throws { try field(key) { owner.double(Double(value)) } }
@@ -367,7 +342,7 @@ struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
     }
 
     mutating func encodeNil() throws { try element { $0.null() } }
-    mutating func encode(_ value: Bool) throws { try element { $0.writer.bytes.append(value ? 2 : 1) } }
+    mutating func encode(_ value: Bool) throws { try element { $0.bool(value) } }
     mutating func encode(_ value: String) throws { try element { $0.string(value) } }
     mutating func encode(_ value: Double) throws { try element { $0.double(value) } }
     mutating func encode(_ value: Float) throws { try element { $0.double(Double(value)) } }
