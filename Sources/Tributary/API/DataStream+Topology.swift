@@ -18,7 +18,7 @@ extension DataStream {
             environment.recordProblem(
                 PipelineError(code: .invalidParallelism, message: "parallelism(\(count)) for '\(name)' is out of range: use 1...1024"))
         } else {
-            environment.updateOperator(of: nodeID, parallelism: count) { $0.parallelism = count }
+            environment.setParallelism(count, ofOperatorOf: nodeID)
         }
         return self
     }

@@ -281,14 +281,18 @@ public final class LocalEnvironment: Sendable {
         }
     }
 
-    /// Sets `update` on the operator that produced the stream `id` (see
-    /// ``GraphState/operatorNode(_:)``); parallelism also on the stages that hand its outputs on.
-    func updateOperator(of id: Int, parallelism: Int? = nil, _ update: (inout GraphState.Node) -> Void) {
+    /// Applies `update` to the operator that produced the stream `id` (see
+    /// ``GraphState/operatorNode(_:)``).
+    func updateOperator(of id: Int, _ update: (inout GraphState.Node) -> Void) {
+        graph.withLock { update(&$0.nodes[$0.operatorNode(id)]) }
+    }
+
+    /// Runs the operator that produced the stream `id` as `count` instances, and the stages
+    /// that hand its outputs on as many, so each is reached over a forward edge.
+    func setParallelism(_ count: Int, ofOperatorOf id: Int) {
         graph.withLock { graph in
-            let target = graph.operatorNode(id)
-            update(&graph.nodes[target])
-            guard let parallelism, let outputs = graph.sideOutputs[id] else { return }
-            for stage in [id] + outputs.readers { graph.nodes[stage].parallelism = parallelism }
+            let stages = graph.sideOutputs[id].map { [id] + $0.readers } ?? []
+            for node in [graph.operatorNode(id)] + stages { graph.nodes[node].parallelism = count }
         }
     }
 
