@@ -27,6 +27,28 @@ func makeLoopBody<Input, Output>(
     }
 }
 
+/// The body of an operator that makes at most one output per record (map, filter,
+/// compactMap): `each` handles one record and, when it has an output, initialises the slot it
+/// is given with it and returns `true`. The outputs are written in place into the output
+/// buffer's reserved capacity (see ``SpareCapacityFill``), not appended one by one.
+///
+/// `each` stays a closure of its own (not written out in the loop) on purpose: the builders
+/// pass a literal that captures the user's closure, and the optimizer specialises it with that
+/// closure, so the user's result is written straight into its slot. Written out in the loop,
+/// the user's closure is called through its generic signature and a multi-word result is copied
+/// out of a temporary, which stalled on store forwarding and halved W0's throughput.
+@inlinable
+func makeAtMostOneBody<Input, Output>(
+    _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>,
+    _ each: @escaping (Input, UnsafeMutablePointer<Output>) throws -> Bool
+) -> Step.Body {
+    .sync { start in
+        withBatchFrame(input, output, from: start) { records, results in
+            results.appendAtMostOneEach(of: records, from: start, each)
+        }
+    }
+}
+
 /// A body for keyed operators: `apply` updates the key's entry in the instance's state table.
 /// The table is moved into a local for the loop (no exclusivity check per record).
 @inlinable

@@ -9,12 +9,23 @@
 public struct GeneratorSource<Element: Sendable>: Source {
     public let count: Int
     public let ratePerSecond: Double?
-    @usableFromInline let make: @Sendable (Int) -> Element
+    /// Makes the records of `range` into the slots from the pointer on. Built around `make`
+    /// in the (inlined) initialiser, where the caller's closure is known, so the loop calls it
+    /// directly and each record is written straight into its slot: calling a stored
+    /// `(Int) -> Element` per record returns it through a temporary and pays a reference count.
+    @usableFromInline let makeRange: @Sendable (Range<Int>, UnsafeMutablePointer<Element>) -> Void
 
+    @inlinable
     public init(count: Int, ratePerSecond: Double? = nil, _ make: @escaping @Sendable (Int) -> Element) {
         self.count = count
         self.ratePerSecond = ratePerSecond
-        self.make = make
+        self.makeRange = { range, slots in
+            var slot = slots
+            for index in range {
+                slot.initialize(to: make(index))
+                slot += 1
+            }
+        }
     }
 
     public func makeReader(startingAt position: Int?) throws -> Reader {
@@ -50,9 +61,13 @@ public struct GeneratorSource<Element: Sendable>: Source {
                 end = try await dueIndex(rate: rate, upTo: end, deadline: limit.deadline)
             }
             if end > next {
-                // append(contentsOf:) of a lazy map writes into reserved storage, without a
-                // capacity and uniqueness check per record.
-                buffer.append(contentsOf: (next..<end).lazy.map(source.make))
+                // Each record is made straight into its slot: no capacity and uniqueness check
+                // per record, and no copy out of a temporary (see SpareCapacityFill).
+                let range = next..<end
+                _ = buffer.appendInPlace(count: range.count) { slots in
+                    source.makeRange(range, slots)
+                    return range.count
+                }
             }
             next = end
             return end < source.count

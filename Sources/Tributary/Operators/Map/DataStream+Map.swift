@@ -5,7 +5,10 @@ extension DataStream {
     @inlinable
     public func map<Output: Sendable>(_ transform: @escaping @Sendable (Element) throws -> Output) -> DataStream<Output> {
         let node = TransformNode<Element, Output>(label: "map", input: nodeID) { input, output, _ in
-            makeLoopBody(input, output) { records, index, results in results.append(try transform(records[index])) }
+            makeAtMostOneBody(input, output) { record, slot in
+                slot.initialize(to: try transform(record))
+                return true
+            }
         }
         return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
     }
@@ -14,8 +17,10 @@ extension DataStream {
     @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) -> DataStream<Element> {
         let node = TransformNode<Element, Element>(label: "filter", input: nodeID) { input, output, _ in
-            makeLoopBody(input, output) { records, index, results in
-                if try isIncluded(records[index]) { results.append(records[index]) }
+            makeAtMostOneBody(input, output) { record, slot in
+                guard try isIncluded(record) else { return false }
+                slot.initialize(to: record)
+                return true
             }
         }
         return DataStream(environment: environment, nodeID: environment.addNode(node))
@@ -25,8 +30,10 @@ extension DataStream {
     @inlinable
     public func compactMap<Output: Sendable>(_ transform: @escaping @Sendable (Element) throws -> Output?) -> DataStream<Output> {
         let node = TransformNode<Element, Output>(label: "compactMap", input: nodeID) { input, output, _ in
-            makeLoopBody(input, output) { records, index, results in
-                if let result = try transform(records[index]) { results.append(result) }
+            makeAtMostOneBody(input, output) { record, slot in
+                guard let result = try transform(record) else { return false }
+                slot.initialize(to: result)
+                return true
             }
         }
         return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
