@@ -139,6 +139,23 @@ import Testing
         #expect(table[1] == 10, "an existing key keeps its value")
     }
 
+    /// The same through the subscript the batch loops use, with the hash computed beforehand.
+    @Test func aFailingFirstAccessWithAGivenHashLeavesNoKeyBehind() {
+        var table = KeyedStateTable<String, Int>()
+        table["a"] = 10
+        let hash = table.hash(of: "b")
+        #expect(throws: Boom.self) {
+            try updateKeepingStateOnThrow(&table["b", hash: hash, default: 0], 7) { (state: inout Int, value: Int) -> Int in
+                state += value
+                throw Boom()
+            }
+        }
+        #expect(table["b"] == nil)
+        #expect(table.count == 1)
+        table["b", hash: hash, default: 0] += 3
+        #expect(table.dictionary == ["a": 10, "b": 3])
+    }
+
     /// Keys that differ only in their high bits still spread over every instance.
     @Test func keysDifferingInHighBitsSpreadOverEveryInstance() {
         for count in [2, 3, 4, 6, 8] {

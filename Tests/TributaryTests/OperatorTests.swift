@@ -225,8 +225,8 @@ import Testing
         let output = BatchBuffer<Int>(capacity: 4)
         let store = KeyedStateStore<Int, [Int]>()
         let failOn = Counter()
-        let body = makeKeyedBody(input, output, store: store, key: { _ in 0 }) { table, key, record, results in
-            results.append(try updateKeepingStateOnThrow(&table[key, default: []], record) { (state: inout [Int], value: Int) -> Int in
+        let body = makeKeyedBody(input, output, store: store, key: { _ in 0 }) { table, key, hash, record, slot in
+            slot.initialize(to: try updateKeepingStateOnThrow(&table[key, hash: hash, default: []], record) { (state: inout [Int], value: Int) -> Int in
                 state.append(value)
                 if value == 2, failOn.current == 0 { throw InjectedError() }
                 return state.count

@@ -49,29 +49,76 @@ func makeAtMostOneBody<Input, Output>(
     }
 }
 
-/// A body for keyed operators: `apply` updates the key's entry in the instance's state table.
-/// The table is moved into a local for the loop (no exclusivity check per record).
+/// A body for keyed operators with one output per record (mapWithState, reduce): `apply`
+/// updates the key's entry in the instance's state table and initialises the output slot it
+/// is given. The table is moved into a local for the loop (no exclusivity check per record).
+///
+/// The batch is keyed first: every record's key and hash, computed once, and — when the table
+/// is larger than the caches — a load of each key's slot. Those loads do not depend on each
+/// other, so their cache misses overlap; the lookups that follow find the slots in cache. A
+/// key that throws ends the first pass there; the second pass computes it again at its
+/// record, so the failure is reported for the right record, after the records before it.
 @inlinable
 func makeKeyedBody<Key: Hashable, Input, State, Output>(
     _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>, store: KeyedStateStore<Key, State>,
     key: @escaping @Sendable (Input) throws -> Key,
-    apply: @escaping (inout KeyedStateTable<Key, State>, Key, Input, inout [Output]) throws -> Void
+    apply: @escaping (inout KeyedStateTable<Key, State>, Key, _ hash: UInt, Input, UnsafeMutablePointer<Output>) throws -> Void
 ) -> Step.Body {
     .sync { start in
         withBatchFrame(input, output, from: start) { records, results in
             var table = store.take()
             defer { store.values = table }
-            var index = start
-            while index < records.count {
-                let record = records[index]
-                do {
-                    try apply(&table, try key(record), record, &results)
-                } catch {
-                    return RecordFailure(index, error)
+            guard table.outgrowsCache else {
+                return results.appendAtMostOneEach(of: records, from: start) { record, slot in
+                    let key = try key(record)
+                    try apply(&table, key, table.hash(of: key), record, slot)
+                    return true
                 }
-                index += 1
             }
-            return nil
+            return keyedWithPrefetch(records, from: start, into: &results, table: &table, key: key, apply: apply)
+        }
+    }
+}
+
+/// The keyed loop for a table larger than the caches, in two passes over the batch (see
+/// ``makeKeyedBody(_:_:store:key:apply:)``).
+@inlinable
+func keyedWithPrefetch<Key: Hashable, Input, State, Output>(
+    _ records: borrowing [Input], from start: Int, into results: inout [Output], table: inout KeyedStateTable<Key, State>,
+    key: (Input) throws -> Key,
+    apply: (inout KeyedStateTable<Key, State>, Key, _ hash: UInt, Input, UnsafeMutablePointer<Output>) throws -> Void
+) -> RecordFailure? {
+    let count = records.count - start
+    guard count > 0 else { return nil }
+    return withUnsafeTemporaryAllocation(of: Key.self, capacity: count) { keys in
+        withUnsafeTemporaryAllocation(of: UInt.self, capacity: count) { hashes in
+            guard let keys = keys.baseAddress, let hashes = hashes.baseAddress else { return nil }
+            var keyed = 0
+            records.withUnsafeBufferPointer { records in
+                while keyed < count, let next = try? key(records[start + keyed]) {
+                    hashes[keyed] = table.hash(of: next)
+                    (keys + keyed).initialize(to: next)
+                    keyed += 1
+                }
+            }
+            // A loop of its own: a load that misses holds up every instruction after it, and
+            // between hashing (a String's is long) the processor could not look far enough
+            // ahead to have more than one or two misses in flight.
+            var touched: UInt8 = 0
+            for index in 0..<keyed { touched ^= table.touch(hashes[index]) }
+            table.keepTouched(touched)
+            var used = 0
+            defer { if used < keyed { (keys + used).deinitialize(count: keyed - used) } }
+            return results.appendAtMostOneEach(of: records, from: start) { record, slot in
+                defer { used += 1 }
+                if used < keyed {
+                    try apply(&table, (keys + used).move(), hashes[used], record, slot)
+                } else {
+                    let key = try key(record)
+                    try apply(&table, key, table.hash(of: key), record, slot)
+                }
+                return true
+            }
         }
     }
 }

@@ -36,9 +36,19 @@ package struct KeyedStateTable<Key: Hashable, Value> {
             let slot = storage.find(key, hash: Self.hash(key, seed: storage.seed))
             return slot >= 0 ? storage.values[slot] : nil
         }
+        _modify { yield &self[key, hash: hash(of: key)] }
+    }
+
+    /// The value stored for `key`, whose hash (``hash(of:)``) the caller computed already.
+    /// Setting `nil` removes the key.
+    @inlinable
+    package subscript(key: Key, hash hash: UInt) -> Value? {
+        get {
+            let slot = storage.find(key, hash: hash)
+            return slot >= 0 ? storage.values[slot] : nil
+        }
         _modify {
             makeUnique()
-            let hash = Self.hash(key, seed: storage.seed)
             var slot = storage.find(key, hash: hash)
             var value: Value? = slot >= 0 ? (storage.values + slot).move() : nil
             defer {
@@ -69,32 +79,83 @@ package struct KeyedStateTable<Key: Hashable, Value> {
             let slot = storage.find(key, hash: Self.hash(key, seed: storage.seed))
             return slot >= 0 ? storage.values[slot] : defaultValue()
         }
+        // Not forwarded to the hashed subscript: an access that unwinds ends a forwarded
+        // access normally, and the inserted key would stay.
         _modify {
-            makeUnique()
-            let hash = Self.hash(key, seed: storage.seed)
-            var slot = storage.find(key, hash: hash)
-            var inserted = false
-            if slot < 0 {
-                slot = insertSlot(for: key, hash: hash)
-                (storage.values + slot).initialize(to: defaultValue())
-                inserted = true
-            }
+            let (slot, inserted) = slotInsertingDefault(for: key, hash: hash(of: key), defaultValue)
             var completed = false
-            // An access that unwinds (the caller threw) leaves no key it inserted behind: a
-            // failing first record of a key does not store that key.
-            defer {
-                if inserted, !completed {
-                    (storage.keys + slot).deinitialize(count: 1)
-                    (storage.values + slot).deinitialize(count: 1)
-                    storage.tags[slot] = 0
-                    storage.count -= 1
-                    storage.closeGap(at: slot)
-                }
-            }
+            defer { if inserted, !completed { removeInserted(at: slot) } }
             yield &storage.values[slot]
             completed = true
         }
     }
+
+    /// ``subscript(_:default:)`` for a key whose hash (``hash(of:)``) the caller computed already.
+    @inlinable
+    package subscript(key: Key, hash hash: UInt, default defaultValue: @autoclosure () -> Value) -> Value {
+        get {
+            let slot = storage.find(key, hash: hash)
+            return slot >= 0 ? storage.values[slot] : defaultValue()
+        }
+        _modify {
+            let (slot, inserted) = slotInsertingDefault(for: key, hash: hash, defaultValue)
+            var completed = false
+            // An access that unwinds (the caller threw) leaves no key it inserted behind: a
+            // failing first record of a key does not store that key.
+            defer { if inserted, !completed { removeInserted(at: slot) } }
+            yield &storage.values[slot]
+            completed = true
+        }
+    }
+
+    /// The slot of `key`, after inserting it with `defaultValue` if it was absent.
+    @inlinable
+    mutating func slotInsertingDefault(for key: Key, hash: UInt, _ defaultValue: () -> Value) -> (slot: Int, inserted: Bool) {
+        makeUnique()
+        let slot = storage.find(key, hash: hash)
+        if slot >= 0 { return (slot, false) }
+        let inserted = insertSlot(for: key, hash: hash)
+        (storage.values + inserted).initialize(to: defaultValue())
+        return (inserted, true)
+    }
+
+    /// Takes out the entry an unwound access inserted.
+    @inlinable
+    mutating func removeInserted(at slot: Int) {
+        (storage.keys + slot).deinitialize(count: 1)
+        (storage.values + slot).deinitialize(count: 1)
+        storage.tags[slot] = 0
+        storage.count -= 1
+        storage.closeGap(at: slot)
+    }
+
+    /// The hash this table files `key` under. A batch loop computes it once per record, to
+    /// ``touch(_:)`` the slot early and then to look the key up.
+    @inlinable
+    package func hash(of key: Key) -> UInt { Self.hash(key, seed: storage.seed) }
+
+    /// Whether the table is larger than a core's caches, so that a lookup is a cache miss and
+    /// loading a batch's slots ahead of its lookups (``touch(_:)``) pays.
+    @inlinable
+    var outgrowsCache: Bool {
+        storage.capacity &* (MemoryLayout<Key>.stride &+ MemoryLayout<Value>.stride &+ 1) > 1 << 20
+    }
+
+    /// Loads the cache lines of `hash`'s home slot (tag, key and value) and returns one of
+    /// their bytes. Called for every record of a batch before the batch's lookups, the loads
+    /// are independent, so the processor overlaps their misses instead of taking them one
+    /// lookup at a time; the caller keeps the result (``keepTouched(_:)``) so they are not
+    /// optimised away.
+    @inlinable
+    func touch(_ hash: UInt) -> UInt8 {
+        let slot = storage.home(hash)
+        return storage.tags[slot] ^ UnsafeRawPointer(storage.keys + slot).load(as: UInt8.self)
+            ^ UnsafeRawPointer(storage.values + slot).load(as: UInt8.self)
+    }
+
+    /// Stores what ``touch(_:)`` returned, so its loads have an effect.
+    @inlinable
+    func keepTouched(_ bytes: UInt8) { storage.touched = bytes }
 
     /// Stores `value` for `key`, replacing any value it had.
     @inlinable
@@ -199,6 +260,8 @@ package struct KeyedStateTable<Key: Hashable, Value> {
         /// would cost a lazy-initialisation check per record.
         @usableFromInline let seed = keyedStateHashSeed
         @usableFromInline var count = 0
+        /// Where ``KeyedStateTable/keepTouched(_:)`` stores its byte; nothing reads it.
+        @usableFromInline var touched: UInt8 = 0
         @usableFromInline let tags: UnsafeMutablePointer<UInt8>
         @usableFromInline let keys: UnsafeMutablePointer<Key>
         @usableFromInline let values: UnsafeMutablePointer<Value>

@@ -13,8 +13,8 @@ extension KeyedStream {
         let node = TransformNode<Element, Output>(label: "mapWithState", input: inputID, partitioner: partitioner, makeParts: {
             input, output, _ in
             let store = KeyedStateStore<Key, State>()
-            let body = makeKeyedBody(input, output, store: store, key: key) { table, key, record, results in
-                results.append(try updateKeepingStateOnThrow(&table[key, default: initial], record, update))
+            let body = makeKeyedBody(input, output, store: store, key: key) { table, key, hash, record, slot in
+                slot.initialize(to: try updateKeepingStateOnThrow(&table[key, hash: hash, default: initial], record, update))
             }
             return StepParts(body: body, snapshot: store.snapshot, restore: store.restore)
         })
@@ -33,8 +33,8 @@ extension KeyedStream where Element: Codable {
         let node = TransformNode<Element, Element>(label: "reduce", input: inputID, partitioner: partitioner, makeParts: {
             input, output, _ in
             let store = KeyedStateStore<Key, Element>()
-            let body = makeKeyedBody(input, output, store: store, key: key) { table, key, record, results in
-                results.append(try reduceSlot(&table[key], record, combine))
+            let body = makeKeyedBody(input, output, store: store, key: key) { table, key, hash, record, slot in
+                slot.initialize(to: try reduceSlot(&table[key, hash: hash], record, combine))
             }
             return StepParts(body: body, snapshot: store.snapshot, restore: store.restore)
         })

@@ -1,0 +1,132 @@
+import Synchronization
+import Testing
+@testable import Tributary
+
+/// The keyed record loop for tables larger than the caches: keys and hashes of the whole
+/// batch first, then the lookups. It must behave exactly like the one-pass loop: the same
+/// state and outputs, a failing key or update reported at its own record with the records
+/// before it applied, and no key left behind in its scratch space.
+@Suite struct KeyedBatchLoopTests {
+    struct NoKey: Error {}
+    struct Refused: Error {}
+
+    /// A key that counts its live copies, so a key leaked or released twice shows.
+    final class CountedKey: Hashable, Sendable {
+        static let live = Mutex(0)
+        let id: Int
+        init(_ id: Int) {
+            self.id = id
+            Self.live.withLock { $0 += 1 }
+        }
+        deinit { Self.live.withLock { $0 -= 1 } }
+        static func == (a: CountedKey, b: CountedKey) -> Bool { a.id == b.id }
+        func hash(into hasher: inout Hasher) { hasher.combine(id) }
+    }
+
+    /// Adds each record to its key's sum and emits the new sum; refuses `refusing`.
+    static func run(
+        _ records: [Int], from start: Int, table: inout KeyedStateTable<Int, Int>, results: inout [Int],
+        keyThrowsAt: Int? = nil, refusing: Int? = nil
+    ) -> RecordFailure? {
+        keyedWithPrefetch(records, from: start, into: &results, table: &table, key: { record in
+            if record == keyThrowsAt { throw NoKey() }
+            return record % 7_919
+        }) { table, key, hash, record, slot in
+            if record == refusing { throw Refused() }
+            let sum = table[key, hash: hash, default: 0] + record
+            table[key, hash: hash, default: 0] = sum
+            slot.initialize(to: sum)
+        }
+    }
+
+    static func model(_ records: ArraySlice<Int>, sums: inout [Int: Int]) -> [Int] {
+        records.map { record in
+            sums[record % 7_919, default: 0] += record
+            return sums[record % 7_919, default: 0]
+        }
+    }
+
+    @Test func aBatchGivesTheStateAndOutputsOfAPlainLoop() {
+        let records = Array(0..<3_000)
+        var table = KeyedStateTable<Int, Int>()
+        var results: [Int] = []
+        #expect(Self.run(records, from: 0, table: &table, results: &results) == nil)
+        var sums: [Int: Int] = [:]
+        #expect(results == Self.model(records[...], sums: &sums))
+        #expect(table.dictionary == sums)
+    }
+
+    @Test func aKeyThatThrowsFailsItsOwnRecordAfterTheRecordsBeforeIt() throws {
+        let records = Array(0..<500)
+        var table = KeyedStateTable<Int, Int>()
+        var results: [Int] = []
+        let failure = try #require(Self.run(records, from: 0, table: &table, results: &results, keyThrowsAt: 321))
+        #expect(failure.index == 321)
+        #expect(failure.error is NoKey)
+        var sums: [Int: Int] = [:]
+        #expect(results == Self.model(records[..<321], sums: &sums))
+        #expect(table.dictionary == sums)
+        // Skipping the record goes on from the next one.
+        #expect(Self.run(records, from: 322, table: &table, results: &results, keyThrowsAt: 321) == nil)
+        #expect(Array(results[321...]) == Self.model(records[322...], sums: &sums))
+        #expect(table.dictionary == sums)
+    }
+
+    @Test func anUpdateThatThrowsLeavesNoStateForItsRecord() throws {
+        let records = Array(0..<500)
+        var table = KeyedStateTable<Int, Int>()
+        var results: [Int] = []
+        let failure = try #require(Self.run(records, from: 0, table: &table, results: &results, refusing: 100))
+        #expect(failure.index == 100)
+        #expect(failure.error is Refused)
+        var sums: [Int: Int] = [:]
+        #expect(results == Self.model(records[..<100], sums: &sums))
+        #expect(table.dictionary == sums)
+    }
+
+    @Test func keysOfRecordsAfterAFailureAreReleased() throws {
+        let before = CountedKey.live.withLock { $0 }
+        do {
+            let records = Array(0..<200)
+            var table = KeyedStateTable<CountedKey, Int>()
+            var results: [Int] = []
+            let failure = keyedWithPrefetch(records, from: 0, into: &results, table: &table, key: { CountedKey($0 % 50) }) {
+                table, key, hash, record, slot in
+                if record == 120 { throw Refused() }
+                table[key, hash: hash, default: 0] += 1
+                slot.initialize(to: record)
+            }
+            #expect(failure?.index == 120)
+            #expect(results == Array(0..<120))
+            #expect(table.count == 50)
+            #expect(CountedKey.live.withLock { $0 } == before + 50)
+        }
+        #expect(CountedKey.live.withLock { $0 } == before)
+    }
+
+    /// Through a pipeline: enough keys that the instance's table outgrows the caches, so the
+    /// second half of the input runs the two-pass loop.
+    @Test func mapWithStateOverManyKeysMatchesAPlainLoop() async throws {
+        let keys = 60_000
+        var big = KeyedStateTable<String, Int>()
+        for key in 0..<keys { big["k\(key)", default: 0] = key }
+        try #require(big.outgrowsCache, "the test needs a table larger than the caches")
+        let records = Array(0..<(keys * 2))
+        let env = try LocalEnvironment("many-keys")
+        let sink = CollectSink<Int>()
+        env.fromCollection(records)
+            .keyBy { "k\($0 % keys)" }
+            .mapWithState(initial: 0) { (sum: inout Int, record: Int) in
+                sum += record
+                return sum
+            }
+            .sink(sink)
+        _ = try await env.submit()
+        var sums: [Int: Int] = [:]
+        let expected = records.map { record in
+            sums[record % keys, default: 0] += record
+            return sums[record % keys, default: 0]
+        }
+        #expect(sink.values == expected)
+    }
+}
