@@ -118,6 +118,14 @@ enum TributaryBench {
         try await measure("W1", "tributary, reduce × 2", records: records, reference: w1Reference) {
             try await W1.tributary(records: records, keyedParallelism: 2)
         }
+        // The cost of moving one batch from one instance to another: W1 with batches of one
+        // record, where the per-batch work (a send, a receive, a wake-up, a chain run per stage)
+        // dominates, against the per-record work of W1's batches of 1,024.
+        let handoffRecords = max(10_000, records / 20)
+        let handoffReference = Memo { W1.plainLoop(records: handoffRecords) }
+        try await measure("W1", "tributary, batches of 1", records: handoffRecords, reference: handoffReference) {
+            try await W1.tributary(records: handoffRecords, batchSize: 1)
+        }
         try await measure("W1", "AsyncStream, arrays of 1,024", records: records, reference: w1Reference) { await W1.asyncStreamBatched(records: records) }
         let perRecordReference = Memo { W1.plainLoop(records: perRecordRecords) }
         try await measure("W1", "AsyncStream, one per yield", records: perRecordRecords, reference: perRecordReference) {
@@ -262,6 +270,15 @@ enum TributaryBench {
             }
         }
 
+        /// Per batch, the time W1 in batches of 1 takes beyond the per-record work measured in
+        /// batches of 1,024.
+        func handoffNanoseconds() -> Double? {
+            guard let single = rows.first(where: { $0.workload == "W1" && $0.implementation == "tributary, batches of 1" }),
+                let full = rows.first(where: { $0.workload == "W1" && $0.implementation == "tributary" })
+            else { return nil }
+            return max(0, 1e9 / single.sample.median - 1e9 / full.sample.median)
+        }
+
         func baseline(_ workload: String) -> Double {
             rows.first { $0.workload == workload }?.sample.median ?? 1
         }
@@ -280,6 +297,7 @@ enum TributaryBench {
             var document: [String: Any] = ["records": records, "runs": runs, "results": entries, "output_mismatches": mismatches]
             if !checkpointJSON.isEmpty { document["checkpoints"] = checkpointJSON }
             if !tableJSON.isEmpty { document["keyed_state_table"] = tableJSON }
+            if let handoff = handoffNanoseconds() { document["handoff_nanoseconds_per_batch"] = handoff }
             if let recovery {
                 document["operator_restart_recovery"] = [
                     "failures": recovery.failures, "recoveries": recovery.latencies.count,
@@ -307,6 +325,9 @@ enum TributaryBench {
                 return String(format: "%@ %.2f ×", workload, two.sample.median / one.sample.median)
             }
             if !scaling.isEmpty { print("\ntwo cores ÷ one core (tributary, medians): " + scaling.joined(separator: ", ")) }
+            if let handoff = handoffNanoseconds() {
+                print(String(format: "handoff between two instances: %.0f ns per batch (W1 in batches of 1 record against batches of 1,024, medians)", handoff))
+            }
             print(mismatches.isEmpty ? "\nEvery implementation produced the plain loop's count and checksum." : "\nOUTPUT MISMATCH:\n" + mismatches.joined(separator: "\n"))
             if let recovery {
                 func us(_ duration: Duration) -> String { String(format: "%.1f µs", duration.microseconds) }
