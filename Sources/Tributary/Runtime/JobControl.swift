@@ -20,6 +20,9 @@ final class JobControl: Sendable {
         /// A cancel is remembered even when the attempt already stopped (a failure), so a cancel
         /// during a recovery's delay ends the job instead of being lost.
         var cancelled = false
+        /// Waiting in ``waitForCancel()``, by id.
+        var cancelWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
     }
 
     private let state = Mutex(State())
@@ -84,20 +87,49 @@ final class JobControl: Sendable {
     /// Why the job stopped, once it has.
     var reason: Reason? { state.withLock { $0.reason } }
 
-    /// Stops the job; only the first call has an effect.
+    /// Stops the job; only the first call has an effect (a cancel after another stop is
+    /// still remembered, and ends a recovery's delay).
     func stop(_ reason: Reason) {
-        let (watcher, inboxes) = state.withLock { state -> (CheckedContinuation<Reason, Never>?, [any ClosableInbox]) in
-            if reason == .cancelled { state.cancelled = true }
-            guard state.reason == nil else { return (nil, []) }
+        let (watcher, inboxes, cancelWaiters) = state.withLock {
+            state -> (CheckedContinuation<Reason, Never>?, [any ClosableInbox], [CheckedContinuation<Void, Never>]) in
+            var cancelWaiters: [CheckedContinuation<Void, Never>] = []
+            if reason == .cancelled {
+                state.cancelled = true
+                cancelWaiters = Array(state.cancelWaiters.values)
+                state.cancelWaiters = [:]
+            }
+            guard state.reason == nil else { return (nil, [], cancelWaiters) }
             state.reason = reason
             defer { state.watcher = nil }
-            return (state.watcher, state.inboxes)
+            return (state.watcher, state.inboxes, cancelWaiters)
         }
         if reason != .finished {
             let error = JobStoppedError(reason: reason)
             for inbox in inboxes { inbox.close(with: error) }
         }
         watcher?.resume(returning: reason)
+        for waiter in cancelWaiters { waiter.resume() }
+    }
+
+    /// Returns once the job is cancelled (at once if it was), or when the calling task is
+    /// cancelled.
+    func waitForCancel() async {
+        let id = state.withLock { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.cancelled || Task.isCancelled { return true }
+                    state.cancelWaiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.cancelWaiters.removeValue(forKey: id) }?.resume()
+        }
     }
 
     /// Returns once the job stops, for whatever reason.

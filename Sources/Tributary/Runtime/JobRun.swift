@@ -115,7 +115,7 @@ struct JobRun {
             }
             switch pacer.failure(at: clock.now) {
             case .restart(_, let delay):
-                if delay > .zero { try? await clock.sleep(for: delay) }
+                if delay > .zero { await sleepUnlessCancelled(for: delay) }
             case .giveUp(_, let reason):
                 await jobSupervisor.failRecovery(reason: "the restart strategy gave up on recovering: \(reason)")
             }
@@ -177,6 +177,17 @@ struct JobRun {
     }
 
     /// The newest checkpoint whose files all verify; each one passed over is reported.
+    /// Waits a recovery's delay; a cancel ends the wait at once (the loop then ends the job),
+    /// rather than after a delay that may be minutes long.
+    private func sleepUnlessCancelled(for delay: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [clock] in try? await clock.sleep(for: delay) }
+            group.addTask { [control] in await control.waitForCancel() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     func latestValidCheckpoint() -> RestoredCheckpoint? {
         let storage = self.storage
         for id in storage.list() {
