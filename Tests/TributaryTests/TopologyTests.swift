@@ -70,7 +70,7 @@ import TributaryTesting
         let stream = env.fromCollection([1]).map { $0 }.filter { _ in true }
         stream.keyBy { $0 }.reduce(+).sink(CollectSink<Int>())
         stream.map { $0 }.parallelism(2).sink(CollectSink<Int>())
-        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph) }
+        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph, cores: 2) }
         // source+map+filter | reduce+sink | map×2+sink×2? (the sink has parallelism 1: its own vertex)
         #expect(plan.vertices.map(\.nodes) == [[0, 1, 2], [3, 4], [5], [6]])
         #expect(plan.vertices.map(\.parallelism) == [1, 1, 2, 1])
@@ -87,12 +87,60 @@ import TributaryTesting
         #expect(placements[6].contains("parallelism 1 differs from its input's 2"), "\(placements[6])")
     }
 
+    /// A lone source chain uses a spare core: split before its middle operator, never on one
+    /// core, and not when the plan already has an instance per core.
+    @Test func aSourceChainIsSplitInTwoOnlyWhenACoreIsSpare() throws {
+        func vertices(cores: Int, keyed: Bool = false) throws -> (nodes: [[Int]], placements: [String]) {
+            let env = try LocalEnvironment("split")
+            let stream = env.fromCollection([1]).map { $0 }.filter { _ in true }
+            if keyed {
+                stream.keyBy { $0 }.reduce(+).sink(CollectSink<Int>())
+            } else {
+                stream.sink(CollectSink<Int>())
+            }
+            let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph, cores: cores) }
+            return (plan.vertices.map(\.nodes), plan.nodes.map(\.placement))
+        }
+        let one = try vertices(cores: 1)
+        #expect(one.nodes == [[0, 1, 2, 3]])
+        let two = try vertices(cores: 2)
+        #expect(two.nodes == [[0, 1], [2, 3]])
+        #expect(two.placements[2].hasPrefix("own instance: splits the chain of 'source-0' in two"), "\(two.placements[2])")
+        #expect(two.placements[3].hasPrefix("fused into 'filter-2'"))
+        // Source+map+filter and reduce+sink: already one instance per core.
+        #expect(try vertices(cores: 2, keyed: true).nodes == [[0, 1, 2], [3, 4]])
+        #expect(try vertices(cores: 3, keyed: true).nodes == [[0], [1, 2], [3, 4]])
+    }
+
+    /// The same job, split or not, gives the same output record by record.
+    @Test func aSplitChainGivesTheFusedChainsOutput() async throws {
+        let records = Array(0..<20_000)
+        let env = try LocalEnvironment("split-output", config: ["batch_size": 64])
+        let sink = CollectSink<String>()
+        env.fromCollection(records).map { $0 * 3 }.filter { $0 % 2 == 0 }.map { "\($0)" }.sink(sink)
+        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph) }
+        let result = try await env.submit()
+        #expect(sink.values == records.map { $0 * 3 }.filter { $0 % 2 == 0 }.map { "\($0)" })
+        #expect(result[operator: "filter-2"]?.recordsIn == records.count)
+        if AvailableCores.count >= 2 { #expect(plan.vertices.count == 2) }
+    }
+
+    @Test func cpuListsAreCounted() {
+        #expect(AvailableCores.cpuCount(list: "0-1") == 2)
+        #expect(AvailableCores.cpuCount(list: " 0 ") == 1)
+        #expect(AvailableCores.cpuCount(list: "0-3,8,10-11\n") == 7)
+        #expect(AvailableCores.cpuCount(list: "") == nil)
+        #expect(AvailableCores.cpuCount(list: "3-1") == nil)
+        #expect(AvailableCores.cpuCount(list: "x") == nil)
+        #expect(AvailableCores.count >= 1)
+    }
+
     @Test func aFanOutKeepsEachConsumerApartAndSaysSo() throws {
         let env = try LocalEnvironment("fan-out")
         let stream = env.fromCollection([1]).map { $0 }.named("shared")
         stream.sink(CollectSink<Int>()).named("a")
         stream.sink(CollectSink<Int>()).named("b")
-        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph) }
+        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph, cores: 2) }
         let byName = Dictionary(uniqueKeysWithValues: plan.nodes.map { ($0.name, $0.placement) })
         #expect(byName["a"] == "own instance: its input 'shared' also feeds 1 other operator(s)")
         #expect(byName["b"] == "own instance: its input 'shared' also feeds 1 other operator(s)")
