@@ -8,7 +8,8 @@ import Foundation
 /// have the same parallelism. Fused operators hand batches over by a function call; every
 /// other edge is a bounded channel between actors. Sources fuse with what follows them (on two
 /// cores, W1 runs at 2 × the throughput of a plan with the source in an actor of its own,
-/// because the keyed stage then keeps one core to itself).
+/// because the keyed stage then keeps one core to itself), unless a core would stay idle: see
+/// ``chainSplits(_:graph:cores:)``.
 struct PhysicalPlan: Sendable {
     enum EdgeKind: Sendable {
         case forward
