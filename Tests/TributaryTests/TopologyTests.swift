@@ -112,6 +112,25 @@ import TributaryTesting
         #expect(try vertices(cores: 3, keyed: true).nodes == [[0], [1, 2], [3, 4]])
     }
 
+    /// `withTimestamps` notices idle inputs only where the source reads: a split never moves it
+    /// out of the source's instance, on any number of cores.
+    @Test func aSplitKeepsWithTimestampsInTheSourcesInstance() throws {
+        func vertices(_ build: (DataStream<Int>) -> Void) throws -> [[Int]] {
+            let env = try LocalEnvironment("split-timestamps")
+            build(env.fromCollection([1]))
+            let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph, cores: 8) }
+            return plan.vertices.map(\.nodes)
+        }
+        let idle = WatermarkStrategy.monotonous(idleTimeout: .seconds(1))
+        // source, map, timestamps: nothing after it to split off.
+        #expect(try vertices { $0.map { $0 }.withTimestamps({ .seconds($0) }, watermarks: idle).sink(CollectSink<Int>()) } == [[0, 1, 2], [3]])
+        #expect(try vertices { $0.map { $0 }.withTimestamps({ .seconds($0) }, watermarks: idle).map { $0 }.map { $0 }.sink(CollectSink<Int>()) } == [[0, 1, 2], [3, 4, 5]])
+        #expect(try vertices { $0.withTimestamps({ .seconds($0) }, watermarks: idle).map { $0 }.map { $0 }.sink(CollectSink<Int>()) } == [[0, 1], [2, 3, 4]])
+        let env = try LocalEnvironment("label")
+        let node = env.fromCollection([1]).withTimestamps({ .seconds($0) }, watermarks: idle)
+        #expect(env.graph.withLock { PhysicalPlan.sourceInstanceLabels.contains($0.nodes[node.nodeID].blueprint.label) })
+    }
+
     /// The same job, split or not, gives the same output record by record.
     @Test func aSplitChainGivesTheFusedChainsOutput() async throws {
         let records = Array(0..<20_000)
@@ -133,6 +152,11 @@ import TributaryTesting
         #expect(AvailableCores.cpuCount(list: "3-1") == nil)
         #expect(AvailableCores.cpuCount(list: "x") == nil)
         #expect(AvailableCores.count >= 1)
+        #expect(AvailableCores.cpuQuota(v2: "max 100000\n") == nil)
+        #expect(AvailableCores.cpuQuota(v2: "-1 100000") == nil)
+        #expect(AvailableCores.cpuQuota(v2: "150000 100000\n") == 2)
+        #expect(AvailableCores.cpuQuota(v2: "100000 100000") == 1)
+        #expect(AvailableCores.cpuQuota(v2: "garbage") == nil)
     }
 
     @Test func aFanOutKeepsEachConsumerApartAndSaysSo() throws {

@@ -1,20 +1,39 @@
 import Foundation
 
 /// The processors this process may run on: on Linux its CPU affinity (`taskset`, a container's
-/// cpuset), which `ProcessInfo.activeProcessorCount` does not look at; elsewhere, or when the
-/// affinity cannot be read, the active processor count.
+/// cpuset) and its cgroup's CPU quota (`docker --cpus`), which `ProcessInfo.activeProcessorCount`
+/// does not look at; elsewhere, or when neither can be read, the active processor count.
 enum AvailableCores {
     static var count: Int {
-        let active = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         #if os(Linux)
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
             let allowed = cpuCount(list: line.dropFirst("Cpus_allowed_list:".count))
         {
-            return max(1, min(active, allowed))
+            cores = min(cores, allowed)
         }
+        let quota: Int?
+        if let v2 = try? String(contentsOfFile: "/sys/fs/cgroup/cpu.max", encoding: .utf8) {
+            quota = cpuQuota(v2: v2)
+        } else if let v1 = try? String(contentsOfFile: "/sys/fs/cgroup/cpu/cpu.cfs_quota_us", encoding: .utf8),
+            let period = try? String(contentsOfFile: "/sys/fs/cgroup/cpu/cpu.cfs_period_us", encoding: .utf8)
+        {
+            quota = cpuQuota(v2: v1.trimmingCharacters(in: .whitespacesAndNewlines) + " " + period)
+        } else {
+            quota = nil
+        }
+        if let quota { cores = min(cores, quota) }
         #endif
-        return active
+        return max(1, cores)
+    }
+
+    /// Whole CPUs a cgroup quota allows ("quota period" in microseconds, rounded up); `nil` for
+    /// no limit ("max", or v1's -1) or text that does not parse.
+    static func cpuQuota(v2 text: String) -> Int? {
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count == 2, let quota = Int(fields[0]), let period = Int(fields[1]), quota > 0, period > 0 else { return nil }
+        return max(1, (quota + period - 1) / period)
     }
 
     /// The CPUs in a Linux CPU list such as "0-3,8,10-11"; `nil` when it does not parse.

@@ -176,7 +176,6 @@ struct JobRun {
         return .completed(result)
     }
 
-    /// The newest checkpoint whose files all verify; each one passed over is reported.
     /// Waits a recovery's delay; a cancel ends the wait at once (the loop then ends the job),
     /// rather than after a delay that may be minutes long.
     private func sleepUnlessCancelled(for delay: Duration) async {
@@ -188,6 +187,7 @@ struct JobRun {
         }
     }
 
+    /// The newest checkpoint whose files all verify; each one passed over is reported.
     func latestValidCheckpoint() -> RestoredCheckpoint? {
         let storage = self.storage
         for id in storage.list() {

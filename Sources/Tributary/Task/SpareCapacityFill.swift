@@ -71,7 +71,9 @@ extension Array {
     /// Runs `each` over `records[start...]`; `each` initialises the slot it is given with the
     /// record's output and returns `true`, or returns `false` for a record without output. A
     /// record that throws ends the loop: the outputs before it are appended, and its index and
-    /// error returned.
+    /// error returned. `each` must throw before it initialises the slot (compute the value,
+    /// then `initialize(to:)`): a slot initialised by a call that throws is not counted, and
+    /// its value is never released.
     @inlinable
     mutating func appendAtMostOneEach<Input>(
         of records: borrowing [Input], from start: Int, _ each: (Input, UnsafeMutablePointer<Element>) throws -> Bool
