@@ -104,6 +104,96 @@ import Testing
         #expect(CountedKey.live.withLock { $0 } == before)
     }
 
+    /// The hashes a router sends with a batch are the ones the keyed state table files the
+    /// keys under, so the keyed operator can use them instead of hashing again.
+    @Test func theRoutersHashesAreTheTablesHashes() throws {
+        let env = try LocalEnvironment("hashes")
+        let keyed = env.fromCollection([String]()).keyBy { (record: String) -> String in
+            if record == "bad" { throw NoKey() }
+            return record.uppercased()
+        }
+        let records = (0..<500).map { "r\($0)" } + ["bad"]
+        let parts = keyed.partitioner.split(records, 3)
+        let table = KeyedStateTable<String, Int>()
+        var seen = 0
+        for (instance, part) in parts.enumerated() {
+            try #require(part.hashes.count == part.records.count)
+            for (record, hash) in zip(part.records, part.hashes) where record != "bad" {
+                #expect(hash == table.hash(of: record.uppercased()))
+                #expect(HashPartitioner<String>.instance(for: record.uppercased(), of: 3) == instance)
+                seen += 1
+            }
+        }
+        #expect(seen == 500)
+        // Int keys are cheaper to hash again than to carry.
+        let ints = env.fromCollection([Int]()).keyBy { $0 }.partitioner.split(Array(0..<100), 2)
+        #expect(ints.allSatisfy { $0.hashes.isEmpty })
+    }
+
+    /// The keyed step files keys under the hashes sent with the batch: given hashes that are
+    /// not the key's own, the key is stored where its own hash does not find it.
+    @Test func theKeyedStepUsesTheHashesSentWithItsBatch() throws {
+        let input = BatchBuffer<String>(capacity: 4)
+        let output = BatchBuffer<Int>(capacity: 4)
+        let store = KeyedStateStore<String, Int>()
+        let body = makeKeyedBody(input, output, store: store, key: { $0 }) { table, key, hash, record, slot in
+            table[key, hash: hash, default: 0] += 1
+            slot.initialize(to: table[key, hash: hash, default: 0])
+        }
+        guard case .sync(let run) = body else {
+            Issue.record("keyed bodies are synchronous")
+            return
+        }
+        let table = KeyedStateTable<String, Int>()
+        // Other slot bits and another tag than the keys' own hashes.
+        let given = ["a", "b", "a"].map { table.hash(of: $0) ^ 0xA000_0000_7F00_0000 }
+        input.items = ["a", "b", "a"]
+        input.hashes = given
+        _ = run(0)
+        #expect(output.items == [1, 1, 2])
+        let stored = store.values
+        #expect(stored.count == 2)
+        let slot = stored.storage.find("a", hash: given[0])
+        try #require(slot >= 0, "filed under the given hash")
+        #expect(stored.storage.tags[slot] == KeyedStateTable<String, Int>.Storage.tag(given[0]))
+        #expect(stored.storage.tags[slot] != KeyedStateTable<String, Int>.Storage.tag(table.hash(of: "a")))
+        // Without hashes the step hashes the keys itself.
+        let plain = KeyedStateStore<String, Int>()
+        let plainBody = makeKeyedBody(input, output, store: plain, key: { $0 }) { table, key, hash, record, slot in
+            table[key, hash: hash, default: 0] += 1
+            slot.initialize(to: 0)
+        }
+        guard case .sync(let runPlain) = plainBody else { return }
+        input.items = ["a", "b", "a"]
+        input.hashes = []
+        _ = runPlain(0)
+        #expect(plain.values["a"] == 2)
+    }
+
+    /// String keys over three instances: the keyed operator uses the hashes the router sent,
+    /// in the one-pass loop (few keys) and in the two-pass loop (many).
+    @Test(arguments: [50, 120_000])
+    func parallelStringKeyedStateMatchesAPlainLoop(keys: Int) async throws {
+        let records = Array(0..<(keys * 2))
+        let env = try LocalEnvironment("string-keys", config: ["batch_size": 256])
+        let sink = CollectSink<String>()
+        env.fromCollection(records)
+            .keyBy { "k\($0 % keys)" }
+            .mapWithState(initial: 0) { (sum: inout Int, record: Int) in
+                sum += record
+                return "\(record % keys):\(sum)"
+            }
+            .parallelism(3)
+            .sink(sink)
+        _ = try await env.submit()
+        var sums: [Int: Int] = [:]
+        let expected = records.map { record in
+            sums[record % keys, default: 0] += record
+            return "\(record % keys):\(sums[record % keys, default: 0])"
+        }
+        #expect(sink.values.sorted() == expected.sorted())
+    }
+
     /// Through a pipeline: enough keys that the instance's table outgrows the caches, so the
     /// second half of the input runs the two-pass loop.
     @Test func mapWithStateOverManyKeysMatchesAPlainLoop() async throws {

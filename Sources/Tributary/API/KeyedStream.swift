@@ -20,16 +20,22 @@ public struct KeyedStream<Key: Hashable & Codable & Sendable, Element: Sendable>
     @inlinable
     var partitioner: HashPartitioner<Element> {
         let key = self.key
+        // An `Int` key's hash is one multiplication: cheaper to compute again than to carry.
+        let carriesHashes = Key.self != Int.self
         return HashPartitioner { batch, count in
-            var parts = Array(repeating: [Element](), count: count)
+            var parts = Array(repeating: HashPartitioner<Element>.Part([], []), count: count)
             for record in batch {
                 // A key that throws fails its record in the keyed operator, which calls the key
-                // function again: any instance will do, so the first.
+                // function again (and never reads its hash): any instance will do, so the first.
                 guard let key = try? key(record) else {
-                    parts[0].append(record)
+                    parts[0].records.append(record)
+                    if carriesHashes { parts[0].hashes.append(0) }
                     continue
                 }
-                parts[HashPartitioner<Element>.instance(for: key, of: count)].append(record)
+                let hash = KeyedStateTable<Key, Int>.hash(key, seed: keyedStateHashSeed)
+                let target = HashPartitioner<Element>.instance(forHash: hash, of: count)
+                parts[target].records.append(record)
+                if carriesHashes { parts[target].hashes.append(hash) }
             }
             return parts
         }

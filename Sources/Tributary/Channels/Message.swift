@@ -4,6 +4,9 @@
 @usableFromInline
 enum Message<Element: Sendable>: Sendable {
     case batch([Element])
+    /// A batch routed by key, with each record's key hash as the keyed state table computes it
+    /// (the router had to compute it), so the keyed operator does not hash the key again.
+    case keyedBatch([Element], hashes: [UInt])
     /// Checkpoint barrier n: every record before it belongs to checkpoint n's state.
     case barrier(Int64)
     /// The sender's watermark: no record older than it follows on this lane (in event time).

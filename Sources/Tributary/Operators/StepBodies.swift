@@ -68,14 +68,18 @@ func makeKeyedBody<Key: Hashable, Input, State, Output>(
         withBatchFrame(input, output, from: start) { records, results in
             var table = store.take()
             defer { store.values = table }
+            // The hashes the router computed, when it sent them with this batch.
+            let given = input.hashes.count == records.count ? input.hashes : nil
             guard table.outgrowsCache else {
+                var index = start
                 return results.appendAtMostOneEach(of: records, from: start) { record, slot in
+                    defer { index += 1 }
                     let key = try key(record)
-                    try apply(&table, key, table.hash(of: key), record, slot)
+                    try apply(&table, key, given?[index] ?? table.hash(of: key), record, slot)
                     return true
                 }
             }
-            return keyedWithPrefetch(records, from: start, into: &results, table: &table, key: key, apply: apply)
+            return keyedWithPrefetch(records, from: start, hashes: given, into: &results, table: &table, key: key, apply: apply)
         }
     }
 }
@@ -84,7 +88,8 @@ func makeKeyedBody<Key: Hashable, Input, State, Output>(
 /// ``makeKeyedBody(_:_:store:key:apply:)``).
 @inlinable
 func keyedWithPrefetch<Key: Hashable, Input, State, Output>(
-    _ records: borrowing [Input], from start: Int, into results: inout [Output], table: inout KeyedStateTable<Key, State>,
+    _ records: borrowing [Input], from start: Int, hashes given: [UInt]? = nil, into results: inout [Output],
+    table: inout KeyedStateTable<Key, State>,
     key: (Input) throws -> Key,
     apply: (inout KeyedStateTable<Key, State>, Key, _ hash: UInt, Input, UnsafeMutablePointer<Output>) throws -> Void
 ) -> RecordFailure? {
@@ -96,7 +101,7 @@ func keyedWithPrefetch<Key: Hashable, Input, State, Output>(
             var keyed = 0
             records.withUnsafeBufferPointer { records in
                 while keyed < count, let next = try? key(records[start + keyed]) {
-                    hashes[keyed] = table.hash(of: next)
+                    hashes[keyed] = given?[start + keyed] ?? table.hash(of: next)
                     (keys + keyed).initialize(to: next)
                     keyed += 1
                 }

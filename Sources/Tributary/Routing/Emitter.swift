@@ -41,8 +41,8 @@ final class Emitter<Element: Sendable>: ChainEmitter {
                 try await edge.targets[next].send(.batch(batch), lane: edge.lane)
             case .hash(let partitioner):
                 let parts = partitioner.split(batch, edge.targets.count)
-                for (target, part) in parts.enumerated() where !part.isEmpty {
-                    try await edge.targets[target].send(.batch(part), lane: edge.lane)
+                for (target, part) in parts.enumerated() where !part.records.isEmpty {
+                    try await edge.targets[target].send(.keyedBatch(part.records, hashes: part.hashes), lane: edge.lane)
                 }
             }
         }

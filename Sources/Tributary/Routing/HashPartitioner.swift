@@ -1,11 +1,14 @@
-/// Splits a batch by key into one part per downstream instance; built where the key type is
-/// concrete, so hashing each record runs specialised code.
+/// Splits a batch by key into one part per downstream instance, with each record's key hash
+/// (the keyed state table's, which routing needs anyway) so the keyed operator does not hash
+/// again; built where the key type is concrete, so hashing each record runs specialised code.
 @usableFromInline
 final class HashPartitioner<Element>: Sendable {
-    let split: @Sendable ([Element], Int) -> [[Element]]
+    @usableFromInline
+    typealias Part = (records: [Element], hashes: [UInt])
+    let split: @Sendable ([Element], Int) -> [Part]
 
     @usableFromInline
-    init(split: @escaping @Sendable ([Element], Int) -> [[Element]]) {
+    init(split: @escaping @Sendable ([Element], Int) -> [Part]) {
         self.split = split
     }
 
@@ -17,10 +20,16 @@ final class HashPartitioner<Element>: Sendable {
     /// instance's table are independent.
     @inlinable
     static func instance<Key: Hashable>(for key: Key, of count: Int) -> Int {
+        instance(forHash: KeyedStateTable<Key, Int>.hash(key, seed: keyedStateHashSeed), of: count)
+    }
+
+    /// Which of `count` instances owns the key whose table hash is `hash`.
+    @inlinable
+    static func instance(forHash hash: UInt, of count: Int) -> Int {
         // A full-avalanche finalizer (murmur3's fmix64) first: a bit of the table's product
         // depends only on the key's bits below it, so keys differing only in high bits would
         // otherwise all go to one instance.
-        var mixed = UInt64(KeyedStateTable<Key, Int>.hash(key, seed: keyedStateHashSeed))
+        var mixed = UInt64(hash)
         mixed ^= mixed >> 33
         mixed &*= 0xff51_afd7_ed55_8ccd
         mixed ^= mixed >> 33

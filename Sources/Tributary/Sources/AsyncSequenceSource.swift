@@ -119,7 +119,7 @@ final class AsyncSequencePump<Base: AsyncSequence & Sendable>: Sendable where Ba
         var produced = 0
         while let (_, message) = next {
             switch message {
-            case .batch(let elements):
+            case .batch(let elements), .keyedBatch(let elements, _):
                 records.append(contentsOf: elements)
                 produced += elements.count
             case .endOfStream:

@@ -5,6 +5,9 @@
 @usableFromInline
 final class BatchBuffer<Element> {
     @usableFromInline var items: [Element]
+    /// For the input of a keyed operator: each record's key hash, when the router that sent
+    /// the batch computed them (``Message/keyedBatch(_:hashes:)``); empty otherwise.
+    @usableFromInline var hashes: [UInt] = []
 
     @usableFromInline
     init(capacity: Int) {

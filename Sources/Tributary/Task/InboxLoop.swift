@@ -56,6 +56,12 @@ extension InputBlueprint {
             case .batch(let records):
                 watermarks.records(lane: lane)
                 head.items = records
+                head.hashes = []
+                try await chain.process()
+            case .keyedBatch(let records, let hashes):
+                watermarks.records(lane: lane)
+                head.items = records
+                head.hashes = hashes
                 try await chain.process()
             case .barrier(let id):
                 try await apply(handler.barrier(id, lane: lane))
