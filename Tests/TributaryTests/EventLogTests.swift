@@ -76,6 +76,21 @@ import TributaryTesting
         #expect(try EnvironmentConfiguration(summary.config) == env.configuration, "the stored config parses back to the job's")
     }
 
+    /// `split_chains: false` keeps a source's chain in one instance whatever the cores; the
+    /// summary says where each operator ran, and the key round-trips through it.
+    @Test func splitChainsFalseKeepsTheSourceChainInOneInstance() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("fused", config: ["work_dir": .string(work), "split_chains": false])
+        env.fromCollection(Array(0..<100)).map { $0 + 1 }.filter { $0 % 2 == 0 }.sink(CollectSink<Int>())
+        _ = try await env.submit()
+        let data = try Data(contentsOf: URL(fileURLWithPath: work).appendingPathComponent(env.jobID).appendingPathComponent("job_summary.json"))
+        let summary = try JSONDecoder().decode(JobSummary.self, from: data)
+        #expect(summary.operators.dropFirst().allSatisfy { $0.placement?.hasPrefix("fused into 'source-0'") == true }, "\(summary.operators.map(\.placement))")
+        #expect(summary.config["split_chains"] == false)
+        #expect(try EnvironmentConfiguration(summary.config) == env.configuration)
+        #expect(throws: ConfigurationError.self) { try EnvironmentConfiguration(["split_chains": "no"]) }
+    }
+
     @Test func jobSummaryIsWrittenWhenTheJobFails() async throws {
         let work = directory.path("work")
         let env = try LocalEnvironment("fails", config: ["work_dir": .string(work), "fault_tolerance": ["strategy": "none"]])

@@ -127,7 +127,7 @@ public final class LocalEnvironment: Sendable {
     ///   pipeline (its cause is then a ``CheckpointStateMismatchError``).
     public func submit() async throws -> JobResult {
         let (plan, policies) = try graph.withLock { graph throws(PipelineError) in
-            (try PhysicalPlan.compile(graph), graph.nodes.map(\.policy))
+            (try PhysicalPlan.compile(graph, cores: configuration.splitChains ? AvailableCores.count : 1), graph.nodes.map(\.policy))
         }
         for (index, rule) in configuration.faultInjections.enumerated() {
             let injectable = plan.nodes.filter { $0.blueprint.role == .transform || $0.blueprint.role == .sink }.map(\.name)

@@ -30,6 +30,7 @@
 /// | `fault_tolerance.operator_timeout` | seconds > 0 | none |
 /// | `fault_tolerance.allow_non_restored_state` | boolean | false |
 /// | `restart_completed` | boolean | false |
+/// | `split_chains` | boolean | true |
 ///
 /// Every duration is at most 1e9 seconds (about 31 years); where it must be greater than 0 it
 /// must also be at least 1e-18 (an attosecond, `Duration`'s resolution). NaN and infinities are
@@ -40,6 +41,7 @@
 enum ConfigurationParser {
     static let topLevelKeys = [
         "job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection", "restart_completed",
+        "split_chains",
     ]
     static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
     static let faultToleranceKeys = [
@@ -73,6 +75,7 @@ enum ConfigurationParser {
         if let linger = try top.seconds("batch_linger", minimum: 0, inclusive: true) { configuration.batchLinger = linger }
         if let capacity = try top.int("channel_capacity", in: 1...1024) { configuration.channelCapacity = capacity }
         if let restart = try top.bool("restart_completed") { configuration.restartCompleted = restart }
+        if let split = try top.bool("split_chains") { configuration.splitChains = split }
         if let faultTolerance = try top.object("fault_tolerance") {
             configuration.faultTolerance = try parseFaultTolerance(faultTolerance)
         }

@@ -10,6 +10,7 @@ extension EnvironmentConfiguration {
         ]
         if let jobID { top["job_id"] = .string(jobID) }
         if restartCompleted { top["restart_completed"] = true }
+        if !splitChains { top["split_chains"] = false }
         let ft = faultTolerance
         var fault: [String: ConfigValue] = [
             "strategy": .string(ft.strategy.name),
