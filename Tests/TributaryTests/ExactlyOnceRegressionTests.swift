@@ -179,6 +179,47 @@ import TributaryTesting
         #expect(recorder.events(.recoveryStart).isEmpty, "no attempt starts after the cancel")
     }
 
+    /// A stop during a recovery's delay ends the delay too: the next attempt restores, finds
+    /// its source asked to stop, takes the final checkpoint and the job ends `.stopped`, with
+    /// no record committed twice and without the clock moving on. Submitted again, the job
+    /// resumes there and ends with every record exactly once.
+    @Test(.timeLimit(.minutes(1))) func aStopDuringARecoveryDelayEndsTheJobWithAFinalCheckpoint() async throws {
+        let clock = ManualClock()
+        var settings = config(jobID: "stop-recovery", interval: 3600)
+        if case .object(var ft)? = settings["fault_tolerance"] {
+            ft["delay"] = 30
+            settings["fault_tolerance"] = .object(ft)
+        }
+        let failures = FailureInjector(failOn: [50])
+        func build(_ env: LocalEnvironment, _ sink: CollectSink<Int>) {
+            env.fromSource(GeneratorSource(count: 1_000) { $0 }).named("numbers")
+                .map { value -> Int in
+                    try failures.check(value)
+                    return value
+                }.named("check").supervised(.restoreCheckpoint)
+                .sink(sink).named("out")
+        }
+        let env = try LocalEnvironment("stop-recovery", config: settings, clock: clock)
+        let sink = CollectSink<Int>()
+        build(env, sink)
+        let recorder = EventRecorder(env)
+        let recording = Task { await recorder.record() }
+        let job = Task { try await env.submit() }
+        _ = await recorder.wait(for: .failureEscalated)
+        while await clock.nextSleep() != .seconds(30) {}
+        env.stop()
+        let result = try await job.value
+        recording.cancel()
+        #expect(result.status == .stopped)
+        #expect(sink.values == Array(0..<sink.values.count), "a prefix, each record once")
+        let resumed = try LocalEnvironment("stop-recovery", config: settings)
+        let rest = CollectSink<Int>()
+        build(resumed, rest)
+        let second = try await resumed.submit()
+        #expect(second.status == .completed)
+        #expect(sink.values + rest.values == Array(0..<1_000))
+    }
+
     /// An operator whose restore throws: the attempt stops on a failure no supervisor saw, and
     /// the job used to end `.completed` after an empty run.
     @Test func aRestoreThatThrowsFailsTheJobInsteadOfCompletingIt() async throws {

@@ -20,8 +20,8 @@ final class JobControl: Sendable {
         /// A cancel is remembered even when the attempt already stopped (a failure), so a cancel
         /// during a recovery's delay ends the job instead of being lost.
         var cancelled = false
-        /// Waiting in ``waitForCancel()``, by id.
-        var cancelWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Waiting in ``waitForCancelOrStop()``, by id.
+        var interruptWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
     }
 
@@ -37,6 +37,11 @@ final class JobControl: Sendable {
     func requestStop() {
         guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for wake in wakers.withLock({ $0 }) { wake() }
+        let waiters = state.withLock { state in
+            defer { state.interruptWaiters = [:] }
+            return Array(state.interruptWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Whether ``requestStop()`` was called; read by source loops once per batch.
@@ -95,8 +100,8 @@ final class JobControl: Sendable {
             var cancelWaiters: [CheckedContinuation<Void, Never>] = []
             if reason == .cancelled {
                 state.cancelled = true
-                cancelWaiters = Array(state.cancelWaiters.values)
-                state.cancelWaiters = [:]
+                cancelWaiters = Array(state.interruptWaiters.values)
+                state.interruptWaiters = [:]
             }
             guard state.reason == nil else { return (nil, [], cancelWaiters) }
             state.reason = reason
@@ -111,9 +116,9 @@ final class JobControl: Sendable {
         for waiter in cancelWaiters { waiter.resume() }
     }
 
-    /// Returns once the job is cancelled (at once if it was), or when the calling task is
-    /// cancelled.
-    func waitForCancel() async {
+    /// Returns once the job is cancelled or asked to stop (at once if it was), or when the
+    /// calling task is cancelled.
+    func waitForCancelOrStop() async {
         let id = state.withLock { state -> Int in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -121,14 +126,16 @@ final class JobControl: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.cancelled || Task.isCancelled { return true }
-                    state.cancelWaiters[id] = continuation
+                    // Read under the lock: requestStop sets `draining` before it takes the
+                    // waiters, so a stop is either seen here or resumes this waiter.
+                    if state.cancelled || isDraining || Task.isCancelled { return true }
+                    state.interruptWaiters[id] = continuation
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.cancelWaiters.removeValue(forKey: id) }?.resume()
+            state.withLock { $0.interruptWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 

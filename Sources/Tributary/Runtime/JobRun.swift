@@ -115,7 +115,7 @@ struct JobRun {
             }
             switch pacer.failure(at: clock.now) {
             case .restart(_, let delay):
-                if delay > .zero { await sleepUnlessCancelled(for: delay) }
+                if delay > .zero { await sleepUnlessInterrupted(for: delay) }
             case .giveUp(_, let reason):
                 await jobSupervisor.failRecovery(reason: "the restart strategy gave up on recovering: \(reason)")
             }
@@ -176,12 +176,13 @@ struct JobRun {
         return .completed(result)
     }
 
-    /// Waits a recovery's delay; a cancel ends the wait at once (the loop then ends the job),
-    /// rather than after a delay that may be minutes long.
-    private func sleepUnlessCancelled(for delay: Duration) async {
+    /// Waits a recovery's delay; a cancel or a stop ends the wait at once, rather than after a
+    /// delay that may be minutes long: after a cancel the loop ends the job, after a stop the
+    /// next attempt restores, finds its sources asked to stop and takes the final checkpoint.
+    private func sleepUnlessInterrupted(for delay: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [clock] in try? await clock.sleep(for: delay) }
-            group.addTask { [control] in await control.waitForCancel() }
+            group.addTask { [control] in await control.waitForCancelOrStop() }
             await group.next()
             group.cancelAll()
         }
