@@ -170,6 +170,53 @@ import Testing
         #expect(plain.values["a"] == 2)
     }
 
+    /// A retry from the record after a failure reads the sent hashes at the records' own
+    /// positions, in both loops: the state ends as a plain loop's over the records kept.
+    @Test func aRetryAfterAFailureUsesTheSentHashesOfItsOwnRecords() {
+        let records = (0..<40).map { "k\($0 % 7)" }
+        let table = KeyedStateTable<String, Int>()
+        let hashes = records.map { table.hash(of: $0) }
+        var model: [String: Int] = [:]
+        for (index, record) in records.enumerated() where index != 9 { model[record, default: 0] += 1 }
+        // The one-pass loop, through the keyed step: record 9 fails, the retry skips it.
+        let input = BatchBuffer<String>(capacity: 40)
+        let output = BatchBuffer<Int>(capacity: 40)
+        let store = KeyedStateStore<String, Int>()
+        let calls = Counter()
+        let body = makeKeyedBody(input, output, store: store, key: { $0 }) { table, key, hash, record, slot in
+            if calls.increment() == 10 { throw Refused() }
+            table[key, hash: hash, default: 0] += 1
+            slot.initialize(to: 0)
+        }
+        guard case .sync(let run) = body else {
+            Issue.record("keyed bodies are synchronous")
+            return
+        }
+        input.items = records
+        input.hashes = hashes
+        guard case .failed(let index, _, _, _, _) = run(0) else {
+            Issue.record("record 9 should fail")
+            return
+        }
+        #expect(index == 9)
+        _ = run(10)
+        #expect(store.values.count == model.count, "each key filed once, under its own hash")
+        #expect(store.values.dictionary == model)
+        // The two-pass loop, called with the hashes and a start past the failed record.
+        var big = KeyedStateTable<String, Int>()
+        var results: [Int] = []
+        let apply: (inout KeyedStateTable<String, Int>, String, UInt, String, UnsafeMutablePointer<Int>) throws -> Void = {
+            table, key, hash, _, slot in
+            table[key, hash: hash, default: 0] += 1
+            slot.initialize(to: 0)
+        }
+        #expect(keyedWithPrefetch(Array(records[..<9]), from: 0, hashes: Array(hashes[..<9]), into: &results, table: &big, key: { $0 }, apply: apply) == nil)
+        #expect(keyedWithPrefetch(records, from: 10, hashes: hashes, into: &results, table: &big, key: { $0 }, apply: apply) == nil)
+        #expect(big.count == model.count)
+        #expect(big.dictionary == model)
+        #expect(results.count == 39)
+    }
+
     /// String keys over three instances: the keyed operator uses the hashes the router sent,
     /// in the one-pass loop (few keys) and in the two-pass loop (many).
     @Test(arguments: [50, 120_000])
