@@ -152,11 +152,7 @@ import TributaryTesting
     /// already stopped on its failure, and only the first stop counted): the job went on.
     @Test(.timeLimit(.minutes(1))) func aCancelDuringARecoveryDelayEndsTheJob() async throws {
         let clock = ManualClock()
-        var settings = config(jobID: "cancel-recovery", interval: 3600)
-        if case .object(var ft)? = settings["fault_tolerance"] {
-            ft["delay"] = 30
-            settings["fault_tolerance"] = .object(ft)
-        }
+        let settings = config(jobID: "cancel-recovery", interval: 3600, ["delay": 30])
         let env = try LocalEnvironment("cancel-recovery", config: settings, clock: clock)
         let failures = FailureInjector(failOn: [50])
         env.fromSource(GeneratorSource(count: 1_000) { $0 }).named("numbers")
@@ -185,11 +181,7 @@ import TributaryTesting
     /// resumes there and ends with every record exactly once.
     @Test(.timeLimit(.minutes(1))) func aStopDuringARecoveryDelayEndsTheJobWithAFinalCheckpoint() async throws {
         let clock = ManualClock()
-        var settings = config(jobID: "stop-recovery", interval: 3600)
-        if case .object(var ft)? = settings["fault_tolerance"] {
-            ft["delay"] = 30
-            settings["fault_tolerance"] = .object(ft)
-        }
+        let settings = config(jobID: "stop-recovery", interval: 3600, ["delay": 30])
         let failures = FailureInjector(failOn: [50])
         func build(_ env: LocalEnvironment, _ sink: CollectSink<Int>) {
             env.fromSource(GeneratorSource(count: 1_000) { $0 }).named("numbers")

@@ -151,7 +151,6 @@ import TributaryTesting
         #expect(AvailableCores.cpuCount(list: "") == nil)
         #expect(AvailableCores.cpuCount(list: "3-1") == nil)
         #expect(AvailableCores.cpuCount(list: "x") == nil)
-        #expect(AvailableCores.count >= 1)
         #expect(AvailableCores.cpuQuota(v2: "max 100000\n") == nil)
         #expect(AvailableCores.cpuQuota(v2: "-1 100000") == nil)
         #expect(AvailableCores.cpuQuota(v2: "150000 100000\n") == 2)

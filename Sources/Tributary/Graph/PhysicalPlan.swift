@@ -113,25 +113,23 @@ struct PhysicalPlan: Sendable {
             var placement = Array(repeating: "", count: count)
             for (id, node) in graph.nodes.enumerated() {
                 let blueprint = node.blueprint
+                var reason: String?
                 if blueprint.role != .source, blueprint.role != .union, blueprint.inputs.count == 1, blueprint.inputPartitioner == nil {
                     let input = blueprint.inputs[0]
                     if consumers[input].count == 1, graph.nodes[input].blueprint.role != .sink,
                         graph.nodes[input].parallelism == node.parallelism
                     {
-                        if splitBefore.contains(id) {
-                            placement[id] = "own instance: " + Self.splitReason(chainOf: graph.name(of: vertices[vertexOf[input]].nodes[0]), cores: cores)
-                            vertexOf[id] = vertices.count
-                            vertices.append(Vertex(id: vertices.count, nodes: [id], parallelism: node.parallelism))
+                        let head = graph.name(of: vertices[vertexOf[input]].nodes[0])
+                        guard splitBefore.contains(id) else {
+                            vertexOf[id] = vertexOf[input]
+                            vertices[vertexOf[id]].nodes.append(id)
+                            placement[id] = "fused into '\(head)': one input that feeds nothing else, same parallelism; a function call per batch, no channel"
                             continue
                         }
-                        vertexOf[id] = vertexOf[input]
-                        vertices[vertexOf[id]].nodes.append(id)
-                        let head = graph.name(of: vertices[vertexOf[id]].nodes[0])
-                        placement[id] = "fused into '\(head)': one input that feeds nothing else, same parallelism; a function call per batch, no channel"
-                        continue
+                        reason = "splits the chain of '\(head)' in two, so that a core the plan left idle (of \(cores)) runs its second half; the two halves exchange batches over a channel"
                     }
                 }
-                placement[id] = "own instance: " + Self.reasonApart(id, graph: graph, consumers: consumers)
+                placement[id] = "own instance: " + (reason ?? Self.reasonApart(id, graph: graph, consumers: consumers))
                 vertexOf[id] = vertices.count
                 vertices.append(Vertex(id: vertices.count, nodes: [id], parallelism: node.parallelism))
             }
@@ -197,10 +195,6 @@ struct PhysicalPlan: Sendable {
     /// Operators that work only in the instance whose loop reads the source: `withTimestamps`
     /// notices an idle input there (its idle timeout has no effect elsewhere).
     static let sourceInstanceLabels: Set<String> = ["timestamps"]
-
-    static func splitReason(chainOf head: String, cores: Int) -> String {
-        "splits the chain of '\(head)' in two, so that a core the plan left idle (of \(cores)) runs its second half; the two halves exchange batches over a channel"
-    }
 
     /// Why operator `id` does not join its input's instance.
     private static func reasonApart(_ id: Int, graph: GraphState, consumers: [[Int]]) -> String {

@@ -3,8 +3,8 @@
 // over unspecialised generics would go through value-witness tables on every record.
 
 /// The body of a per-record operator: `each` handles record `index` of the batch, appending
-/// its output. `each` is inlined into the loop when the caller passes a closure literal (the
-/// builders do), so a `map` costs one call of the user's closure per record.
+/// its output. The builders pass a closure literal, which the optimizer specialises with the
+/// user's closure it captures.
 @inlinable
 func makeLoopBody<Input, Output>(
     _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>,
@@ -53,11 +53,12 @@ func makeAtMostOneBody<Input, Output>(
 /// updates the key's entry in the instance's state table and initialises the output slot it
 /// is given. The table is moved into a local for the loop (no exclusivity check per record).
 ///
-/// The batch is keyed first: every record's key and hash, computed once, and — when the table
-/// is larger than the caches — a load of each key's slot. Those loads do not depend on each
-/// other, so their cache misses overlap; the lookups that follow find the slots in cache. A
-/// key that throws ends the first pass there; the second pass computes it again at its
-/// record, so the failure is reported for the right record, after the records before it.
+/// Each record's key is hashed once, or not at all when the router sent the hashes with the
+/// batch. A table larger than the caches takes two passes (``keyedWithPrefetch``): every
+/// key and hash of the batch first, then a load of each key's slot — loads that do not depend
+/// on each other, so their cache misses overlap — and then the updates. A key that throws
+/// ends the first pass there; the second pass computes it again at its record, so the failure
+/// is reported for the right record, after the records before it.
 @inlinable
 func makeKeyedBody<Key: Hashable, Input, State, Output>(
     _ input: BatchBuffer<Input>, _ output: BatchBuffer<Output>, store: KeyedStateStore<Key, State>,

@@ -23,6 +23,12 @@ final class JobControl: Sendable {
         /// Waiting in ``waitForCancelOrStop()``, by id.
         var interruptWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
+
+        /// The waiters of ``waitForCancelOrStop()``, to resume after leaving the lock.
+        mutating func takeInterruptWaiters() -> [CheckedContinuation<Void, Never>] {
+            defer { interruptWaiters = [:] }
+            return Array(interruptWaiters.values)
+        }
     }
 
     private let state = Mutex(State())
@@ -37,11 +43,7 @@ final class JobControl: Sendable {
     func requestStop() {
         guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for wake in wakers.withLock({ $0 }) { wake() }
-        let waiters = state.withLock { state in
-            defer { state.interruptWaiters = [:] }
-            return Array(state.interruptWaiters.values)
-        }
-        for waiter in waiters { waiter.resume() }
+        for waiter in state.withLock({ $0.takeInterruptWaiters() }) { waiter.resume() }
     }
 
     /// Whether ``requestStop()`` was called; read by source loops once per batch.
@@ -100,8 +102,7 @@ final class JobControl: Sendable {
             var cancelWaiters: [CheckedContinuation<Void, Never>] = []
             if reason == .cancelled {
                 state.cancelled = true
-                cancelWaiters = Array(state.interruptWaiters.values)
-                state.interruptWaiters = [:]
+                cancelWaiters = state.takeInterruptWaiters()
             }
             guard state.reason == nil else { return (nil, [], cancelWaiters) }
             state.reason = reason

@@ -18,6 +18,12 @@ extension InputBlueprint {
             case nil: break
             }
         }
+        func process(_ records: [Input], hashes: [UInt], lane: Int) async throws {
+            watermarks.records(lane: lane)
+            head.items = records
+            head.hashes = hashes
+            try await chain.process()
+        }
         var alignmentStarted: ContinuousClock.Instant?
         func apply(_ actions: [BarrierHandler.Action]) async throws {
             for action in actions {
@@ -54,15 +60,9 @@ extension InputBlueprint {
             if lane == inbox.controlLane { continue }
             switch message {
             case .batch(let records):
-                watermarks.records(lane: lane)
-                head.items = records
-                head.hashes = []
-                try await chain.process()
+                try await process(records, hashes: [], lane: lane)
             case .keyedBatch(let records, let hashes):
-                watermarks.records(lane: lane)
-                head.items = records
-                head.hashes = hashes
-                try await chain.process()
+                try await process(records, hashes: hashes, lane: lane)
             case .barrier(let id):
                 try await apply(handler.barrier(id, lane: lane))
             case .watermark(let watermark):
