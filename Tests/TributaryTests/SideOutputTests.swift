@@ -5,7 +5,8 @@ import TributaryTesting
 
 /// Side outputs: a window's late records go to the side output instead of being dropped,
 /// exactly once across restores; the main stream names and configures the operator; a tag the
-/// operator does not have is rejected.
+/// operator does not have is rejected. Keyed process functions send records to the side
+/// outputs they declare, from records and timers, exactly once across failures and restores.
 @Suite struct SideOutputTests {
     let directory: TemporaryDirectory
 
@@ -124,5 +125,172 @@ import TributaryTesting
         Self.counts(sideOnly, sideOutput: true).sideOutput(Self.late).sink(CollectSink<Tick>())
         let unconsumed = await #expect(throws: PipelineError.self) { try await sideOnly.submit() }
         #expect(unconsumed?.message.contains("the main output of 'count' is never consumed") == true)
+    }
+
+    // MARK: Keyed process functions
+
+    static let odd = OutputTag<Int>("odd")
+    static let large = OutputTag<String>("large")
+
+    /// Per key: the running sum as the main output; odd values to `odd`; a line to `large` for
+    /// each value over 90 and from each key's timer at the end of the input. `failures` throw
+    /// after the call has sent to both outputs, which must leave no trace.
+    static func sorting(_ stream: DataStream<Int>, failures: FailureInjector<Int>? = nil) -> DataStream<String> {
+        stream.keyBy { $0 % 4 }.process(initial: 0, sideOutputs: [odd, large]) {
+            (context: inout KeyedProcessContext<Int, Int, String>, value: Int) in
+            context.state += value
+            context.emit("\(context.key) sum \(context.state)")
+            if value % 2 == 1 { context.output(odd, value) }
+            if value % 100 > 90 { context.output(large, "\(context.key) large \(value)") }
+            context.timers.register(at: .seconds(1))
+            do {
+                try failures?.check(value)
+            } catch {
+                context.output(odd, -value)
+                context.output(large, "failed call \(value)")
+                throw error
+            }
+        } onTimer: { context, _ in
+            context.output(large, "\(context.key) timer \(context.state)")
+        }.named("sort")
+    }
+
+    /// `sorting`'s three outputs by a plain loop.
+    static func sorted(_ values: [Int]) -> (main: [String], odd: [Int], large: [String]) {
+        var sums: [Int: Int] = [:]
+        var main: [String] = []
+        var odd: [Int] = []
+        var large: [String] = []
+        for value in values {
+            sums[value % 4, default: 0] += value
+            main.append("\(value % 4) sum \(sums[value % 4]!)")
+            if value % 2 == 1 { odd.append(value) }
+            if value % 100 > 90 { large.append("\(value % 4) large \(value)") }
+        }
+        for (key, sum) in sums { large.append("\(key) timer \(sum)") }
+        return (main.sorted(), odd.sorted(), large.sorted())
+    }
+
+    @Test func aProcessFunctionSendsRecordsToTheSideOutputsItDeclares() async throws {
+        let values = Array(0..<1_000)
+        let env = try env("process-side")
+        let main = CollectSink<String>()
+        let odd = CollectSink<Int>()
+        let large = CollectSink<String>()
+        let sorted = Self.sorting(env.fromCollection(values)).parallelism(2)
+        sorted.sink(main)
+        sorted.sideOutput(Self.odd).sink(odd)
+        sorted.sideOutput(Self.large).sink(large)
+        let result = try await env.submit()
+        let expected = Self.sorted(values)
+        #expect(main.values.sorted() == expected.main)
+        #expect(odd.values.sorted() == expected.odd)
+        #expect(large.values.sorted() == expected.large)
+        #expect(result[operator: "sort"]?.recordsIn == values.count, "named() on the main stream names the process operator")
+    }
+
+    /// A call that sent to both side outputs and then threw is retried: its side records are
+    /// sent once, by the retry; then the same with checkpoints every millisecond and failures
+    /// after all three outputs that escalate to restores. Each output is the failure-free
+    /// run's, record for record.
+    @Test func aProcessFunctionsSideOutputsAreExactlyOnceAcrossRetriesAndRestores() async throws {
+        let values = Array(0..<3_000)
+        let expected = Self.sorted(values)
+
+        let retryEnv = try env("process-side-retry")
+        let main = CollectSink<String>()
+        let odd = CollectSink<Int>()
+        let large = CollectSink<String>()
+        let inCall = FailureInjector(failOn: [7, 93, 1_501, 2_999], times: 2)
+        let retried = Self.sorting(retryEnv.fromCollection(values), failures: inCall)
+            .supervised(.restart(.fixed(delay: .zero, maxAttempts: 100))).parallelism(2)
+        retried.sink(main)
+        retried.sideOutput(Self.odd).sink(odd)
+        retried.sideOutput(Self.large).sink(large)
+        _ = try await retryEnv.submit()
+        #expect(inCall.thrownCount == 8)
+        #expect(main.values.sorted() == expected.main)
+        #expect(odd.values.sorted() == expected.odd, "no record of a failed call, none twice")
+        #expect(large.values.sorted() == expected.large)
+
+        func run(_ name: String, failures: FailureInjector<String>?) async throws -> [String: [String]] {
+            let env = try env("process-side-restore", config: [
+                "job_id": .string(name),
+                "fault_tolerance": [
+                    "strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk-\(name)")),
+                    "delay": 0, "max_attempts": 0, "max_recovery_attempts": 10,
+                ],
+            ])
+            let sorted = Self.sorting(env.fromSource(GeneratorSource(count: values.count) { values[$0] })).parallelism(2)
+            let checked = { (stream: DataStream<String>, label: String) in
+                stream.map { line -> String in
+                    try failures?.check(line)
+                    return line
+                }.named("check-\(label)").supervised(.restoreCheckpoint)
+                    .sink(FileSink(path: directory.path("\(name)-\(label).txt"))).named("out-\(label)")
+            }
+            _ = checked(sorted, "main")
+            _ = checked(sorted.sideOutput(Self.odd).map { "odd \($0)" }, "odd")
+            _ = checked(sorted.sideOutput(Self.large), "large")
+            let result = try await env.submit()
+            #expect(result.status == .completed)
+            var lines: [String: [String]] = [:]
+            for label in ["main", "odd", "large"] {
+                lines[label] = try String(contentsOfFile: directory.path("\(name)-\(label).txt"), encoding: .utf8)
+                    .split(separator: "\n").map(String.init).sorted()
+            }
+            return lines
+        }
+        let reference = try await run("reference", failures: nil)
+        #expect(reference["odd"] == expected.odd.map { "odd \($0)" }.sorted())
+        #expect(reference["large"] == expected.large)
+        let failures = FailureInjector(failOn: [expected.main[100], "odd 1001", "3 timer \(values.filter { $0 % 4 == 3 }.reduce(0, +))"])
+        let faulty = try await run("faulty", failures: failures)
+        #expect(failures.thrownCount == 3)
+        #expect(faulty == reference)
+    }
+
+    /// Sending to a tag the function did not declare, or with another value type, fails the
+    /// call with an error that names the tag; two declared tags of one name and different
+    /// types are rejected by submit().
+    @Test func aProcessFunctionCannotSendToATagItDidNotDeclare() async throws {
+        func failure(_ name: String, _ build: (DataStream<Int>) -> DataStream<String>) async throws -> String {
+            let failing = try self.env(name)
+            build(failing.fromCollection([1, 2, 3])).sink(CollectSink<String>())
+            let error = await #expect(throws: JobFailedError.self) { try await failing.submit() }
+            return String(describing: try #require(error).cause.error)
+        }
+        let undeclared = try await failure("undeclared") { stream in
+            stream.keyBy { $0 }.process(initial: 0) { (context: inout KeyedProcessContext<Int, Int, String>, value: Int) in
+                context.emit("main \(value)")
+                context.output(Self.odd, value)
+            }
+        }
+        #expect(undeclared.contains("side output \"odd\", which it does not declare"))
+        #expect(undeclared.contains("process(initial:sideOutputs:"))
+
+        let other = try await failure("other-tag") { stream in
+            stream.keyBy { $0 }.process(initial: 0, sideOutputs: [Self.large]) {
+                (context: inout KeyedProcessContext<Int, Int, String>, value: Int) in
+                context.output(Self.odd, value)
+            }
+        }
+        #expect(other.contains("side output \"odd\", which it does not declare (it declares \"large\")"))
+
+        let retyped = try await failure("retyped") { stream in
+            stream.keyBy { $0 }.process(initial: 0, sideOutputs: [Self.odd]) {
+                (context: inout KeyedProcessContext<Int, Int, String>, value: Int) in
+                context.output(OutputTag<String>("odd"), "\(value)")
+            }
+        }
+        #expect(retyped.contains("side output \"odd\" with a value of another type"))
+
+        let env = try self.env("same-name")
+        let stream = env.fromCollection([1]).keyBy { $0 }.process(initial: 0, sideOutputs: [Self.odd, OutputTag<String>("odd")]) {
+            (context: inout KeyedProcessContext<Int, Int, String>, value: Int) in context.emit("\(value)")
+        }
+        stream.sink(CollectSink<String>())
+        let duplicate = await #expect(throws: PipelineError.self) { try await env.submit() }
+        #expect(duplicate?.message.contains("two side outputs are named \"odd\"") == true)
     }
 }

@@ -32,6 +32,8 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
     /// cleared key stays gone when a later call merely looks at it).
     @usableFromInline var written = false
     @usableFromInline var outputs: [Output]
+    /// What the call sent to side outputs, in order: tag name, the tag's value type, value.
+    @usableFromInline var sideRecords: [(tag: String, type: ObjectIdentifier, value: any Sendable)] = []
     @usableFromInline let initial: State
     @usableFromInline let clock: @Sendable () -> Duration
     /// The instance's event-time watermark when the call began: `nil` until a watermark
@@ -57,6 +59,18 @@ public struct KeyedProcessContext<Key: Hashable & Sendable, State, Output> {
     @inlinable
     public mutating func emit(_ record: Output) {
         outputs.append(record)
+    }
+
+    /// Sends `value` to the side output `tag`: a record of the stream
+    /// ``DataStream/sideOutput(_:)`` returns for `tag` on this function's main stream, with the
+    /// same exactly-once guarantee as ``emit(_:)``.
+    ///
+    /// The function must declare `tag` in ``KeyedStream/process(initial:sideOutputs:_:onTimer:)``:
+    /// a call that sends to a tag it did not declare fails with an error that names the tag,
+    /// and, like any call that fails, changes nothing.
+    @inlinable
+    public mutating func output<Value: Sendable>(_ tag: OutputTag<Value>, _ value: Value) {
+        sideRecords.append((tag.name, ObjectIdentifier(Value.self), value))
     }
 
     /// Forgets the key's state: it no longer takes space, and ``state`` reads `initial` again.

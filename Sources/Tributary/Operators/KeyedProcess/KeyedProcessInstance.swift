@@ -82,6 +82,8 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         swap(&context.timers.changes, &changes)
         do {
             try body(&context)
+            // Only the side-output variant of process takes these off the context first.
+            if let sent = context.sideRecords.first { throw UndeclaredSideOutputError(tag: sent.tag, declared: [:]) }
         } catch {
             swap(&context.outputs, &results)
             swap(&context.timers.changes, &changes)

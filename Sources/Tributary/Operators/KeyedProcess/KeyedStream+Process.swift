@@ -35,6 +35,41 @@ extension KeyedStream {
         keyedProcess(label: "process", initial: initial, process, onTimer: onTimer)
     }
 
+    /// ``process(initial:_:onTimer:)`` with side outputs: besides its main records, the
+    /// function sends records to the side outputs it declares, with
+    /// ``KeyedProcessContext/output(_:_:)``; read each with ``DataStream/sideOutput(_:)`` on
+    /// the returned stream.
+    ///
+    /// ```swift
+    /// let invalid = OutputTag<Bid>("invalid")
+    /// let totals = bids.keyBy { $0.auction }.process(initial: 0, sideOutputs: [invalid]) { context, bid in
+    ///     guard bid.price > 0 else { return context.output(invalid, bid) }
+    ///     context.state += bid.price
+    ///     context.emit(Total(auction: context.key, sum: context.state))
+    /// }
+    /// totals.sideOutput(invalid).sink(FileSink(path: "invalid-bids.txt"))
+    /// ```
+    ///
+    /// - Important: side records have the main records' exactly-once guarantee: a call that
+    ///   throws sends none, and after a restore each is sent once. A call that sends to a tag
+    ///   not in `sideOutputs` (or with another value type) fails with an error that names it.
+    ///   Two tags of one name must have one value type, or `submit()` throws a
+    ///   ``PipelineError``.
+    @inlinable
+    public func process<State: Codable & Sendable, Output: Sendable>(
+        initial: State,
+        sideOutputs: [any SideOutputTag],
+        _ process: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, Element) throws -> Void,
+        onTimer: @escaping @Sendable (inout KeyedProcessContext<Key, State, Output>, FiredTimer) throws -> Void = { _, _ in }
+    ) -> DataStream<Output> {
+        let declared = DeclaredSideOutputs(sideOutputs, environment: environment)
+        return keyedProcess(
+            label: "process", initial: initial,
+            { context, record in try context.forwarding(declared: declared.types) { try process(&$0, record) } },
+            onTimer: { context, timer in try context.forwarding(declared: declared.types) { try onTimer(&$0, timer) } }
+        ).mainOutput(tags: declared.valueTypes)
+    }
+
     /// The keyed process operator under the name `label` (joins are keyed process functions).
     @inlinable
     func keyedProcess<State: Codable & Sendable, Output: Sendable>(

@@ -21,3 +21,17 @@ enum SideOutputItem<Main: Sendable>: Sendable {
     case main(Main)
     case side(String, any Sendable)
 }
+
+/// Any ``OutputTag``, whatever its value type: what an operator that declares its side outputs
+/// up front takes (``KeyedStream/process(initial:sideOutputs:_:onTimer:)``), so tags of
+/// different value types fit in one list.
+public protocol SideOutputTag: Sendable {
+    /// The tag's name: side outputs are told apart by it.
+    var name: String { get }
+    /// The type of the values the side output holds.
+    var valueType: any Sendable.Type { get }
+}
+
+extension OutputTag: SideOutputTag {
+    public var valueType: any Sendable.Type { Value.self }
+}
