@@ -29,7 +29,8 @@ final class KeyedStateStore<Key: Hashable, Value> {
 extension KeyedStateStore where Key: Codable & Sendable, Value: Codable & Sendable {
     /// The table for a checkpoint: a copy-on-write copy taken in O(1) at the barrier, encoded
     /// by the coordinator (the instance's next update copies the table once instead).
-    @usableFromInline
+    /// Inlinable, like restore, so that encoding is specialised for the table's types.
+    @inlinable
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
         let table = values
         return .deferred { try KeyedStateCodec.encode(table) }
@@ -38,7 +39,7 @@ extension KeyedStateStore where Key: Codable & Sendable, Value: Codable & Sendab
     /// Loads the keys this instance owns from every instance's checkpointed table: keys are
     /// redistributed by hash, so a resumed process (whose hash seed differs) or a changed
     /// parallelism still finds every key exactly once.
-    @usableFromInline
+    @inlinable
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
         // Decoded into a local: through the `values` property every part would copy the table.
         var table = KeyedStateTable<Key, Value>()

@@ -215,18 +215,22 @@ final class KeyedProcessInstance<Key: Hashable & Codable & Sendable, Input, Stat
         return outcome
     }
 
-    @usableFromInline
+    // Inlinable, like restore: the table's encoding is then specialised for its types.
+    @inlinable
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
-        KeyedProcessSnapshot.part(table: table, timers: timers, watermark: watermark)
+        let table = self.table
+        return KeyedProcessSnapshot.part(encodeTable: { try KeyedStateCodec.encode(table) }, timers: timers, watermark: watermark)
     }
 
     /// Loads the keys (and their timers) this instance owns from every instance's part.
-    @usableFromInline
+    @inlinable
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
         // Decoded into a local: through the `table` property every part would copy it.
         var restored = KeyedStateTable<Key, State>()
         defer { table = restored }
-        (timers, watermark) = try KeyedProcessSnapshot.restore(parts, into: &restored, instance: instance, parallelism: parallelism)
+        (timers, watermark) = try KeyedProcessSnapshot<Key>.restore(parts, instance: instance, parallelism: parallelism) { bytes, keep in
+            try KeyedStateCodec.decode(bytes, into: &restored, keep: keep)
+        }
     }
 }
 

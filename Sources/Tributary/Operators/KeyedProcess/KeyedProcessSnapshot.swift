@@ -6,6 +6,7 @@
 /// (``KeyedStateCodec``), which `Codable` would write one node per byte, and timers are
 /// columns (raw times, domains and sequence numbers; keys raw when they are numbers). Parts
 /// written before this frame (a `Codable` value) are still read.
+@usableFromInline
 struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
     let table: [UInt8]
     let timers: [TimerQueue<Key>.Entry]
@@ -71,29 +72,29 @@ struct KeyedProcessSnapshot<Key: Hashable & Codable & Sendable>: Codable {
     }
 
     /// A keyed operator's part at a barrier: the table and the pending timers are copies on
-    /// write (free here); they are encoded off the data path.
-    static func part<Value: Codable & Sendable>(
-        table: KeyedStateTable<Key, Value>, timers: TimerQueue<Key>, watermark: Duration?
-    ) -> SnapshotPart {
+    /// write (free here); they are encoded off the data path. `encodeTable` encodes the
+    /// table: the caller's inlined code, specialised for its types.
+    @usableFromInline
+    static func part(encodeTable: @escaping @Sendable () throws -> [UInt8], timers: TimerQueue<Key>, watermark: Duration?) -> SnapshotPart {
         let pending = timers.pending
         return .deferred {
-            try KeyedProcessSnapshot(table: try KeyedStateCodec.encode(table), timers: TimerQueue<Key>.entries(pending), watermark: watermark)
-                .encoded()
+            try KeyedProcessSnapshot(table: try encodeTable(), timers: TimerQueue<Key>.entries(pending), watermark: watermark).encoded()
         }
     }
 
-    /// Loads into `table` the keys instance `instance` of `parallelism` owns from every
-    /// instance's part (keys are redistributed by hash), and returns their timers and the
-    /// watermark to resume with.
-    static func restore<Value: Codable>(
-        _ parts: [Int: [UInt8]], into table: inout KeyedStateTable<Key, Value>, instance: Int, parallelism: Int
+    /// Loads the keys instance `instance` of `parallelism` owns from every instance's part
+    /// (keys are redistributed by hash) — the table's through `decodeTable(bytes, keep)` —
+    /// and returns their timers and the watermark to resume with.
+    @usableFromInline
+    static func restore(
+        _ parts: [Int: [UInt8]], instance: Int, parallelism: Int, decodeTable: ([UInt8], (Key) -> Bool) throws -> Void
     ) throws -> (TimerQueue<Key>, Duration?) {
         var timers = TimerQueue<Key>()
         let owned: (Key) -> Bool = { key in parallelism == 1 || HashPartitioner<Key>.instance(for: key, of: parallelism) == instance }
         var snapshots: [KeyedProcessSnapshot] = []
         for (_, bytes) in parts.sorted(by: { $0.key < $1.key }) {
             let snapshot = try decode(bytes)
-            try KeyedStateCodec.decode(snapshot.table, into: &table, keep: owned)
+            try decodeTable(snapshot.table, owned)
             timers.restore(snapshot.timers, keep: owned)
             snapshots.append(snapshot)
         }

@@ -312,15 +312,19 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
         fire(assigner.time, upTo: nil)
     }
 
-    @usableFromInline
+    // Inlinable, like restore: the table's encoding is then specialised for its types.
+    @inlinable
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
-        KeyedProcessSnapshot.part(table: table, timers: timers, watermark: watermark)
+        let table = self.table
+        return KeyedProcessSnapshot.part(encodeTable: { try KeyedStateCodec.encode(table) }, timers: timers, watermark: watermark)
     }
 
-    @usableFromInline
+    @inlinable
     func restore(parts: [Int: [UInt8]], instance: Int, parallelism: Int) throws {
         var restored = KeyedStateTable<Key, Panes>()
         defer { table = restored }
-        (timers, watermark) = try KeyedProcessSnapshot.restore(parts, into: &restored, instance: instance, parallelism: parallelism)
+        (timers, watermark) = try KeyedProcessSnapshot<Key>.restore(parts, instance: instance, parallelism: parallelism) { bytes, keep in
+            try KeyedStateCodec.decode(bytes, into: &restored, keep: keep)
+        }
     }
 }
