@@ -23,7 +23,9 @@ actor CheckpointCoordinator {
     private let fingerprint: String
     private let commitSinks: @Sendable (Int64) throws -> Void
     /// The latest checkpoint sources are asked to inject, and the newest abandoned one.
-    let trigger = CheckpointTrigger()
+    let trigger: CheckpointTrigger
+    /// Wakes ``runPeriodically()`` between its ticks: records due, a write done, a close.
+    private var wakeLoop: AsyncStream<Void>.Continuation?
 
     private var machine: CheckpointCoordinatorStateMachine
     private var started: [Int64: ContinuousClock.Instant] = [:]
@@ -48,6 +50,7 @@ actor CheckpointCoordinator {
         self.operators = operators
         self.fingerprint = fingerprint
         self.commitSinks = commitSinks
+        self.trigger = CheckpointTrigger(everyRecords: configuration.checkpointEveryRecords)
         // Never reuse the id of a folder on disk, complete or not.
         let newest = max(lastCompleted ?? 0, storage.list().first ?? 0)
         machine = CheckpointCoordinatorStateMachine(expected: expected, nextID: newest + 1)
@@ -55,28 +58,47 @@ actor CheckpointCoordinator {
 
     // MARK: Triggering
 
-    /// Takes a checkpoint every `checkpoint_interval` (and abandons one that overran
-    /// `checkpoint_timeout`) until the task is cancelled or the coordinator closes.
+    /// Takes a checkpoint every `checkpoint_interval` and every `checkpoint_every_records`
+    /// records (in `periodic` mode), and abandons one that overran `checkpoint_timeout`, until
+    /// the task is cancelled or the coordinator closes.
     func runPeriodically() async {
+        let periodic = configuration.checkpointMode == .periodic
         // Wake at least as often as the timeout, so a checkpoint that overran it is abandoned
         // on time even when the interval is longer.
-        let tick = min(configuration.checkpointInterval, configuration.checkpointTimeout)
-        var lastTrigger = clock.now
-        while !Task.isCancelled, machine.closedReason == nil {
-            do {
-                try await clock.sleep(for: tick)
-            } catch {
-                return
+        let tick = periodic ? min(configuration.checkpointInterval, configuration.checkpointTimeout) : configuration.checkpointTimeout
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wakeLoop = wake
+        trigger.onRecordsDue { wake.yield() }
+        let clock = self.clock
+        let ticker = Task {
+            while true {
+                do {
+                    try await clock.sleep(for: tick)
+                } catch {
+                    break
+                }
+                wake.yield()
             }
+            wake.finish()
+        }
+        defer {
+            ticker.cancel()
+            wake.finish()
+            wakeLoop = nil
+        }
+        var lastTrigger = clock.now
+        for await _ in wakeups {
+            guard !Task.isCancelled, machine.closedReason == nil else { return }
             if let id = machine.checkTimeout(now: clock.now, timeout: configuration.checkpointTimeout) {
                 abandoned(id, reason: "not complete within checkpoint_timeout (\(configuration.checkpointTimeout.seconds) s)")
             }
-            // The next periodic checkpoint waits until the previous one is written: each one
-            // waiting holds a copy of the state that diverges from the live one, so checkpoints
-            // slower to write than the interval would pile up without bound (a keyed struct
-            // state of 600,000 auctions reached 20 GB). Flink's default is the same: at most one
+            // The next checkpoint waits until the previous one is written: each one waiting
+            // holds a copy of the state that diverges from the live one, so checkpoints slower
+            // to write than the interval would pile up without bound (a keyed struct state of
+            // 600,000 auctions reached 20 GB). Flink's default is the same: at most one
             // checkpoint at a time.
-            if clock.now - lastTrigger >= configuration.checkpointInterval, writeQueue.isEmpty, !writing {
+            guard periodic, writeQueue.isEmpty, !writing else { continue }
+            if clock.now - lastTrigger >= configuration.checkpointInterval || trigger.recordsDue {
                 lastTrigger = clock.now
                 _ = start(manual: false)
             }
@@ -99,6 +121,7 @@ actor CheckpointCoordinator {
     private func start(manual: Bool) -> CheckpointCoordinatorStateMachine.TriggerResult {
         let (result, complete) = machine.trigger(manual: manual, now: clock.now)
         if case .started(let id) = result {
+            trigger.checkpointStarted()
             started[id] = .now
             var event = JobEvent(kind: .checkpointStart, jobID: jobID, message: "checkpoint \(id) started\(manual ? " (manual)" : "")")
             event.attempt = Int(id)
@@ -132,6 +155,7 @@ actor CheckpointCoordinator {
     func close(reason: String) {
         if let id = machine.close(reason: reason) { abandoned(id, reason: reason) }
         trigger.abandon(upTo: machine.abandonedUpTo)
+        wakeLoop?.yield()
         if writeQueue.isEmpty, let writer {
             self.writer = nil
             writer.resume(returning: nil)
@@ -179,9 +203,11 @@ actor CheckpointCoordinator {
             writing = true
             let result = await Self.write(
                 complete, began: began, jobID: jobID, storage: storage, operators: operators, fingerprint: fingerprint,
-                commitSinks: commitSinks)
+                verify: configuration.verifyWrites, commitSinks: commitSinks)
             writing = false
             written(complete.id, result)
+            // Records that came due while this one was written start the next one now.
+            if trigger.recordsDue { wakeLoop?.yield() }
         }
     }
 
@@ -205,16 +231,20 @@ actor CheckpointCoordinator {
         }
     }
 
-    /// Encodes and writes every part, then the manifest, then commits the sinks: off the actor.
-    private nonisolated static func write(
+    /// Encodes and writes every part (with `verify`, reads each back and checks it), then the
+    /// manifest, then commits the sinks: off the actor.
+    nonisolated static func write(
         _ checkpoint: CheckpointCoordinatorStateMachine.Complete, began: ContinuousClock.Instant, jobID: String,
-        storage: any CheckpointStorage, operators: [String], fingerprint: String, commitSinks: @Sendable (Int64) throws -> Void
+        storage: any CheckpointStorage, operators: [String], fingerprint: String, verify: Bool,
+        commitSinks: @Sendable (Int64) throws -> Void
     ) async -> Result<CheckpointRecord, any Error> {
         do {
             var files: [CheckpointManifest.File] = []
             for ack in checkpoint.acks {
                 let bytes = CheckpointFiles.encode(parts: try ack.parts.mapValues { try $0.encoded() })
-                files.append(try storage.writePart(checkpoint: checkpoint.id, fileName: ack.fileName, bytes: bytes))
+                let file = try storage.writePart(checkpoint: checkpoint.id, fileName: ack.fileName, bytes: bytes)
+                if verify { try storage.verifyPart(checkpoint: checkpoint.id, file: file) }
+                files.append(file)
             }
             let duration = ContinuousClock.now - began
             try storage.writeManifest(

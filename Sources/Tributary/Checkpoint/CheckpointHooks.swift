@@ -28,6 +28,10 @@ final class CheckpointHooks: Sendable {
     /// The latest checkpoint sources are asked to inject.
     @usableFromInline
     var requested: Int64 { trigger.requested }
+
+    /// `count` records entered a source (for `checkpoint_every_records`).
+    @usableFromInline
+    func sourced(_ count: Int) { trigger.sourced(count) }
 }
 
 /// The checkpoint id the coordinator asks sources to inject a barrier for, and the newest one
@@ -37,6 +41,38 @@ final class CheckpointTrigger: Sendable {
     private let abandonedValue = Atomic<Int64>(0)
     private let wakers = Mutex<[@Sendable () -> Void]>([])
     var requested: Int64 { value.load(ordering: .acquiring) }
+    /// `checkpoint_every_records` (0: not set).
+    let everyRecords: Int
+    /// Records that entered the sources since the last checkpoint started.
+    private let recordsSince = Atomic<Int>(0)
+    /// Wakes the coordinator when `recordsSince` reaches `everyRecords`.
+    private let recordsWaker = Mutex<(@Sendable () -> Void)?>(nil)
+
+    init(everyRecords: Int? = nil) {
+        self.everyRecords = everyRecords ?? 0
+    }
+
+    /// `count` records entered a source: wakes the coordinator when they complete
+    /// `checkpoint_every_records` (once per crossing, not per batch after it).
+    func sourced(_ count: Int) {
+        guard everyRecords > 0, count > 0 else { return }
+        let total = recordsSince.wrappingAdd(count, ordering: .relaxed).newValue
+        if total >= everyRecords, total - count < everyRecords { recordsWaker.withLock { $0 }?() }
+    }
+
+    /// Whether `checkpoint_every_records` records entered the sources since the last checkpoint.
+    var recordsDue: Bool { everyRecords > 0 && recordsSince.load(ordering: .relaxed) >= everyRecords }
+
+    /// A checkpoint started: counting starts again (records that enter meanwhile count).
+    func checkpointStarted() {
+        let seen = recordsSince.load(ordering: .relaxed)
+        recordsSince.subtract(seen, ordering: .relaxed)
+    }
+
+    /// Calls `wake` whenever the sources complete `checkpoint_every_records` records.
+    func onRecordsDue(_ wake: @escaping @Sendable () -> Void) {
+        recordsWaker.withLock { $0 = wake }
+    }
 
     /// Asks sources to inject barrier `id`, waking those that wait for input so they can.
     func request(_ id: Int64) {

@@ -10,7 +10,10 @@
 /// | `batch_linger` | seconds ≥ 0 | 0.005 |
 /// | `channel_capacity` | integer 1...1024 | 4 |
 /// | `fault_tolerance.strategy` | `checkpoint`, `restart`, `none` | `restart` |
-/// | `fault_tolerance.checkpoint_interval` | seconds > 0 | 60 |
+/// | `fault_tolerance.checkpoint_interval` | seconds > 0 (≥ 0 when `checkpoint_mode` is `manual`) | 60 |
+/// | `fault_tolerance.checkpoint_mode` | `periodic`, `manual`, `disabled` (see ``CheckpointMode``) | `periodic` |
+/// | `fault_tolerance.checkpoint_every_records` | integer ≥ 1, with `strategy: checkpoint` in `periodic` mode | none |
+/// | `fault_tolerance.verify_writes` | boolean | false |
 /// | `fault_tolerance.max_recovery_attempts` | integer ≥ 0 | 3 |
 /// | `fault_tolerance.checkpoint_dir` | non-empty string | `.checkpoints` |
 /// | `fault_tolerance.retained_checkpoints` | integer ≥ 1 | 3 |
@@ -46,7 +49,8 @@ enum ConfigurationParser {
     static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
     static let faultToleranceKeys = [
         "strategy", "checkpoint_interval", "max_recovery_attempts", "checkpoint_dir", "retained_checkpoints",
-        "checkpoint_timeout", "restart_strategy", "seed", "operator_timeout", "allow_non_restored_state",
+        "checkpoint_timeout", "restart_strategy", "seed", "operator_timeout", "allow_non_restored_state", "checkpoint_mode",
+        "checkpoint_every_records", "verify_writes",
     ]
     /// The restart strategies and the keys each of them takes.
     static let restartStrategyKeys: [(name: String, keys: [String])] = [
@@ -136,9 +140,7 @@ enum ConfigurationParser {
                 allowed: "'\(key)' applies to restart_strategy \(owners.joined(separator: " or ")), but restart_strategy is \"\(restartName)\"; its keys are \(selected.keys.joined(separator: ", "))")
         }
 
-        if let interval = try object.seconds("checkpoint_interval", minimum: 0, inclusive: false) {
-            result.checkpointInterval = interval
-        }
+        try parseCheckpointTriggers(object, into: &result)
         if let attempts = try object.int("max_recovery_attempts", in: 0...Int.max) { result.maxRecoveryAttempts = attempts }
         if let directory = try object.nonEmptyString("checkpoint_dir") { result.checkpointDirectory = directory }
         if let retained = try object.int("retained_checkpoints", in: 1...Int.max) { result.retainedCheckpoints = retained }
@@ -182,6 +184,50 @@ enum ConfigurationParser {
 }
 
 extension ConfigurationParser {
+    /// `checkpoint_mode`, `checkpoint_interval`, `checkpoint_every_records`, `verify_writes`,
+    /// and the combinations that contradict each other or the strategy.
+    static func parseCheckpointTriggers(_ object: ConfigObject, into result: inout FaultToleranceConfiguration) throws(ConfigurationError) {
+        if let name = try object.string("checkpoint_mode") {
+            let names = CheckpointMode.allCases.map(\.rawValue)
+            guard let mode = CheckpointMode(rawValue: name) else {
+                throw ConfigurationError(
+                    code: .unknownValue, keyPath: object.path("checkpoint_mode"), given: ConfigValue.string(name).description,
+                    allowed: names.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: name, among: names))
+            }
+            result.checkpointMode = mode
+        }
+        let manual = result.checkpointMode == .manual
+        if let interval = try object.seconds("checkpoint_interval", minimum: 0, inclusive: manual) {
+            result.checkpointInterval = interval
+        }
+        result.checkpointEveryRecords = try object.int("checkpoint_every_records", in: 1...Int.max)
+        if let verify = try object.bool("verify_writes") { result.verifyWrites = verify }
+
+        let checkpointing = result.strategy == .checkpoint
+        if result.checkpointMode == .disabled, checkpointing {
+            throw ConfigurationError(
+                code: .conflictingKeys, keyPath: object.path("checkpoint_mode"), given: ConfigValue.string("disabled").description,
+                allowed: "checkpoint_mode \"disabled\" contradicts strategy \"checkpoint\", which recovers from checkpoints: to run without them use strategy \"restart\" or \"none\"; to take them only when asked, checkpoint_mode \"manual\"")
+        }
+        if manual, !checkpointing {
+            throw ConfigurationError(
+                code: .conflictingKeys, keyPath: object.path("checkpoint_mode"), given: ConfigValue.string("manual").description,
+                allowed: "checkpoint_mode \"manual\" takes checkpoints, which only strategy \"checkpoint\" does (strategy is \"\(result.strategy.name)\")")
+        }
+        if let every = result.checkpointEveryRecords {
+            guard checkpointing else {
+                throw ConfigurationError(
+                    code: .conflictingKeys, keyPath: object.path("checkpoint_every_records"), given: "\(every)",
+                    allowed: "checkpoint_every_records takes checkpoints, which only strategy \"checkpoint\" does (strategy is \"\(result.strategy.name)\")")
+            }
+            guard result.checkpointMode == .periodic else {
+                throw ConfigurationError(
+                    code: .conflictingKeys, keyPath: object.path("checkpoint_every_records"), given: "\(every)",
+                    allowed: "checkpoint_every_records applies to checkpoint_mode \"periodic\", but checkpoint_mode is \"\(result.checkpointMode.rawValue)\"")
+            }
+        }
+    }
+
     /// One `fault_injection` rule: `operator`, `inject`, `duration` (hang, slow), exactly one of
     /// `every_records` / `at_records` / `probability` (with optional `seed`), optional `times`.
     static func parseFaultInjection(_ object: ConfigObject) throws(ConfigurationError) -> FaultInjection {

@@ -23,6 +23,9 @@ extension EnvironmentConfiguration {
         if let seed = ft.seed { fault["seed"] = .int(Int(truncatingIfNeeded: seed)) }
         if let timeout = ft.operatorTimeout { fault["operator_timeout"] = .double(timeout.seconds) }
         if ft.allowNonRestoredState { fault["allow_non_restored_state"] = true }
+        if ft.checkpointMode != .periodic { fault["checkpoint_mode"] = .string(ft.checkpointMode.rawValue) }
+        if let every = ft.checkpointEveryRecords { fault["checkpoint_every_records"] = .int(every) }
+        if ft.verifyWrites { fault["verify_writes"] = true }
         switch ft.restartStrategy.kind {
         case .fixed(let delay, let maxAttempts):
             fault["restart_strategy"] = "fixed"

@@ -24,6 +24,16 @@ public struct FaultToleranceConfiguration: Sendable, Hashable {
     /// restores the operators that match (with an event naming the rest) instead of failing
     /// with ``CheckpointStateMismatchError`` [false].
     public var allowNonRestoredState: Bool = false
+    /// `checkpoint_mode`: when checkpoints are taken [`periodic`] (see ``CheckpointMode``).
+    public var checkpointMode: CheckpointMode = .periodic
+    /// `checkpoint_every_records`: also take a checkpoint once this many records have entered
+    /// the sources since the last one started, whichever of it and `checkpoint_interval` comes
+    /// first [none].
+    public var checkpointEveryRecords: Int?
+    /// `verify_writes`: read every state file of a checkpoint back and check its size and
+    /// checksum before the checkpoint counts; one that does not match fails the checkpoint
+    /// [false].
+    public var verifyWrites: Bool = false
     /// Keys that a registered custom strategy understands, passed to its factory unchanged.
     public var customOptions: [String: ConfigValue]
 

@@ -51,6 +51,7 @@ func runSourceLoop<S: Source>(
             throw await chain.sourceFailure(error)
         }
         chain.sourceRecords += records.count
+        chain.checkpoints?.sourced(records.count)
         head.items = records
         if records.isEmpty {
             // A reader that returned nothing without suspending would otherwise hold this

@@ -10,6 +10,11 @@ protocol CheckpointStorage: Sendable {
     /// - Returns: the manifest entry that names and checks it.
     func writePart(checkpoint id: Int64, fileName: String, bytes: [UInt8]) throws -> CheckpointManifest.File
 
+    /// Reads back the state file `file` names and checks its size and checksum
+    /// (`verify_writes`).
+    /// - Throws: ``CheckpointInvalid`` saying what does not match.
+    func verifyPart(checkpoint id: Int64, file: CheckpointManifest.File) throws
+
     /// Writes the manifest atomically; the checkpoint is complete once this returns.
     func writeManifest(_ manifest: CheckpointManifest) throws
 

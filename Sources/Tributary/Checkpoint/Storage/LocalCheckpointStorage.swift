@@ -16,6 +16,19 @@ struct LocalCheckpointStorage: CheckpointStorage {
         return .init(name: fileName, bytes: bytes.count, crc32: CRC32.checksum(bytes))
     }
 
+    func verifyPart(checkpoint id: Int64, file: CheckpointManifest.File) throws {
+        let url = CheckpointFiles.folder(root, id: id).appendingPathComponent(file.name)
+        guard let data = try? Data(contentsOf: url) else {
+            throw CheckpointInvalid(id: id, reason: "\(file.name) cannot be read back after it was written")
+        }
+        guard data.count == file.bytes else {
+            throw CheckpointInvalid(id: id, reason: "\(file.name) read back has \(data.count) bytes, \(file.bytes) were written")
+        }
+        guard CRC32.checksum([UInt8](data)) == file.crc32 else {
+            throw CheckpointInvalid(id: id, reason: "\(file.name) read back does not match the checksum of what was written")
+        }
+    }
+
     func writeManifest(_ manifest: CheckpointManifest) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
