@@ -118,4 +118,46 @@ import TributaryTesting
         await #expect(throws: JobFolderError.self) { try await env.submit() }
         #expect(ran.current == 0)
     }
+
+    /// `onEvent` handlers get every event of the run, in the files' order, before `submit()`
+    /// returns; a handler that blocks holds up the handlers, not the job.
+    @Test(.timeLimit(.minutes(1))) func onEventHandlersSeeEveryEventInOrderAndNeverHoldUpTheJob() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("hooked", config: ["work_dir": .string(work), "fault_tolerance": ["delay": 0]])
+        let seen = Recorder<String>()
+        let second = Recorder<String>()
+        let blocked = DispatchSemaphore(value: 0)
+        env.onEvent { event in
+            if seen.values.isEmpty { blocked.wait() }
+            seen.append(event.kind.rawValue + " " + event.message)
+        }
+        env.onEvent { event in second.append(event.kind.rawValue + " " + event.message) }
+        let failures = FailureInjector(failOn: [30])
+        let done = Gate()
+        env.fromCollection(Array(0..<100))
+            .map { value -> Int in
+                try failures.check(value)
+                if value == 99 { done.open() }
+                return value
+            }.named("parse")
+            .sink(CollectSink<Int>())
+        let job = Task { try await env.submit() }
+        // The job reaches its last record while the first handler still holds the first event.
+        await done.wait()
+        #expect(seen.values.isEmpty)
+        blocked.signal()
+        let result = try await job.value
+        #expect(result.status == .completed)
+
+        let folder = URL(fileURLWithPath: work).appendingPathComponent(env.jobID)
+        let decoder = JobEvent.decoder()
+        let written = try lines(folder.appendingPathComponent("events.jsonl").path).map { line in
+            let event = try decoder.decode(JobEvent.self, from: Data(line.utf8))
+            return event.kind.rawValue + " " + event.message
+        }
+        #expect(seen.values == written, "every event, in the files' order, before submit() returned")
+        #expect(second.values == written)
+        #expect(written.contains { $0.hasPrefix("OPERATOR_RESTARTED") })
+        #expect(written.last?.hasPrefix("JOB_COMPLETE") == true)
+    }
 }

@@ -82,6 +82,18 @@ public final class LocalEnvironment: Sendable {
         hub.subscribe()
     }
 
+    /// Calls `handler` with each of the job's events (the same ones written to
+    /// `events.jsonl`), to route them to the application's own logging or monitoring.
+    ///
+    /// Handlers run one event at a time, in the order the events are written, on a queue of
+    /// their own: a slow handler delays the handlers, never the job. `submit()` returns after
+    /// every handler has had every event of the run, the final `JOB_COMPLETE` or `JOB_FAILED`
+    /// included. Register before `submit()` to see the run from its start; handlers stay for
+    /// later runs of this environment.
+    public func onEvent(_ handler: @escaping @Sendable (JobEvent) -> Void) {
+        hub.addHandler(handler)
+    }
+
     static func newJobID(name: String, date: Date = Date()) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -44,9 +44,12 @@ final class EventLog: Sendable {
         let json = (try? JobEvent.encoder().encode(event)).map { $0 + Data("\n".utf8) }
         let text = Data((event.description + "\n").utf8)
         files.withLock { files in
-            guard let files else { return }
-            if let json { try? files.json.write(contentsOf: json) }
-            try? files.text.write(contentsOf: text)
+            if let files {
+                if let json { try? files.json.write(contentsOf: json) }
+                try? files.text.write(contentsOf: text)
+            }
+            // Under the lock, so handlers see events in the files' order.
+            hub.deliver(event)
         }
         hub.publish(event)
     }
@@ -59,7 +62,10 @@ final class EventLog: Sendable {
         try? data.write(to: folder.appendingPathComponent("job_summary.json"), options: .atomic)
     }
 
+    /// Closes the files, after every ``LocalEnvironment/onEvent(_:)`` handler has had the
+    /// events emitted so far.
     func close() {
+        hub.drain()
         files.withLock { files in
             try? files?.json.close()
             try? files?.text.close()
@@ -68,10 +74,32 @@ final class EventLog: Sendable {
     }
 }
 
-/// Delivers events to every subscriber of an environment.
+/// Delivers events to every subscriber of an environment, and to its handlers.
 final class EventHub: Sendable {
     private let subscribers = Mutex<[UInt64: AsyncStream<JobEvent>.Continuation]>([:])
     private let nextID = Atomic<UInt64>(0)
+    private let handlers = Mutex<[@Sendable (JobEvent) -> Void]>([])
+    /// Handlers run here, one event at a time in emission order, so a slow handler delays
+    /// other handlers but never the job.
+    private let delivery = DispatchQueue(label: "tributary.event-handlers")
+
+    func addHandler(_ handler: @escaping @Sendable (JobEvent) -> Void) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    /// Queues `event` for the handlers.
+    func deliver(_ event: JobEvent) {
+        let handlers = self.handlers.withLock { $0 }
+        guard !handlers.isEmpty else { return }
+        delivery.async {
+            for handler in handlers { handler(event) }
+        }
+    }
+
+    /// Waits until the handlers have had every event queued so far.
+    func drain() {
+        delivery.sync {}
+    }
 
     func subscribe() -> AsyncStream<JobEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self)
