@@ -134,8 +134,11 @@ import TributaryTesting
 
     /// Per key: the running sum as the main output; odd values to `odd`; a line to `large` for
     /// each value over 90 and from each key's timer at the end of the input. `failures` throw
-    /// after the call has sent to both outputs, which must leave no trace.
-    static func sorting(_ stream: DataStream<Int>, failures: FailureInjector<Int>? = nil) -> DataStream<String> {
+    /// after the call has sent to both outputs, set another timer and cleared the state, all
+    /// of which must leave no trace; `timerFailures` throw after the timer's call has sent.
+    static func sorting(
+        _ stream: DataStream<Int>, failures: FailureInjector<Int>? = nil, timerFailures: FailureInjector<Int>? = nil
+    ) -> DataStream<String> {
         stream.keyBy { $0 % 4 }.process(initial: 0, sideOutputs: [odd, large]) {
             (context: inout KeyedProcessContext<Int, Int, String>, value: Int) in
             context.state += value
@@ -148,10 +151,14 @@ import TributaryTesting
             } catch {
                 context.output(odd, -value)
                 context.output(large, "failed call \(value)")
+                // Had these stayed, a second timer line would fire at 777 and the sums be off.
+                context.timers.register(at: .seconds(777))
+                context.clearState()
                 throw error
             }
         } onTimer: { context, _ in
             context.output(large, "\(context.key) timer \(context.state)")
+            try timerFailures?.check(context.key)
         }.named("sort")
     }
 
@@ -189,8 +196,8 @@ import TributaryTesting
         #expect(result[operator: "sort"]?.recordsIn == values.count, "named() on the main stream names the process operator")
     }
 
-    /// A call that sent to both side outputs and then threw is retried: its side records are
-    /// sent once, by the retry; then the same with checkpoints every millisecond and failures
+    /// A call (and a timer's call) that sent to both side outputs and then threw is retried:
+    /// its side records are sent once, by the retry; then the same with checkpoints every millisecond and failures
     /// after all three outputs that escalate to restores. Each output is the failure-free
     /// run's, record for record.
     @Test func aProcessFunctionsSideOutputsAreExactlyOnceAcrossRetriesAndRestores() async throws {
@@ -202,13 +209,15 @@ import TributaryTesting
         let odd = CollectSink<Int>()
         let large = CollectSink<String>()
         let inCall = FailureInjector(failOn: [7, 93, 1_501, 2_999], times: 2)
-        let retried = Self.sorting(retryEnv.fromCollection(values), failures: inCall)
+        let inTimer = FailureInjector(failOn: [2], times: 1)
+        let retried = Self.sorting(retryEnv.fromCollection(values), failures: inCall, timerFailures: inTimer)
             .supervised(.restart(.fixed(delay: .zero, maxAttempts: 100))).parallelism(2)
         retried.sink(main)
         retried.sideOutput(Self.odd).sink(odd)
         retried.sideOutput(Self.large).sink(large)
         _ = try await retryEnv.submit()
         #expect(inCall.thrownCount == 8)
+        #expect(inTimer.thrownCount == 1)
         #expect(main.values.sorted() == expected.main)
         #expect(odd.values.sorted() == expected.odd, "no record of a failed call, none twice")
         #expect(large.values.sorted() == expected.large)

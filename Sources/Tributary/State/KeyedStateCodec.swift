@@ -14,7 +14,7 @@ public enum KeyedStateCodec {
     /// caller's key and value types: through generic code it was a third of a 1,000,000-key
     /// struct table's encoding.
     @inlinable
-    package static func encode<Key: Hashable & Codable, Value: Codable>(_ table: KeyedStateTable<Key, Value>) throws -> [UInt8] {
+    package static func encode<Key: Hashable & Codable & Sendable, Value: Codable & Sendable>(_ table: KeyedStateTable<Key, Value>) throws -> [UInt8] {
         let (keys, values) = table.columns
         return try encode(keys: keys, values: values)
     }
@@ -24,7 +24,7 @@ public enum KeyedStateCodec {
     @_specialize(where Key == Int, Value == Int)
     @_specialize(where Key == Int, Value == Double)
     @usableFromInline
-    static func encode<Key: Codable, Value: Codable>(keys: [Key], values: [Value]) throws -> [UInt8] {
+    static func encode<Key: Codable & Sendable, Value: Codable & Sendable>(keys: [Key], values: [Value]) throws -> [UInt8] {
         let count = keys.count
         #if _endian(little)
         if _isPOD(Key.self), _isPOD(Value.self), Key.self is any FixedWidthStateNumber.Type, Value.self is any FixedWidthStateNumber.Type {
@@ -57,7 +57,7 @@ public enum KeyedStateCodec {
     /// specialised for the caller's types: through generic code they were two thirds of a
     /// 1,000,000-key struct table's restore.
     @inlinable
-    package static func decode<Key: Hashable & Codable, Value: Codable>(
+    package static func decode<Key: Hashable & Codable & Sendable, Value: Codable & Sendable>(
         _ bytes: [UInt8], into table: inout KeyedStateTable<Key, Value>, keep: (Key) -> Bool
     ) throws {
         let (keys, values) = try columns(of: bytes, as: Key.self, Value.self)
@@ -74,7 +74,7 @@ public enum KeyedStateCodec {
     @_specialize(where Key == Int, Value == Int)
     @_specialize(where Key == Int, Value == Double)
     @usableFromInline
-    static func columns<Key: Codable, Value: Codable>(of bytes: [UInt8], as keyType: Key.Type, _ valueType: Value.Type) throws -> (keys: [Key], values: [Value]) {
+    static func columns<Key: Codable & Sendable, Value: Codable & Sendable>(of bytes: [UInt8], as keyType: Key.Type, _ valueType: Value.Type) throws -> (keys: [Key], values: [Value]) {
         guard let tag = bytes.first else { throw StateDecodingError(reason: "empty keyed state") }
         switch tag {
         case columnsTag:
@@ -148,14 +148,14 @@ extension Float: FixedWidthStateNumber {}
 
 extension KeyedStateCodec {
     /// Encodes a keyed-state table the way checkpoints do (for benchmarks and tools).
-    public static func encodeTable<Key: Hashable & Codable, Value: Codable>(_ table: [Key: Value]) throws -> [UInt8] {
+    public static func encodeTable<Key: Hashable & Codable & Sendable, Value: Codable & Sendable>(_ table: [Key: Value]) throws -> [UInt8] {
         var keyed = KeyedStateTable<Key, Value>(minimumCapacity: table.count)
         for (key, value) in table { keyed[key] = value }
         return try encode(keyed)
     }
 
     /// Decodes a table made by ``encodeTable(_:)``.
-    public static func decodeTable<Key: Hashable & Codable, Value: Codable>(_ bytes: [UInt8], as type: [Key: Value].Type) throws -> [Key: Value] {
+    public static func decodeTable<Key: Hashable & Codable & Sendable, Value: Codable & Sendable>(_ bytes: [UInt8], as type: [Key: Value].Type) throws -> [Key: Value] {
         var table = KeyedStateTable<Key, Value>()
         try decode(bytes, into: &table) { _ in true }
         return table.dictionary

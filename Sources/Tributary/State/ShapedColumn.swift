@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// A column of `Codable` values that all have one shape — the same primitive, or a struct
 /// with the same fields of the same primitive kinds in the same order — written as that shape
@@ -56,22 +57,42 @@ enum ShapedColumn {
         let singleKind: Kind?
     }
 
+    /// Raised by the first part that fails, so the others stop.
+    final class Abort: Sendable {
+        private let raised = Atomic<Bool>(false)
+        var isRaised: Bool { raised.load(ordering: .relaxed) }
+        func raise() { raised.store(true, ordering: .relaxed) }
+    }
+
     /// The part `part` of `parts` near-equal parts of `0..<count`.
     static func range(of part: Int, in parts: Int, count: Int) -> Range<Int> {
         (count * part / parts)..<(count * (part + 1) / parts)
     }
 
     /// `body(0)`, …, `body(parts - 1)`, at once on as many threads, in part order.
-    static func inParallel<R>(_ parts: Int, _ body: (Int) -> R) -> [R] {
-        let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: parts)
-        results.initialize(repeating: nil)
-        defer { results.deinitialize().deallocate() }
-        // Each iteration writes only its own slot.
-        nonisolated(unsafe) let slots = results
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: parts) { part in slots[part] = work(part) }
+    static func inParallel<R: Sendable>(_ parts: Int, _ body: @escaping @Sendable (Int) -> R) -> [R] {
+        let results = Mutex<[Int: R]>([:])
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let result = body(part)
+            results.withLock { $0[part] = result }
         }
-        return results.compactMap { $0 }
+        let collected = results.withLock { $0 }
+        return (0..<parts).compactMap { collected[$0] }
+    }
+}
+
+/// Owns the state of one shaped encoding or decoding: the containers of its values hold it,
+/// so one kept past its value's `encode(to:)` or `init(from:)` cannot outlive the memory.
+final class ShapedStateBox<State> {
+    let pointer: UnsafeMutablePointer<State>
+
+    init(_ state: State) {
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: state)
+    }
+
+    deinit {
+        pointer.deinitialize(count: 1)
+        pointer.deallocate()
     }
 }

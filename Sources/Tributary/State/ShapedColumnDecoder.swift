@@ -3,30 +3,48 @@
 /// rather than reading past its end; a shape that does not fit the type being decoded (a
 /// field missing, of another kind, or out of range) fails with a `DecodingError` that names it.
 ///
-/// As with the encoder, the containers reach this state by an unsafe pointer that lives for
-/// one ``decode(_:count:from:)`` (no retain and release per field), and the bytes are read
-/// through a raw buffer that lives as long.
+/// As with the encoder, the containers reach this state by an unsafe pointer
+/// (``ShapedDecoderHandle``), with no retain and release per field; the handle holds the box
+/// that owns the state and the bytes, and the row it was made for, so a decoder a value kept
+/// past its `init(from:)` neither reads freed memory nor another row: it throws.
 struct ShapedColumnDecoder {
+    /// Owns the memory `bytes` points at.
+    let storage: ShapedBytes
     let bytes: UnsafeRawBufferPointer
     let layout: ShapedColumn.Layout
     let fields: [ShapedColumn.Field]
     let singleKind: ShapedColumn.Kind
     /// Where each field's payload starts in the current row.
     var offsets: [Int]
+    /// The current row, counted from 0.
+    var row = 0
     /// Where the next lookup by name starts: fields decoded in the order they were encoded
     /// (what synthesized `Codable` does) are each found at once.
     var guess = 0
 
-    private init(bytes: UnsafeRawBufferPointer, layout: ShapedColumn.Layout, fields: [ShapedColumn.Field], singleKind: ShapedColumn.Kind) {
-        self.bytes = bytes
+    init(storage: ShapedBytes, layout: ShapedColumn.Layout, fields: [ShapedColumn.Field], singleKind: ShapedColumn.Kind) {
+        self.storage = storage
+        self.bytes = storage.raw
         self.layout = layout
         self.fields = fields
         self.singleKind = singleKind
         self.offsets = Array(repeating: 0, count: max(1, fields.count))
     }
 
-    /// Reads `count` values of `T` from `reader`, which is left after the column.
-    static func decode<T: Decodable>(_ type: T.Type, count: Int, from reader: inout ByteReader) throws -> [T] {
+    /// The fewest bytes a payload of `kind` takes.
+    static func minimumSize(of kind: ShapedColumn.Kind) -> Int {
+        switch kind {
+        case .int, .uint, .double: 8
+        case .bool, .string: 1
+        }
+    }
+
+    /// Reads `count` values of `T` from `reader`, which is left after the column. A large
+    /// column is decoded in parts at once, as it was encoded.
+    static func decode<T: Decodable & Sendable>(
+        _ type: T.Type, count: Int, from reader: inout ByteReader, parts: Int = partCount,
+        minimumPerPart: Int = ShapedColumnEncoder.minimumPerPart
+    ) throws -> [T] {
         guard let layout = ShapedColumn.Layout(rawValue: try reader.byte()) else {
             throw StateDecodingError(reason: "unknown column layout at byte \(reader.offset - 1)")
         }
@@ -42,55 +60,72 @@ struct ShapedColumnDecoder {
                 fields.append(ShapedColumn.Field(name: name, kind: try kind(&reader)))
             }
         }
-        // Every row takes at least a byte unless the shape has no fields: a count beyond what
-        // the bytes can hold is corrupt, not a reason to reserve memory for it.
-        let rowBytes = layout == .fields && fields.isEmpty ? 0 : 1
-        guard count >= 0, count <= reader.bytes.count, count * rowBytes <= reader.bytes.count - reader.offset else {
-            throw StateDecodingError(reason: "\(count) values cannot fit in the \(reader.bytes.count - reader.offset) bytes left")
+        // A count beyond what the bytes can hold is corrupt, not a reason to reserve memory.
+        let rowSize = layout == .single ? minimumSize(of: singleKind) : fields.reduce(0) { $0 + minimumSize(of: $1.kind) }
+        let left = reader.bytes.count - reader.offset
+        guard count >= 0, count <= reader.bytes.count, count * rowSize <= left else {
+            throw StateDecodingError(reason: "\(count) values cannot fit in the \(left) bytes left")
         }
         if layout == .single, let read = try primitives(T.self, kind: singleKind, count: count, from: &reader) { return read }
+        // Rows of no fields take no bytes: no count of them is implausible, so none is reserved.
+        let reserve = rowSize == 0 ? 0 : count
+        let storage = ShapedBytes(reader.bytes)
         let start = reader.offset
-        let parts = count >= ShapedColumnEncoder.minimumPerPart * 2 ? max(1, min(partCount, count / ShapedColumnEncoder.minimumPerPart)) : 1
-        let (values, end) = try reader.bytes.withUnsafeBytes { raw -> ([T], Int) in
-            let shape = ShapedColumnDecoder(bytes: raw, layout: layout, fields: fields, singleKind: singleKind)
-            if parts == 1 { return try shape.rows(T.self, count: count, at: start) }
-            // Where each part's first row starts: one pass over the lengths, no decoding.
-            var measuring = shape
-            var starts: [Int] = []
-            var offset = start
-            for part in 0..<parts {
-                let rows = ShapedColumn.range(of: part, in: parts, count: count)
-                starts.append(offset)
-                for _ in rows { offset = try measuring.locate(at: offset) }
-            }
-            let decoded = ShapedColumn.inParallel(parts) { part in
-                Result { try shape.rows(T.self, count: ShapedColumn.range(of: part, in: parts, count: count).count, at: starts[part]) }
-            }
-            var values: [T] = []
-            values.reserveCapacity(count)
-            for result in decoded { values.append(contentsOf: try result.get().0) }
-            return (values, offset)
+        let parts = count >= minimumPerPart * 2 ? max(1, min(parts, count / max(1, minimumPerPart))) : 1
+        if parts == 1 {
+            let (values, end) = try ShapedColumnDecoder(storage: storage, layout: layout, fields: fields, singleKind: singleKind)
+                .rows(T.self, count: count, reserve: reserve, at: start)
+            reader.offset = end
+            return values
         }
-        reader.offset = end
+        // Where each part's first row starts: one pass over the lengths, no decoding.
+        var measuring = ShapedColumnDecoder(storage: storage, layout: layout, fields: fields, singleKind: singleKind)
+        var starts: [Int] = []
+        var offset = start
+        for part in 0..<parts {
+            starts.append(offset)
+            for _ in ShapedColumn.range(of: part, in: parts, count: count) { offset = try measuring.locate(at: offset) }
+        }
+        let abort = ShapedColumn.Abort()
+        let (partStarts, shapeFields, shapeKind) = (starts, fields, singleKind)
+        let decoded = ShapedColumn.inParallel(parts) { part in
+            let rows = ShapedColumn.range(of: part, in: parts, count: count).count
+            let result = Result {
+                try ShapedColumnDecoder(storage: storage, layout: layout, fields: shapeFields, singleKind: shapeKind)
+                    .rows(T.self, count: rows, reserve: reserve == 0 ? 0 : rows, at: partStarts[part], abort: abort)
+            }
+            if case .failure = result { abort.raise() }
+            return result
+        }
+        var values: [T] = []
+        values.reserveCapacity(reserve)
+        // The first part that failed names the first row that did (the one a single pass
+        // would have stopped at); the parts after it only stopped because it did.
+        for result in decoded { values.append(contentsOf: try result.get().0) }
+        reader.offset = offset
         return values
     }
 
     /// How many parts a large column is decoded in at once.
     static var partCount: Int { ShapedColumnEncoder.partCount }
 
-    /// Decodes `count` rows from `start`; returns them and where they end.
-    func rows<T: Decodable>(_ type: T.Type, count: Int, at start: Int) throws -> ([T], Int) {
-        let decoder = UnsafeMutablePointer<ShapedColumnDecoder>.allocate(capacity: 1)
-        decoder.initialize(to: self)
-        defer { decoder.deinitialize(count: 1).deallocate() }
+    /// Decodes `count` rows from `start`; returns them and where they end. Stops early once
+    /// `abort` is raised.
+    func rows<T: Decodable>(_ type: T.Type, count: Int, reserve: Int, at start: Int, abort: ShapedColumn.Abort? = nil) throws -> ([T], Int) {
+        let box = ShapedStateBox(self)
+        defer { withExtendedLifetime(box) {} }
+        let decoder = box.pointer
         var values: [T] = []
-        values.reserveCapacity(count)
+        values.reserveCapacity(reserve)
         var offset = start
-        for _ in 0..<count {
+        for index in 0..<count {
+            if let abort, abort.isRaised { throw ShapedColumn.Unshaped() }
             offset = try decoder.pointee.locate(at: offset)
             decoder.pointee.guess = 0
-            values.append(try T(from: ShapedRowDecoder(owner: decoder, field: nil)))
+            decoder.pointee.row = index
+            values.append(try T(from: ShapedRowDecoder(owner: ShapedDecoderHandle(pointer: decoder, box: box, row: index), field: nil)))
         }
+        decoder.pointee.row = -1
         return (values, offset)
     }
 
@@ -260,12 +295,13 @@ struct ShapedKey: CodingKey {
 
 /// The `Decoder` a row's value decodes itself from; `field` set: one field's value.
 struct ShapedRowDecoder: Decoder {
-    let owner: UnsafeMutablePointer<ShapedColumnDecoder>
+    let owner: ShapedDecoderHandle
     let field: Int?
     var codingPath: [any CodingKey] { field.map { [ShapedKey(owner.pointee.fields[$0].name)] } ?? [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        try owner.check()
         guard field == nil, owner.pointee.layout == .fields else {
             throw DecodingError.typeMismatch([String: Any].self, .init(codingPath: codingPath, debugDescription: "expected fields, found \(owner.pointee.kind(at: field).name)"))
         }
@@ -277,6 +313,7 @@ struct ShapedRowDecoder: Decoder {
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        try owner.check()
         guard field != nil || owner.pointee.layout == .single else {
             throw DecodingError.typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected one value, found fields"))
         }
@@ -286,17 +323,18 @@ struct ShapedRowDecoder: Decoder {
 
 /// A row's fields, found by name in the shape.
 struct ShapedFieldsDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let owner: UnsafeMutablePointer<ShapedColumnDecoder>
+    let owner: ShapedDecoderHandle
     var codingPath: [any CodingKey] { [] }
     var allKeys: [Key] { owner.pointee.fields.compactMap { Key(stringValue: $0.name) } }
 
-    init(owner: UnsafeMutablePointer<ShapedColumnDecoder>) {
+    init(owner: ShapedDecoderHandle) {
         self.owner = owner
     }
 
     func contains(_ key: Key) -> Bool { owner.pointee.fields.contains { $0.name == key.stringValue } }
 
     private func at(_ key: Key) throws -> Int {
+        try owner.check()
         guard let index = owner.pointee.index(of: key.stringValue) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "the checkpointed value has no field \"\(key.stringValue)\""))
         }
@@ -349,14 +387,57 @@ struct ShapedFieldsDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
 
 /// A row's single value, or one field's value decoding itself.
 struct ShapedSingleDecodingContainer: SingleValueDecodingContainer {
-    let owner: UnsafeMutablePointer<ShapedColumnDecoder>
+    let owner: ShapedDecoderHandle
     let field: Int?
     var codingPath: [any CodingKey] { field.map { [ShapedKey(owner.pointee.fields[$0].name)] } ?? [] }
 
     func decodeNil() -> Bool { false }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try owner.check()
         if let value = try owner.pointee.primitive(T.self, at: field) { return value }
         return try T(from: ShapedRowDecoder(owner: owner, field: field))
+    }
+}
+
+/// How the containers of one row reach the decoder's state (see ``ShapedColumnDecoder``).
+struct ShapedDecoderHandle {
+    let pointer: UnsafeMutablePointer<ShapedColumnDecoder>
+    /// Owns the memory `pointer` points at (and, through the state, the bytes).
+    let box: ShapedStateBox<ShapedColumnDecoder>
+    /// The row the containers were made for.
+    let row: Int
+
+    var pointee: ShapedColumnDecoder {
+        unsafeAddress { UnsafePointer(pointer) }
+        nonmutating unsafeMutableAddress { pointer }
+    }
+
+    /// Throws unless the decoder is still at this handle's row: a decoder kept past its
+    /// value's `init(from:)` would read whatever row came later.
+    func check() throws {
+        guard pointer.pointee.row == row else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [], debugDescription: "a decoder of checkpointed state was used after its value's init(from:) returned; keyed state must decode itself in init(from:)"))
+        }
+    }
+}
+
+/// A copy of a shaped column's bytes that lives as long as any decoder reading it: a decoder a
+/// value kept must not read an array's storage through a pointer past `withUnsafeBytes`.
+final class ShapedBytes: @unchecked Sendable {
+    // Written once, in init; only read afterwards, from any thread.
+    let raw: UnsafeRawBufferPointer
+    private let allocation: UnsafeMutableRawBufferPointer
+
+    init(_ bytes: [UInt8]) {
+        let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 8)
+        bytes.withUnsafeBytes { allocation.copyMemory(from: $0) }
+        self.allocation = allocation
+        raw = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(allocation)[0..<bytes.count])
+    }
+
+    deinit {
+        allocation.deallocate()
     }
 }

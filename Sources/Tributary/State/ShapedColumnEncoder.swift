@@ -1,9 +1,12 @@
 /// Writes a ``ShapedColumn``: the first value's encoding sets the shape, and every later value
 /// must encode exactly that shape, or the encoding stops with ``ShapedColumn/Unshaped``.
 ///
-/// The containers a value encodes itself through reach this state by an unsafe pointer that
-/// lives for one ``encode(_:into:)``: through a class reference, each field cost two
-/// retain/release pairs, as much as everything else a field costs.
+/// The containers a value encodes itself through reach this state by an unsafe pointer
+/// (``ShapedEncoderHandle``): through a class reference, each field cost two retain/release
+/// pairs, as much as everything else a field costs. The handle also holds the box that owns the
+/// state, so a container a value kept past its `encode(to:)` still points at live memory, and
+/// the row it was made for, so using it then breaks the shape instead of writing into another
+/// row.
 struct ShapedColumnEncoder {
     var rows = ByteWriter()
     var layout: ShapedColumn.Layout?
@@ -27,21 +30,28 @@ struct ShapedColumnEncoder {
     /// not wait for one core to pay it all.
     /// - Throws: ``ShapedColumn/Unshaped`` when the values have no one shape (or their
     ///   `encode(to:)` threw: the caller's fallback reports that error).
-    static func encode<T: Encodable>(_ values: [T], into writer: inout ByteWriter, parts: Int = partCount) throws {
+    static func encode<T: Encodable & Sendable>(
+        _ values: [T], into writer: inout ByteWriter, parts: Int = partCount, minimumPerPart: Int = minimumPerPart
+    ) throws {
         if let kind = primitiveKind(T.self) {
             writer.bytes.append(ShapedColumn.Layout.single.rawValue)
             writer.bytes.append(kind.rawValue)
             writePrimitives(values, kind: kind, into: &writer)
             return
         }
-        let parts = values.count >= minimumPerPart * 2 ? max(1, min(parts, values.count / minimumPerPart)) : 1
+        let parts = values.count >= minimumPerPart * 2 ? max(1, min(parts, values.count / max(1, minimumPerPart))) : 1
         let encoded: [Result<(ShapedColumn.Shape, [UInt8]), any Error>]
         if parts == 1 {
-            encoded = [Result { try rows(values[...]) }]
+            encoded = [Result { try rows(values[...], abort: nil) }]
         } else {
+            // A part that finds the values unshaped stops the others: the caller encodes the
+            // whole column again in the self-describing format.
+            let abort = ShapedColumn.Abort()
             encoded = ShapedColumn.inParallel(parts) { part in
                 let range = ShapedColumn.range(of: part, in: parts, count: values.count)
-                return Result { try rows(values[range]) }
+                let result = Result { try rows(values[range], abort: abort) }
+                if case .failure = result { abort.raise() }
+                return result
             }
         }
         var shape: ShapedColumn.Shape?
@@ -77,16 +87,17 @@ struct ShapedColumnEncoder {
     /// How many parts a large column is cut into.
     static var partCount: Int { min(4, AvailableCores.count) }
 
-    /// The shape and rows of `values`.
-    static func rows<T: Encodable>(_ values: ArraySlice<T>) throws -> (ShapedColumn.Shape, [UInt8]) {
-        let encoder = UnsafeMutablePointer<ShapedColumnEncoder>.allocate(capacity: 1)
-        encoder.initialize(to: ShapedColumnEncoder())
-        defer { encoder.deinitialize(count: 1).deallocate() }
+    /// The shape and rows of `values`; stops early once `abort` is raised.
+    static func rows<T: Encodable>(_ values: ArraySlice<T>, abort: ShapedColumn.Abort?) throws -> (ShapedColumn.Shape, [UInt8]) {
+        let box = ShapedStateBox(ShapedColumnEncoder())
+        defer { withExtendedLifetime(box) {} }
+        let encoder = box.pointer
         for value in values {
+            if let abort, abort.isRaised { throw ShapedColumn.Unshaped() }
             encoder.pointee.next = 0
             encoder.pointee.hasValue = false
             do {
-                try value.encode(to: ShapedRowEncoder(owner: encoder))
+                try value.encode(to: ShapedRowEncoder(owner: ShapedEncoderHandle(pointer: encoder, box: box, row: encoder.pointee.written)))
             } catch {
                 throw ShapedColumn.Unshaped()
             }
@@ -96,7 +107,12 @@ struct ShapedColumnEncoder {
             case .single: guard encoder.pointee.hasValue else { throw ShapedColumn.Unshaped() }
             case nil: throw ShapedColumn.Unshaped()
             }
-            if encoder.pointee.written == 0 { encoder.pointee.rows.bytes.reserveCapacity(encoder.pointee.rows.bytes.count * values.count + 16) }
+            if encoder.pointee.written == 0 {
+                // Sized from the first row, within reason: one long string there must not
+                // reserve that much for every row.
+                let first = encoder.pointee.rows.bytes.count
+                encoder.pointee.rows.bytes.reserveCapacity(min(first * values.count, 64 << 20) + 16)
+            }
             encoder.pointee.written += 1
         }
         let shape = ShapedColumn.Shape(layout: encoder.pointee.layout, fields: encoder.pointee.fields, singleKind: encoder.pointee.singleKind)
@@ -214,7 +230,8 @@ struct ShapedColumnEncoder {
     }
 
     /// Writes the current `.single` value.
-    static func single<T: Encodable>(_ value: T, in owner: UnsafeMutablePointer<ShapedColumnEncoder>) throws {
+    static func single<T: Encodable>(_ value: T, in owner: ShapedEncoderHandle) throws {
+        guard owner.isCurrent else { throw owner.pointee.unshaped() }
         try owner.pointee.startSingle()
         guard let kind = owner.pointee.primitive(value) else {
             // A value that encodes itself as one value (a raw-valued enum around a string, say).
@@ -244,16 +261,16 @@ struct ShapedColumnEncoder {
 /// The `Encoder` a row's value encodes itself to: a keyed container of primitive fields, or a
 /// single primitive value. Anything else breaks the shape.
 struct ShapedRowEncoder: Encoder {
-    let owner: UnsafeMutablePointer<ShapedColumnEncoder>
+    let owner: ShapedEncoderHandle
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(owner: UnsafeMutablePointer<ShapedColumnEncoder>) {
+    init(owner: ShapedEncoderHandle) {
         self.owner = owner
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if (try? owner.pointee.openFields()) == nil { owner.pointee.broken = true }
+        if !owner.isCurrent || (try? owner.pointee.openFields()) == nil { owner.pointee.broken = true }
         return KeyedEncodingContainer(ShapedFieldsContainer<Key>(owner: owner))
     }
 
@@ -264,37 +281,37 @@ struct ShapedRowEncoder: Encoder {
 
 /// A row's fields, each checked against the shape as it is written.
 struct ShapedFieldsContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let owner: UnsafeMutablePointer<ShapedColumnEncoder>
+    let owner: ShapedEncoderHandle
     var codingPath: [any CodingKey] { [] }
 
-    init(owner: UnsafeMutablePointer<ShapedColumnEncoder>) {
+    init(owner: ShapedEncoderHandle) {
         self.owner = owner
     }
 
     mutating func encodeNil(forKey key: Key) throws { throw owner.pointee.unshaped() }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws {
-        try owner.pointee.field(key.stringValue, .bool)
+        try owner.field(key.stringValue, .bool)
         owner.pointee.bool(value)
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
-        try owner.pointee.field(key.stringValue, .string)
+        try owner.field(key.stringValue, .string)
         owner.pointee.string(value)
     }
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        try owner.pointee.field(key.stringValue, .double)
+        try owner.field(key.stringValue, .double)
         owner.pointee.double(value)
     }
 
     mutating func encode(_ value: Float, forKey key: Key) throws {
-        try owner.pointee.field(key.stringValue, .double)
+        try owner.field(key.stringValue, .double)
         owner.pointee.double(Double(value))
     }
 
     mutating func encode(_ value: Int, forKey key: Key) throws {
-        try owner.pointee.field(key.stringValue, .int)
+        try owner.field(key.stringValue, .int)
         owner.pointee.int(Int64(value))
     }
 
@@ -303,7 +320,7 @@ struct ShapedFieldsContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: Int32, forKey key: Key) throws { try encode(Int(value), forKey: key) }
 
     mutating func encode(_ value: Int64, forKey key: Key) throws {
-        try owner.pointee.field(key.stringValue, .int)
+        try owner.field(key.stringValue, .int)
         owner.pointee.int(value)
     }
 
@@ -313,18 +330,18 @@ struct ShapedFieldsContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt32, forKey key: Key) throws { try encode(UInt64(value), forKey: key) }
 
     mutating func encode(_ value: UInt64, forKey key: Key) throws {
-        try owner.pointee.field(key.stringValue, .uint)
+        try owner.field(key.stringValue, .uint)
         owner.pointee.uint(value)
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         if let kind = owner.pointee.kind(of: T.self) {
-            try owner.pointee.field(key.stringValue, kind)
+            try owner.field(key.stringValue, kind)
             owner.pointee.primitive(value)
             return
         }
         // A field whose value encodes itself as one primitive (a raw-valued enum, a Date).
-        try value.encode(to: ShapedFieldEncoder(owner: owner, name: key.stringValue))
+        try owner.encodeField(value, name: key.stringValue)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
@@ -348,7 +365,7 @@ struct ShapedFieldsContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 /// The encoder of one field whose value encodes itself: it may write one primitive, through a
 /// single value container, under the field's name.
 struct ShapedFieldEncoder: Encoder {
-    let owner: UnsafeMutablePointer<ShapedColumnEncoder>
+    let owner: ShapedEncoderHandle
     let name: String
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -363,7 +380,7 @@ struct ShapedFieldEncoder: Encoder {
     func singleValueContainer() -> any SingleValueEncodingContainer { FieldValue(owner: owner, name: name) }
 
     struct FieldValue: SingleValueEncodingContainer {
-        let owner: UnsafeMutablePointer<ShapedColumnEncoder>
+        let owner: ShapedEncoderHandle
         let name: String
         var codingPath: [any CodingKey] { [] }
 
@@ -371,18 +388,18 @@ struct ShapedFieldEncoder: Encoder {
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             if let kind = owner.pointee.kind(of: T.self) {
-                try owner.pointee.field(name, kind)
+                try owner.field(name, kind)
                 owner.pointee.primitive(value)
                 return
             }
-            try value.encode(to: ShapedFieldEncoder(owner: owner, name: name))
+            try owner.encodeField(value, name: name)
         }
     }
 }
 
 /// A row's single value.
 struct ShapedSingleContainer: SingleValueEncodingContainer {
-    let owner: UnsafeMutablePointer<ShapedColumnEncoder>
+    let owner: ShapedEncoderHandle
     var codingPath: [any CodingKey] { [] }
 
     mutating func encodeNil() throws { throw owner.pointee.unshaped() }
@@ -392,11 +409,11 @@ struct ShapedSingleContainer: SingleValueEncodingContainer {
 
 /// What a shaped column cannot hold (an array): every use breaks the shape.
 struct UnshapedContainer: UnkeyedEncodingContainer {
-    let owner: UnsafeMutablePointer<ShapedColumnEncoder>
+    let owner: ShapedEncoderHandle
     var codingPath: [any CodingKey] { [] }
     var count: Int { 0 }
 
-    init(owner: UnsafeMutablePointer<ShapedColumnEncoder>) {
+    init(owner: ShapedEncoderHandle) {
         owner.pointee.broken = true
         self.owner = owner
     }
@@ -410,4 +427,36 @@ struct UnshapedContainer: UnkeyedEncodingContainer {
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { self }
     mutating func superEncoder() -> any Encoder { ShapedRowEncoder(owner: owner) }
+}
+
+/// How the containers of one row reach the encoder's state (see ``ShapedColumnEncoder``).
+struct ShapedEncoderHandle {
+    let pointer: UnsafeMutablePointer<ShapedColumnEncoder>
+    /// Owns the memory `pointer` points at.
+    let box: ShapedStateBox<ShapedColumnEncoder>
+    /// The row (the value's index) the containers were made for.
+    let row: Int
+
+    var pointee: ShapedColumnEncoder {
+        unsafeAddress { UnsafePointer(pointer) }
+        nonmutating unsafeMutableAddress { pointer }
+    }
+
+    /// Whether the encoder is still at the row this handle was made for.
+    var isCurrent: Bool { pointer.pointee.written == row }
+
+    /// Checks the next field of this handle's row (see ``ShapedColumnEncoder/field(_:_:)``).
+    func field(_ name: String, _ kind: ShapedColumn.Kind) throws {
+        guard isCurrent else { throw pointer.pointee.unshaped() }
+        try pointer.pointee.field(name, kind)
+    }
+
+    /// Encodes a field's value that encodes itself: it must write exactly one primitive, as
+    /// the field; writing none would leave the field out of the row (the self-describing
+    /// format writes an empty object there, which its `init(from:)` may expect).
+    func encodeField<T: Encodable>(_ value: T, name: String) throws {
+        let before = pointer.pointee.next
+        try value.encode(to: ShapedFieldEncoder(owner: self, name: name))
+        guard pointer.pointee.next == before + 1 else { throw pointer.pointee.unshaped() }
+    }
 }

@@ -20,7 +20,6 @@ extension KeyedProcessContext {
         stateValue = inner.stateValue
         written = inner.written
         cleared = inner.cleared
-        outputs.reserveCapacity(outputs.count + inner.outputs.count + inner.sideRecords.count)
         for record in inner.outputs { outputs.append(.main(record)) }
         for sent in inner.sideRecords { outputs.append(.side(sent.tag, sent.value)) }
     }
