@@ -52,6 +52,33 @@ public final class LocalEnvironment: Sendable {
     }
 
     /// Creates an environment from a typed configuration, on the continuous clock.
+    /// An environment configured by `config`, then by the `TRIBUTARY_…` variables of
+    /// `environment`, then by `arguments`, each overriding what came before:
+    ///
+    /// ```swift
+    /// // swift run orders --job_id nightly --fault_tolerance.checkpoint_interval=5
+    /// let env = try LocalEnvironment("orders", config: defaults, arguments: Array(CommandLine.arguments.dropFirst()))
+    /// ```
+    ///
+    /// - `arguments`: `--key=value` or `--key value`, the key a dotted path
+    ///   (`--fault_tolerance.checkpoint_interval=5`, `--job_id nightly`; `-` in a key reads as
+    ///   `_`; a key with no value is `true`). Pass only the arguments meant for the
+    ///   configuration: any other is an error.
+    /// - `environment`: `TRIBUTARY_<KEY>`, with `__` between an object and its key
+    ///   (`TRIBUTARY_FAULT_TOLERANCE__CHECKPOINT_INTERVAL=5`); other variables are ignored.
+    ///
+    /// A key set this way is set as if written in `config` (setting a key of `fault_tolerance`
+    /// creates that object, with its table defaults, if `config` has none).
+    /// - Throws: ``ConfigurationError`` as for `config`, with ``ConfigurationError/origin``
+    ///   naming the argument or variable that set the key (an unknown
+    ///   `--fault_tolerance.checkpoint_intervl` suggests `checkpoint_interval`).
+    public convenience init(
+        _ name: String, config: [String: ConfigValue] = [:], arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        try self.init(name, configuration: try EnvironmentConfiguration(config, environment: environment, arguments: arguments))
+    }
+
     public convenience init(_ name: String, configuration: EnvironmentConfiguration) throws {
         try self.init(name, configuration: configuration, clock: ContinuousClock())
     }

@@ -18,6 +18,8 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
         public static let conflictingKeys = Code(name: "conflictingKeys")
         /// A configuration file that could not be read or is not a JSON object.
         public static let unreadableFile = Code(name: "unreadableFile")
+        /// A command-line argument that is not `--key=value` or `--key value`.
+        public static let badArgument = Code(name: "badArgument")
         public var description: String { name }
     }
 
@@ -30,6 +32,9 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public let allowed: String
     /// For an unknown key or value: the nearest valid one, if any is close.
     public let suggestion: String?
+    /// Where the key was set when not in the dictionary or file: `the argument
+    /// '--batch_size=0'`, `the environment variable TRIBUTARY_BATCH_SIZE`.
+    public internal(set) var origin: String?
 
     public init(code: Code, keyPath: String, given: String?, allowed: String, suggestion: String? = nil) {
         self.code = code
@@ -46,12 +51,15 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
             text = "unknown configuration key '\(keyPath)'"
         case .unreadableFile:
             text = "cannot read configuration file '\(keyPath)'"
+        case .badArgument:
+            text = "'\(keyPath)' is not a configuration argument"
         default:
             text = "invalid value for '\(keyPath)'"
             if let given { text += ": got \(given)" }
         }
         if let suggestion { text += "; did you mean '\(suggestion)'?" }
         text += " (allowed: \(allowed))"
+        if let origin { text += "; set by \(origin)" }
         return text
     }
 }

@@ -59,8 +59,10 @@ enum ConfigurationParser {
         ("failure_rate", ["max_failures_per_interval", "interval_seconds", "delay"]),
     ]
 
-    static func parse(_ dictionary: [String: ConfigValue]) throws(ConfigurationError) -> EnvironmentConfiguration {
-        let top = ConfigObject(dictionary, path: "")
+    /// `texts`: the text of each key set by an environment variable or argument, by dotted
+    /// path, so a key that takes a string reads it as written.
+    static func parse(_ dictionary: [String: ConfigValue], texts: [String: String] = [:]) throws(ConfigurationError) -> EnvironmentConfiguration {
+        let top = ConfigObject(dictionary, path: "", texts: texts)
         try top.rejectUnknownKeys(allowed: topLevelKeys)
         var configuration = EnvironmentConfiguration()
         if let jobID = try top.string("job_id") {
@@ -87,7 +89,7 @@ enum ConfigurationParser {
         case nil:
             break
         case .object(let fields)?:
-            configuration.faultInjections = [try parseFaultInjection(ConfigObject(fields, path: "fault_injection"))]
+            configuration.faultInjections = [try parseFaultInjection(ConfigObject(fields, path: "fault_injection", texts: texts))]
         case .array(let rules)?:
             configuration.faultInjections = try rules.enumerated().map { (index, rule) throws(ConfigurationError) -> FaultInjection in
                 guard case .object(let fields) = rule else {
@@ -289,10 +291,13 @@ extension ConfigurationParser {
 struct ConfigObject {
     let fields: [String: ConfigValue]
     let prefix: String
+    /// Texts of keys set from outside the code, by dotted path (``ConfigurationOverrides``).
+    let texts: [String: String]
 
-    init(_ fields: [String: ConfigValue], path prefix: String) {
+    init(_ fields: [String: ConfigValue], path prefix: String, texts: [String: String] = [:]) {
         self.fields = fields
         self.prefix = prefix
+        self.texts = texts
     }
 
     subscript(key: String) -> ConfigValue? { fields[key] }
@@ -315,8 +320,10 @@ struct ConfigObject {
 
     func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let value = fields[key] else { return nil }
-        guard case .string(let string) = value else { throw wrongType(key, value, expected: "a string") }
-        return string
+        if case .string(let string) = value { return string }
+        // Set by an argument or a variable: `007` or `true` was meant as written.
+        if let text = texts[path(key)] { return text }
+        throw wrongType(key, value, expected: "a string")
     }
 
     func bool(_ key: String) throws(ConfigurationError) -> Bool? {
@@ -336,7 +343,7 @@ struct ConfigObject {
     func object(_ key: String) throws(ConfigurationError) -> ConfigObject? {
         guard let value = fields[key] else { return nil }
         guard case .object(let object) = value else { throw wrongType(key, value, expected: "an object of keys") }
-        return ConfigObject(object, path: path(key))
+        return ConfigObject(object, path: path(key), texts: texts)
     }
 
     func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
