@@ -4,9 +4,11 @@
 /// field missing, of another kind, or out of range) fails with a `DecodingError` that names it.
 ///
 /// As with the encoder, the containers reach this state by an unsafe pointer
-/// (``ShapedDecoderHandle``), with no retain and release per field; the handle holds the box
-/// that owns the state and the bytes, and the row it was made for, so a decoder a value kept
-/// past its `init(from:)` neither reads freed memory nor another row: it throws.
+/// (``ShapedDecoderHandle``) with the row they were made for, no retain and release per field;
+/// the `Decoder`s handed to `init(from:)` hold the box that owns the state and the bytes, so
+/// a decoder a value kept past its `init(from:)` neither reads freed memory nor another row:
+/// it throws. (A *container* kept past the call is not supported.) A `Decoder` takes three
+/// words, an existential's inline room, so handing one over allocates nothing.
 struct ShapedColumnDecoder {
     /// Owns the memory `bytes` points at.
     let storage: ShapedBytes
@@ -21,6 +23,9 @@ struct ShapedColumnDecoder {
     /// Where the next lookup by name starts: fields decoded in the order they were encoded
     /// (what synthesized `Codable` does) are each found at once.
     var guess = 0
+    /// The box that owns this state while rows are decoded, for the decoders the containers
+    /// hand out.
+    unowned(unsafe) var box: ShapedStateBox<ShapedColumnDecoder>?
 
     init(storage: ShapedBytes, layout: ShapedColumn.Layout, fields: [ShapedColumn.Field], singleKind: ShapedColumn.Kind) {
         self.storage = storage
@@ -115,6 +120,7 @@ struct ShapedColumnDecoder {
         let box = ShapedStateBox(self)
         defer { withExtendedLifetime(box) {} }
         let decoder = box.pointer
+        decoder.pointee.box = box
         var values: [T] = []
         values.reserveCapacity(reserve)
         var offset = start
@@ -123,7 +129,7 @@ struct ShapedColumnDecoder {
             offset = try decoder.pointee.locate(at: offset)
             decoder.pointee.guess = 0
             decoder.pointee.row = index
-            values.append(try T(from: ShapedRowDecoder(owner: ShapedDecoderHandle(pointer: decoder, box: box, row: index), field: nil)))
+            values.append(try T(from: ShapedRowDecoder(box: box, row: index, field: -1)))
         }
         decoder.pointee.row = -1
         return (values, offset)
@@ -293,12 +299,28 @@ struct ShapedKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-/// The `Decoder` a row's value decodes itself from; `field` set: one field's value.
+/// The `Decoder` a row's value decodes itself from; `field` ≥ 0: one field's value.
 struct ShapedRowDecoder: Decoder {
-    let owner: ShapedDecoderHandle
-    let field: Int?
+    let box: ShapedStateBox<ShapedColumnDecoder>
+    let row: Int
+    /// The field whose value decodes itself, or -1 for the row's value (not an optional: the
+    /// decoder must stay within three words).
+    let fieldIndex: Int
+    var field: Int? { fieldIndex < 0 ? nil : fieldIndex }
+    var owner: ShapedDecoderHandle { ShapedDecoderHandle(pointer: box.pointer, row: row) }
     var codingPath: [any CodingKey] { field.map { [ShapedKey(owner.pointee.fields[$0].name)] } ?? [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(box: ShapedStateBox<ShapedColumnDecoder>, row: Int, field: Int) {
+        self.box = box
+        self.row = row
+        self.fieldIndex = field
+    }
+
+    /// A decoder of `field` (-1: the row) for the row `owner` was made for.
+    init(_ owner: ShapedDecoderHandle, field: Int) {
+        self.init(box: owner.box, row: owner.row, field: field)
+    }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         try owner.check()
@@ -317,7 +339,7 @@ struct ShapedRowDecoder: Decoder {
         guard field != nil || owner.pointee.layout == .single else {
             throw DecodingError.typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected one value, found fields"))
         }
-        return ShapedSingleDecodingContainer(owner: owner, field: field)
+        return ShapedSingleDecodingContainer(owner: owner, fieldIndex: fieldIndex)
     }
 }
 
@@ -365,7 +387,7 @@ struct ShapedFieldsDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let index = try at(key)
         if let value = try owner.pointee.primitive(T.self, at: index) { return value }
-        return try T(from: ShapedRowDecoder(owner: owner, field: index))
+        return try T(from: ShapedRowDecoder(owner, field: index))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -388,7 +410,9 @@ struct ShapedFieldsDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
 /// A row's single value, or one field's value decoding itself.
 struct ShapedSingleDecodingContainer: SingleValueDecodingContainer {
     let owner: ShapedDecoderHandle
-    let field: Int?
+    /// As ``ShapedRowDecoder/fieldIndex``.
+    let fieldIndex: Int
+    var field: Int? { fieldIndex < 0 ? nil : fieldIndex }
     var codingPath: [any CodingKey] { field.map { [ShapedKey(owner.pointee.fields[$0].name)] } ?? [] }
 
     func decodeNil() -> Bool { false }
@@ -396,17 +420,18 @@ struct ShapedSingleDecodingContainer: SingleValueDecodingContainer {
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try owner.check()
         if let value = try owner.pointee.primitive(T.self, at: field) { return value }
-        return try T(from: ShapedRowDecoder(owner: owner, field: field))
+        return try T(from: ShapedRowDecoder(owner, field: fieldIndex))
     }
 }
 
 /// How the containers of one row reach the decoder's state (see ``ShapedColumnDecoder``).
 struct ShapedDecoderHandle {
     let pointer: UnsafeMutablePointer<ShapedColumnDecoder>
-    /// Owns the memory `pointer` points at (and, through the state, the bytes).
-    let box: ShapedStateBox<ShapedColumnDecoder>
     /// The row the containers were made for.
     let row: Int
+
+    /// The box that owns the state: set before any row is decoded, alive while it is.
+    var box: ShapedStateBox<ShapedColumnDecoder> { pointer.pointee.box.unsafelyUnwrapped }
 
     var pointee: ShapedColumnDecoder {
         unsafeAddress { UnsafePointer(pointer) }

@@ -2,11 +2,13 @@
 /// must encode exactly that shape, or the encoding stops with ``ShapedColumn/Unshaped``.
 ///
 /// The containers a value encodes itself through reach this state by an unsafe pointer
-/// (``ShapedEncoderHandle``): through a class reference, each field cost two retain/release
-/// pairs, as much as everything else a field costs. The handle also holds the box that owns the
-/// state, so a container a value kept past its `encode(to:)` still points at live memory, and
-/// the row it was made for, so using it then breaks the shape instead of writing into another
-/// row.
+/// (``ShapedEncoderHandle``), with the row they were made for: through a class reference each
+/// field cost two retain/release pairs, as much as everything else a field costs. The
+/// `Encoder`s handed to `encode(to:)` hold the box that owns the state, so an encoder a value
+/// kept past its `encode(to:)` points at live memory, and using it then breaks the shape
+/// instead of writing into another row. (A *container* kept past the call is not supported:
+/// `Codable` containers belong to their call.) The `Encoder`s stay within an existential's
+/// three inline words, so handing one to `encode(to:)` allocates nothing.
 struct ShapedColumnEncoder {
     var rows = ByteWriter()
     var layout: ShapedColumn.Layout?
@@ -21,6 +23,11 @@ struct ShapedColumnEncoder {
     /// Set by anything that breaks the shape, so an `Unshaped` the caller's code caught still
     /// counts.
     var broken = false
+    /// The box that owns this state (it outlives every use of it), for the encoders the
+    /// containers hand out.
+    unowned(unsafe) var box: ShapedStateBox<ShapedColumnEncoder>?
+    /// The field a value that encodes itself is being written under.
+    var fieldName = ""
 
     var establishing: Bool { written == 0 }
 
@@ -92,12 +99,13 @@ struct ShapedColumnEncoder {
         let box = ShapedStateBox(ShapedColumnEncoder())
         defer { withExtendedLifetime(box) {} }
         let encoder = box.pointer
+        encoder.pointee.box = box
         for value in values {
             if let abort, abort.isRaised { throw ShapedColumn.Unshaped() }
             encoder.pointee.next = 0
             encoder.pointee.hasValue = false
             do {
-                try value.encode(to: ShapedRowEncoder(owner: ShapedEncoderHandle(pointer: encoder, box: box, row: encoder.pointee.written)))
+                try value.encode(to: ShapedRowEncoder(box: box, row: encoder.pointee.written))
             } catch {
                 throw ShapedColumn.Unshaped()
             }
@@ -235,7 +243,7 @@ struct ShapedColumnEncoder {
         try owner.pointee.startSingle()
         guard let kind = owner.pointee.primitive(value) else {
             // A value that encodes itself as one value (a raw-valued enum around a string, say).
-            try value.encode(to: ShapedRowEncoder(owner: owner))
+            try value.encode(to: ShapedRowEncoder(owner))
             return
         }
         try owner.pointee.finishSingle(kind)
@@ -261,12 +269,20 @@ struct ShapedColumnEncoder {
 /// The `Encoder` a row's value encodes itself to: a keyed container of primitive fields, or a
 /// single primitive value. Anything else breaks the shape.
 struct ShapedRowEncoder: Encoder {
-    let owner: ShapedEncoderHandle
+    let box: ShapedStateBox<ShapedColumnEncoder>
+    let row: Int
+    var owner: ShapedEncoderHandle { ShapedEncoderHandle(pointer: box.pointer, row: row) }
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(owner: ShapedEncoderHandle) {
-        self.owner = owner
+    init(box: ShapedStateBox<ShapedColumnEncoder>, row: Int) {
+        self.box = box
+        self.row = row
+    }
+
+    /// An encoder for the row `owner` was made for.
+    init(_ owner: ShapedEncoderHandle) {
+        self.init(box: owner.box, row: owner.row)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
@@ -353,20 +369,21 @@ struct ShapedFieldsContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func superEncoder() -> any Encoder {
         owner.pointee.broken = true
-        return ShapedRowEncoder(owner: owner)
+        return ShapedRowEncoder(owner)
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         owner.pointee.broken = true
-        return ShapedRowEncoder(owner: owner)
+        return ShapedRowEncoder(owner)
     }
 }
 
 /// The encoder of one field whose value encodes itself: it may write one primitive, through a
 /// single value container, under the field's name.
 struct ShapedFieldEncoder: Encoder {
-    let owner: ShapedEncoderHandle
-    let name: String
+    let box: ShapedStateBox<ShapedColumnEncoder>
+    let row: Int
+    var owner: ShapedEncoderHandle { ShapedEncoderHandle(pointer: box.pointer, row: row) }
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -377,16 +394,17 @@ struct ShapedFieldEncoder: Encoder {
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer { UnshapedContainer(owner: owner) }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { FieldValue(owner: owner, name: name) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { FieldValue(owner: owner) }
 
+    /// The field's one value, under the name the encoder's state holds (``ShapedColumnEncoder/fieldName``).
     struct FieldValue: SingleValueEncodingContainer {
         let owner: ShapedEncoderHandle
-        let name: String
         var codingPath: [any CodingKey] { [] }
 
         mutating func encodeNil() throws { throw owner.pointee.unshaped() }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
+            let name = owner.pointee.fieldName
             if let kind = owner.pointee.kind(of: T.self) {
                 try owner.field(name, kind)
                 owner.pointee.primitive(value)
@@ -426,14 +444,12 @@ struct UnshapedContainer: UnkeyedEncodingContainer {
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { self }
-    mutating func superEncoder() -> any Encoder { ShapedRowEncoder(owner: owner) }
+    mutating func superEncoder() -> any Encoder { ShapedRowEncoder(owner) }
 }
 
 /// How the containers of one row reach the encoder's state (see ``ShapedColumnEncoder``).
 struct ShapedEncoderHandle {
     let pointer: UnsafeMutablePointer<ShapedColumnEncoder>
-    /// Owns the memory `pointer` points at.
-    let box: ShapedStateBox<ShapedColumnEncoder>
     /// The row (the value's index) the containers were made for.
     let row: Int
 
@@ -441,6 +457,9 @@ struct ShapedEncoderHandle {
         unsafeAddress { UnsafePointer(pointer) }
         nonmutating unsafeMutableAddress { pointer }
     }
+
+    /// The box that owns the state: set before any row is encoded, alive while it is.
+    var box: ShapedStateBox<ShapedColumnEncoder> { pointer.pointee.box.unsafelyUnwrapped }
 
     /// Whether the encoder is still at the row this handle was made for.
     var isCurrent: Bool { pointer.pointee.written == row }
@@ -456,7 +475,8 @@ struct ShapedEncoderHandle {
     /// format writes an empty object there, which its `init(from:)` may expect).
     func encodeField<T: Encodable>(_ value: T, name: String) throws {
         let before = pointer.pointee.next
-        try value.encode(to: ShapedFieldEncoder(owner: self, name: name))
+        pointer.pointee.fieldName = name
+        try value.encode(to: ShapedFieldEncoder(box: box, row: row))
         guard pointer.pointee.next == before + 1 else { throw pointer.pointee.unshaped() }
     }
 }
