@@ -49,7 +49,7 @@ let trapFile = options["--trap-file"] ?? "traps.count"
 }
 guard arguments.count == 2 else {
     FileHandle.standardError.write(Data("usage: CheckpointedWordCount <input.txt> <output.txt> [--job-id ID] [--state-dir DIR]\n".utf8))
-    exit(2)
+    exit(ExitStatus.usage)
 }
 let (input, output) = (arguments[0], arguments[1])
 
@@ -111,9 +111,10 @@ let result: JobResult
 do {
     result = try await env.submit()
 } catch {
-    // A job owned by another process, a changed pipeline, a failed job: say so, no trap.
+    // A job owned by another process, a changed pipeline, a failed job: say so, no trap, and
+    // exit with a status that tells a supervisor whether a restart can help (78: it cannot).
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    exit(1)
+    exit(ExitStatus.for(error))
 }
 reporter.cancel()
 print("done: \(result.operators.last?.recordsIn ?? 0) words in this run, \(result.checkpoints.count) checkpoints")

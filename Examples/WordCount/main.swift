@@ -25,7 +25,7 @@ if arguments.count == 2, let first = arguments.first, let last = arguments.last 
     try sample.write(toFile: input, atomically: true, encoding: .utf8)
 } else {
     FileHandle.standardError.write(Data("usage: WordCount [<input.txt> <output.txt>]\n".utf8))
-    exit(2)
+    exit(ExitStatus.usage)
 }
 
 let env = try LocalEnvironment("word_count")

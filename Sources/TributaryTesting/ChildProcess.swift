@@ -69,6 +69,11 @@ public final class ChildProcess: Sendable {
         process.send(SIGKILL)
     }
 
+    /// Sends `signal` to the child (unless it has been reaped).
+    public func send(_ signal: Int32) {
+        process.send(signal)
+    }
+
     /// The exit status, or the signal that ended the process, negated. Waits off the
     /// cooperative pool.
     public func waitForExit() async -> Int32 {

@@ -3,8 +3,25 @@ import Tributary
 
 /// `tributary jobs list`, `tributary job show <id>`, `tributary events <id> [--follow]`.
 enum JobCommands {
-    static func list(workDirectory: String) {
+    /// A job as `--json` prints it: its summary and whether it runs now.
+    struct Listing: Encodable {
+        let status: String
+        let job: JobSummary
+    }
+
+    static func printJSON<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return }
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func list(workDirectory: String, json: Bool) {
         let jobs = JobFolder.list(workDirectory: workDirectory)
+        if json {
+            printJSON(jobs.map { Listing(status: JobFolder.liveness(jobID: $0.jobID, workDirectory: workDirectory).description, job: $0) })
+            return
+        }
         guard !jobs.isEmpty else {
             print("no jobs in \(workDirectory) (set --work-dir to the job's work_dir)")
             return
@@ -19,8 +36,12 @@ enum JobCommands {
         printTable(rows)
     }
 
-    static func show(jobID: String, workDirectory: String) throws {
+    static func show(jobID: String, workDirectory: String, json: Bool) throws {
         let job = try JobFolder.summary(jobID: jobID, workDirectory: workDirectory)
+        if json {
+            printJSON(Listing(status: JobFolder.liveness(jobID: jobID, workDirectory: workDirectory).description, job: job))
+            return
+        }
         print("job        \(job.jobID)")
         print("name       \(job.name)")
         print("status     \(JobFolder.liveness(jobID: jobID, workDirectory: workDirectory))")
@@ -68,9 +89,11 @@ enum JobCommands {
         print("resume: \(job.resume)")
     }
 
-    /// Prints the job's events for people; with `follow`, keeps printing new ones until the job ends.
-    static func events(jobID: String, workDirectory: String, follow: Bool) async throws {
-        let path = JobFolder.eventFiles(jobID: jobID, workDirectory: workDirectory).log
+    /// Prints the job's events for people (`events.log`), or with `json` as JSON lines
+    /// (`events.jsonl`); with `follow`, keeps printing new ones until the job ends.
+    static func events(jobID: String, workDirectory: String, follow: Bool, json: Bool) async throws {
+        let files = JobFolder.eventFiles(jobID: jobID, workDirectory: workDirectory)
+        let path = json ? files.json : files.log
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw JobFolderError(path: path, reason: "no event log here (is the job id right, and the work directory?)")
         }
@@ -84,7 +107,8 @@ enum JobCommands {
                 let line = String(pending[..<newline])
                 pending.removeSubrange(...newline)
                 print(line)
-                if line.contains(" JOB_COMPLETE ") || line.contains(" JOB_FAILED ") || line.contains(" JOB_CANCELLED ") || line.contains(" JOB_STOPPED ") { ended = true }
+                let endings = ["JOB_COMPLETE", "JOB_FAILED", "JOB_CANCELLED", "JOB_STOPPED"]
+                if endings.contains(where: { line.contains(json ? "\"event\":\"\($0)\"" : " \($0) ") }) { ended = true }
             }
             if !follow || ended { return }
             // A process that died (kill -9) never writes its last event: stop following once

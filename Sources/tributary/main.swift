@@ -8,17 +8,21 @@ let usage = """
 
     USAGE:
       tributary demo [--records N]                 run a stateful pipeline on generated data and report what it did
-      tributary jobs list [--work-dir D]           list the jobs in a work directory (default .tributary)
-      tributary job show <job_id> [--work-dir D]   show one job: status, operators, failures, how to resume
-      tributary events <job_id> [--follow] [--work-dir D]
-                                                   print a job's events; --follow keeps printing until it ends
-      tributary checkpoints <job_id> [--checkpoint-dir D]
+      tributary jobs list [--json] [--work-dir D]  list the jobs in a work directory (default .tributary)
+      tributary job show <job_id> [--json] [--work-dir D]
+                                                   show one job: status, operators, failures, how to resume
+      tributary events <job_id> [--follow] [--json] [--work-dir D]
+                                                   print a job's events (--json: as JSON lines); --follow keeps
+                                                   printing until it ends
+      tributary checkpoints <job_id> [--json] [--checkpoint-dir D]
                                                    list a job's checkpoints with sizes and times (default .checkpoints)
       tributary checkpoints verify <job_id> [--checkpoint-dir D]
                                                    verify every checkpoint's files and checksums
       tributary supervise [--restart-strategy fixed|exponential] [--delay S] [--max-attempts N] [--job-dir D] -- <command...>
                                                    run a job's process and restart it when it crashes (a trap, SIGKILL);
-                                                   the command must use a fixed job_id so each start resumes the job
+                                                   the command must use a fixed job_id so each start resumes the job;
+                                                   an exit status of 64-78 (but 75: a usage or configuration error)
+                                                   is not restarted; SIGTERM, SIGINT and SIGHUP are passed to the job
       tributary bench [--quick] [--json] [--svg DIR]
                                                    recovery benchmarks of the built-in workload: latency percentiles,
                                                    checkpoints, throughput, an exactly-once check; charts as SVG
@@ -29,6 +33,10 @@ let usage = """
                                                    run a Nexmark benchmark query and write its sorted result as CSV
       tributary --help                             show this help
       tributary --version                          show the version
+
+    EXIT STATUS:
+      0 success, 1 failure, 64 usage error, 66 job or file not found, 78 configuration error;
+      supervise exits with its job's status (128 + N when signal N ended it)
 
     Run the demo in release mode for realistic numbers:
       swift run -c release tributary demo
@@ -72,9 +80,29 @@ if let command = arguments.first, commands.contains(command), command != "nexmar
     }
 }
 
+/// A usage error: the message, a pointer to the help, status 64.
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n\nRun 'tributary --help' for usage.\n".utf8))
-    exit(2)
+    exit(ExitStatus.usage)
+}
+
+/// An error that is not the caller's syntax: the message and `status`.
+func stop(_ message: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(status)
+}
+
+/// Takes `flag` out of `rest`; returns whether it was there.
+func take(_ flag: String, from rest: inout [String]) -> Bool {
+    let had = rest.contains(flag)
+    rest.removeAll { $0 == flag }
+    return had
+}
+
+/// 66 when the job's folder does not exist, else 1.
+func missingJobStatus(_ jobID: String, workDirectory: String) -> Int32 {
+    let folder = URL(fileURLWithPath: workDirectory).appendingPathComponent(jobID).path
+    return FileManager.default.fileExists(atPath: folder) ? ExitStatus.failure : ExitStatus.notFound
 }
 
 switch arguments.first {
@@ -105,27 +133,29 @@ case "demo":
 case "jobs":
     var rest = Array(arguments.dropFirst())
     let directory = workDirectory(&rest)
-    guard rest == ["list"] || rest.isEmpty else { fail("usage: tributary jobs list [--work-dir D]") }
-    JobCommands.list(workDirectory: directory)
+    let json = take("--json", from: &rest)
+    guard rest == ["list"] || rest.isEmpty else { fail("usage: tributary jobs list [--json] [--work-dir D]") }
+    JobCommands.list(workDirectory: directory, json: json)
 case "job":
     var rest = Array(arguments.dropFirst())
     let directory = workDirectory(&rest)
-    guard rest.count == 2, rest[0] == "show" else { fail("usage: tributary job show <job_id> [--work-dir D]") }
+    let json = take("--json", from: &rest)
+    guard rest.count == 2, rest[0] == "show" else { fail("usage: tributary job show <job_id> [--json] [--work-dir D]") }
     do {
-        try JobCommands.show(jobID: rest[1], workDirectory: directory)
+        try JobCommands.show(jobID: rest[1], workDirectory: directory, json: json)
     } catch {
-        fail("\(error)")
+        stop("\(error)", status: missingJobStatus(rest[1], workDirectory: directory))
     }
 case "events":
     var rest = Array(arguments.dropFirst())
     let directory = workDirectory(&rest)
-    let follow = rest.contains("--follow")
-    rest.removeAll { $0 == "--follow" }
-    guard rest.count == 1 else { fail("usage: tributary events <job_id> [--follow] [--work-dir D]") }
+    let follow = take("--follow", from: &rest)
+    let json = take("--json", from: &rest)
+    guard rest.count == 1 else { fail("usage: tributary events <job_id> [--follow] [--json] [--work-dir D]") }
     do {
-        try await JobCommands.events(jobID: rest[0], workDirectory: directory, follow: follow)
+        try await JobCommands.events(jobID: rest[0], workDirectory: directory, follow: follow, json: json)
     } catch {
-        fail("\(error)")
+        stop("\(error)", status: missingJobStatus(rest[0], workDirectory: directory))
     }
 case "checkpoints":
     var rest = Array(arguments.dropFirst())
@@ -135,11 +165,13 @@ case "checkpoints":
         directory = rest[index + 1]
         rest.removeSubrange(index...(index + 1))
     }
+    let json = take("--json", from: &rest)
     if rest.count == 2, rest[0] == "verify" {
-        exit(CheckpointCommands.verify(jobID: rest[1], checkpointDirectory: directory) ? 0 : 1)
+        guard let allValid = CheckpointCommands.verify(jobID: rest[1], checkpointDirectory: directory) else { exit(ExitStatus.notFound) }
+        exit(allValid ? ExitStatus.success : ExitStatus.failure)
     }
-    guard rest.count == 1 else { fail("usage: tributary checkpoints [verify] <job_id> [--checkpoint-dir D]") }
-    CheckpointCommands.list(jobID: rest[0], checkpointDirectory: directory)
+    guard rest.count == 1 else { fail("usage: tributary checkpoints [verify] <job_id> [--json] [--checkpoint-dir D]") }
+    if !CheckpointCommands.list(jobID: rest[0], checkpointDirectory: directory, json: json) { exit(ExitStatus.notFound) }
 case "bench":
     var rest = Array(arguments.dropFirst())
     let quick = rest.contains("--quick")
@@ -193,17 +225,34 @@ case "supervise":
         executable = path.split(separator: ":").map { "\($0)/\(executable)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? executable
     }
     let watchdog = ProcessWatchdog(command: [executable] + command.dropFirst(), restartStrategy: strategy, jobFolder: jobFolder)
+    // Stopping the supervisor stops its job: the signal is passed on, and no restart follows.
+    let control = WatchdogControl()
+    let signalSources = [SIGTERM, SIGINT, SIGHUP].map { signalNumber in
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler { control.stop(sending: signalNumber) }
+        source.resume()
+        return source
+    }
     do {
-        let report = try await watchdog.run { crash in
+        let report = try await watchdog.run(control: control) { crash in
             FileHandle.standardError.write(Data("tributary supervise: \(crash)\n".utf8))
+        }
+        withExtendedLifetime(signalSources) {}
+        if let signal = report.stoppedBy {
+            FileHandle.standardError.write(Data("tributary supervise: stopped by signal \(signal); the job ended with status \(report.exitStatus)\n".utf8))
+            exit(report.exitStatus)
         }
         FileHandle.standardError.write(Data("tributary supervise: the job finished after \(report.starts) starts and \(report.crashes.count) crashes\n".utf8))
         for crash in report.crashes where crash.recoveryLatency != nil {
             FileHandle.standardError.write(Data("  \(crash)\n".utf8))
         }
+    } catch let gaveUp as WatchdogGaveUp {
+        FileHandle.standardError.write(Data("tributary supervise: \(gaveUp)\n".utf8))
+        exit(gaveUp.exitStatus == 0 ? ExitStatus.failure : gaveUp.exitStatus)
     } catch {
         FileHandle.standardError.write(Data("tributary supervise: \(error)\n".utf8))
-        exit(1)
+        exit(error is ConfigurationError ? ExitStatus.configuration : ExitStatus.failure)
     }
 case let command?:
     var message = "unknown command '\(command)'"

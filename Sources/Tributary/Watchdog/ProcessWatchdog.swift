@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 /// Runs a job's process and starts it again when it dies abnormally — a trap in user code (a
@@ -7,7 +8,10 @@ import Foundation
 ///
 /// The command must run its job with a fixed `job_id` (and `strategy: "checkpoint"`), so every
 /// start resumes the same job. Restarts are paced by a ``RestartStrategy``; past its limit the
-/// watchdog gives up with ``WatchdogGaveUp``.
+/// watchdog gives up with ``WatchdogGaveUp``. A process that exits with a status no restart can
+/// fix — a usage or configuration error (``ExitStatus/isPermanent(_:)``, 64–78 but 75) — is
+/// not restarted: the watchdog gives up at once, with that status. ``WatchdogControl/stop(sending:)``
+/// hands a signal to the process and ends the watchdog when the process ends.
 ///
 /// ```swift
 /// let watchdog = ProcessWatchdog(command: ["./count", "--job-id", "nightly"], restartStrategy: .fixed(delay: .zero, maxAttempts: 5))
@@ -37,6 +41,11 @@ public struct ProcessWatchdog: Sendable {
         public let crashes: [Crash]
         /// How many times the process was started.
         public let starts: Int
+        /// The signal ``WatchdogControl/stop(sending:)`` sent, if the watchdog was stopped.
+        public var stoppedBy: Int32?
+        /// The status a program that ran the command should exit with: the last process's exit
+        /// status, or 128 + the signal that ended it (as a shell reports it).
+        public var exitStatus: Int32 = 0
     }
 
     public let command: [String]
@@ -64,7 +73,7 @@ public struct ProcessWatchdog: Sendable {
     /// - Parameter report: told of every crash as it happens (for a progress display).
     /// - Throws: ``WatchdogGaveUp`` when the restart strategy's limit is reached; ``ProcessLaunchError`` when the
     ///   command cannot be started at all; ``ConfigurationError`` for a restart strategy out of range.
-    public func run(report: (@Sendable (Crash) -> Void)? = nil) async throws -> Report {
+    public func run(control: WatchdogControl? = nil, report: (@Sendable (Crash) -> Void)? = nil) async throws -> Report {
         if let error = restartStrategy.configurationError(at: "restartStrategy") { throw error }
         let started = ContinuousClock.now
         var pacer = RestartPacer(strategy: restartStrategy, seed: nil)
@@ -72,17 +81,37 @@ public struct ProcessWatchdog: Sendable {
         var starts = 0
         var pendingLatency: (index: Int, launchedAt: Date)?
         while true {
+            if let signal = control?.stopSignal {
+                return Report(crashes: crashes, starts: starts, stoppedBy: signal, exitStatus: 128 + signal)
+            }
             let process = try launch()
             starts += 1
+            control?.attach(process)
             if let pending = pendingLatency {
                 crashes[pending.index].recoveryLatency = await firstRecordAfter(launchedAt: pending.launchedAt, while: process)
                 pendingLatency = nil
             }
             let termination = await process.waitForExit()
+            control?.attach(nil)
+            let status: Int32
+            switch termination {
+            case .exited(let code): status = code
+            case .signalled(let signal): status = 128 + signal
+            }
+            if let signal = control?.stopSignal {
+                return Report(crashes: crashes, starts: starts, stoppedBy: signal, exitStatus: status)
+            }
             if termination == .exited(0) {
                 return Report(crashes: crashes, starts: starts)
             }
             let ending = termination.description
+            if case .exited(let code) = termination, ExitStatus.isPermanent(code) {
+                crashes.append(Crash(attempt: crashes.count + 1, ending: ending, delay: .zero, recoveryLatency: nil))
+                throw WatchdogGaveUp(
+                    report: Report(crashes: crashes, starts: starts, exitStatus: code),
+                    reason: "the command exited with status \(code) (\(ExitStatus.describe(code))): a restart would end the same way",
+                    exitStatus: code)
+            }
             switch pacer.failure(at: ContinuousClock.now - started) {
             case .restart(let attempt, let delay):
                 let crash = Crash(attempt: attempt, ending: ending, delay: delay, recoveryLatency: nil)
@@ -92,7 +121,7 @@ public struct ProcessWatchdog: Sendable {
                 pendingLatency = (crashes.count - 1, Date())
             case .giveUp(let attempt, let reason):
                 crashes.append(Crash(attempt: attempt, ending: ending, delay: .zero, recoveryLatency: nil))
-                throw WatchdogGaveUp(report: Report(crashes: crashes, starts: starts), reason: reason)
+                throw WatchdogGaveUp(report: Report(crashes: crashes, starts: starts, exitStatus: status), reason: reason, exitStatus: status)
             }
         }
     }
@@ -122,9 +151,49 @@ public struct ProcessWatchdog: Sendable {
     }
 }
 
-/// The watchdog's restart strategy ran out: the process kept crashing.
+/// The watchdog stopped restarting: the process kept crashing past the restart strategy's
+/// limit, or exited with a status no restart can fix.
 public struct WatchdogGaveUp: Error, Sendable, CustomStringConvertible {
     public let report: ProcessWatchdog.Report
     public let reason: String
+    /// The last process's exit status (128 + its signal if a signal ended it).
+    public var exitStatus: Int32 = ExitStatus.failure
     public var description: String { "the watchdog gave up after \(report.crashes.count) crashes: \(reason)" }
+}
+
+/// Stops a running ``ProcessWatchdog``: the signal goes to the command's process (now, or as
+/// soon as one runs), the watchdog starts no other, and ``ProcessWatchdog/run(control:report:)``
+/// returns when the process has ended. `tributary supervise` calls it on SIGTERM, SIGINT and
+/// SIGHUP, so stopping the supervisor stops the job instead of leaving it running on its own.
+public final class WatchdogControl: Sendable {
+    private struct State {
+        var process: SpawnedProcess?
+        var signal: Int32?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Sends `signal` to the process and ends the watchdog once it has ended. Only the first
+    /// call's signal is kept as the reason; every call's is sent.
+    public func stop(sending signal: Int32 = SIGTERM) {
+        let process = state.withLock { state -> SpawnedProcess? in
+            if state.signal == nil { state.signal = signal }
+            return state.process
+        }
+        process?.send(signal)
+    }
+
+    /// The signal of the first ``stop(sending:)``, if any.
+    public var stopSignal: Int32? { state.withLock { $0.signal } }
+
+    /// The process now running (`nil`: none); one started after a stop gets its signal at once.
+    func attach(_ process: SpawnedProcess?) {
+        let pending = state.withLock { state -> Int32? in
+            state.process = process
+            return state.signal
+        }
+        if let process, let pending { process.send(pending) }
+    }
 }
