@@ -36,6 +36,31 @@ enum JobCommands {
         printTable(rows)
     }
 
+    /// `tributary jobs prune`: applies `retention` by hand and lists what it removes (with
+    /// `dryRun`, what it would remove). Returns how many folders it removed or would remove.
+    @discardableResult
+    static func prune(workDirectory: String, retention: RetentionConfiguration, dryRun: Bool, json: Bool) -> Int {
+        let planned = JobRetention.plan(workDirectory: workDirectory, retention: retention)
+        let done = dryRun ? planned : JobRetention.apply(planned, workDirectory: workDirectory)
+        if json {
+            printJSON(done.map { ["job_id": $0.jobID, "path": $0.path, "reason": $0.reason] })
+            return done.count
+        }
+        let verb = dryRun ? "would remove" : "removed"
+        for removal in done { print("\(verb) \(removal)") }
+        print("\(verb) \(done.count) folders (policy \(retention.policy.rawValue)\(retention.maxDays.map { ", max_days \($0)" } ?? ""))")
+        return done.count
+    }
+
+    /// The retention of the newest job in `workDirectory` that configured one.
+    static func configuredRetention(workDirectory: String) -> RetentionConfiguration? {
+        for job in JobFolder.list(workDirectory: workDirectory).reversed() {
+            guard let configuration = try? EnvironmentConfiguration(job.config) else { continue }
+            if configuration.retention != RetentionConfiguration() { return configuration.retention }
+        }
+        return nil
+    }
+
     static func show(jobID: String, workDirectory: String, json: Bool) throws {
         let job = try JobFolder.summary(jobID: jobID, workDirectory: workDirectory)
         if json {

@@ -9,6 +9,10 @@ let usage = """
     USAGE:
       tributary demo [--records N]                 run a stateful pipeline on generated data and report what it did
       tributary jobs list [--json] [--work-dir D]  list the jobs in a work directory (default .tributary)
+      tributary jobs prune [--dry-run] [--policy keep_all|keep_failed_only|cleanup_all] [--max-days N] [--json] [--work-dir D]
+                                                   remove job folders and checkpoints by a retention policy (default:
+                                                   the newest job's retention config) and list them; never a running
+                                                   job or the checkpoint a failed job resumes from
       tributary job show <job_id> [--json] [--work-dir D]
                                                    show one job: status, operators, failures, how to resume
       tributary events <job_id> [--follow] [--json] [--work-dir D]
@@ -134,6 +138,35 @@ case "jobs":
     var rest = Array(arguments.dropFirst())
     let directory = workDirectory(&rest)
     let json = take("--json", from: &rest)
+    if rest.first == "prune" {
+        rest.removeFirst()
+        let dryRun = take("--dry-run", from: &rest)
+        var retention = JobCommands.configuredRetention(workDirectory: directory)
+        var given = false
+        while let flag = rest.first {
+            rest.removeFirst()
+            guard let value = rest.first else { fail("\(flag) needs a value") }
+            rest.removeFirst()
+            switch flag {
+            case "--policy":
+                guard let policy = RetentionConfiguration.Policy(rawValue: value) else {
+                    fail("--policy must be keep_all, keep_failed_only or cleanup_all, not '\(value)'")
+                }
+                retention = RetentionConfiguration(policy: policy, maxDays: given ? retention?.maxDays : nil)
+            case "--max-days":
+                guard let days = Double(value), days > 0, days.isFinite else { fail("--max-days needs a number of days greater than 0") }
+                retention = RetentionConfiguration(policy: given ? retention?.policy ?? .keepAll : .keepAll, maxDays: days)
+            default:
+                fail("unknown option '\(flag)' for 'jobs prune' (allowed: --dry-run, --policy, --max-days, --json, --work-dir)")
+            }
+            given = true
+        }
+        guard let retention else {
+            fail("no retention policy: no job in \(directory) configured one; give --policy keep_failed_only, cleanup_all or keep_all, or --max-days N")
+        }
+        JobCommands.prune(workDirectory: directory, retention: retention, dryRun: dryRun, json: json)
+        exit(ExitStatus.success)
+    }
     guard rest == ["list"] || rest.isEmpty else { fail("usage: tributary jobs list [--json] [--work-dir D]") }
     JobCommands.list(workDirectory: directory, json: json)
 case "job":

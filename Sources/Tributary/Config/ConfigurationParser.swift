@@ -34,6 +34,9 @@
 /// | `fault_tolerance.allow_non_restored_state` | boolean | false |
 /// | `restart_completed` | boolean | false |
 /// | `split_chains` | boolean | true |
+/// | `retention.policy` | `keep_all`, `keep_failed_only`, `cleanup_all` (see ``RetentionConfiguration``) | `keep_all` |
+/// | `retention.max_days` | number of days > 0 | none |
+/// | `retention.cleanup_on_success` | boolean | false |
 ///
 /// Every duration is at most 1e9 seconds (about 31 years); where it must be greater than 0 it
 /// must also be at least 1e-18 (an attosecond, `Duration`'s resolution). NaN and infinities are
@@ -44,8 +47,9 @@
 enum ConfigurationParser {
     static let topLevelKeys = [
         "job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection", "restart_completed",
-        "split_chains",
+        "split_chains", "retention",
     ]
+    static let retentionKeys = ["policy", "max_days", "cleanup_on_success"]
     static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
     static let faultToleranceKeys = [
         "strategy", "checkpoint_interval", "max_recovery_attempts", "checkpoint_dir", "retained_checkpoints",
@@ -82,6 +86,9 @@ enum ConfigurationParser {
         if let capacity = try top.int("channel_capacity", in: 1...1024) { configuration.channelCapacity = capacity }
         if let restart = try top.bool("restart_completed") { configuration.restartCompleted = restart }
         if let split = try top.bool("split_chains") { configuration.splitChains = split }
+        if let retention = try top.object("retention") {
+            configuration.retention = try parseRetention(retention)
+        }
         if let faultTolerance = try top.object("fault_tolerance") {
             configuration.faultTolerance = try parseFaultTolerance(faultTolerance)
         }
@@ -186,6 +193,29 @@ enum ConfigurationParser {
 }
 
 extension ConfigurationParser {
+    /// `retention`: `policy`, `max_days`, `cleanup_on_success`.
+    static func parseRetention(_ object: ConfigObject) throws(ConfigurationError) -> RetentionConfiguration {
+        try object.rejectUnknownKeys(allowed: retentionKeys)
+        var result = RetentionConfiguration()
+        if let name = try object.string("policy") {
+            let names = RetentionConfiguration.Policy.allCases.map(\.rawValue)
+            guard let policy = RetentionConfiguration.Policy(rawValue: name) else {
+                throw ConfigurationError(
+                    code: .unknownValue, keyPath: object.path("policy"), given: ConfigValue.string(name).description,
+                    allowed: names.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: name, among: names))
+            }
+            result.policy = policy
+        }
+        if let days = try object.number("max_days", minimum: 0, maximum: 1e6) {
+            guard days > 0 else {
+                throw ConfigurationError(code: .outOfRange, keyPath: object.path("max_days"), given: object["max_days"]?.description, allowed: "a number of days greater than 0")
+            }
+            result.maxDays = days
+        }
+        if let cleanup = try object.bool("cleanup_on_success") { result.cleanupOnSuccess = cleanup }
+        return result
+    }
+
     /// `checkpoint_mode`, `checkpoint_interval`, `checkpoint_every_records`, `verify_writes`,
     /// and the combinations that contradict each other or the strategy.
     static func parseCheckpointTriggers(_ object: ConfigObject, into result: inout FaultToleranceConfiguration) throws(ConfigurationError) {

@@ -11,6 +11,12 @@ extension EnvironmentConfiguration {
         if let jobID { top["job_id"] = .string(jobID) }
         if restartCompleted { top["restart_completed"] = true }
         if !splitChains { top["split_chains"] = false }
+        if !retention.keepsEverything || retention.policy != .keepAll {
+            var kept: [String: ConfigValue] = ["policy": .string(retention.policy.rawValue)]
+            if let days = retention.maxDays { kept["max_days"] = .double(days) }
+            if retention.cleanupOnSuccess { kept["cleanup_on_success"] = true }
+            top["retention"] = .object(kept)
+        }
         let ft = faultTolerance
         var fault: [String: ConfigValue] = [
             "strategy": .string(ft.strategy.name),

@@ -31,6 +31,9 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
     /// q2, whose second half is a filter that drops 99 % of the records, 0.85 ×. Set it to
     /// `false` for such jobs, or to leave the other cores to the rest of the application.
     public var splitChains: Bool = true
+    /// `retention`: which job folders and checkpoints of the work directory a job removes when
+    /// it ends [keep all] (see ``RetentionConfiguration``).
+    public var retention = RetentionConfiguration()
 
     public init(
         faultTolerance: FaultToleranceConfiguration = .absentDefault,

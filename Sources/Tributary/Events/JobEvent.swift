@@ -22,6 +22,8 @@ public struct JobEvent: Sendable, Equatable, Codable, CustomStringConvertible {
         public static let circuitHalfOpen = Kind(rawValue: "CIRCUIT_HALF_OPEN")
         public static let circuitClosed = Kind(rawValue: "CIRCUIT_CLOSED")
         public static let warning = Kind(rawValue: "WARNING")
+        /// The `retention` policy removed job folders or checkpoints as this job ended.
+        public static let retention = Kind(rawValue: "RETENTION")
         public static let checkpointStart = Kind(rawValue: "CHECKPOINT_START")
         public static let checkpointComplete = Kind(rawValue: "CHECKPOINT_COMPLETE")
         public static let checkpointFailed = Kind(rawValue: "CHECKPOINT_FAILED")

@@ -156,6 +156,7 @@ struct JobRun {
             jobID: jobID, jobName: jobName, status: status, operators: metrics, wallTime: ContinuousClock.now - started,
             restarts: snapshot.restarts, recoveries: snapshot.recoveries, deadLetters: snapshot.deadLetters,
             checkpoints: totals.checkpoints, failedCheckpoints: totals.failedCheckpoints)
+        let ownFolder = applyRetention(status: status.rawValue)
         switch status {
         case .completed:
             events.emit(JobEvent(kind: .jobComplete, jobID: jobID, message: "job completed in \(JobResult.format(result.wallTime)); \(snapshot.restarts.count) restarts, \(snapshot.recoveries.count) recoveries, \(snapshot.deadLetters.count) dead letters, \(totals.checkpoints.count) checkpoints"))
@@ -170,10 +171,30 @@ struct JobRun {
         }
         writeSummary(status: status.rawValue, startDate: startDate, result: result, snapshot: snapshot, lastCheckpoint: totals.checkpoints.last?.id ?? restored?.id)
         events.close()
+        if let ownFolder { try? FileManager.default.removeItem(atPath: ownFolder) }
         if let cause = snapshot.cause {
             return .failed(result, cause, history: snapshot.history)
         }
         return .completed(result)
+    }
+
+    /// Applies `retention` as the job ends with `status`: other jobs' folders and checkpoints,
+    /// and this job's checkpoints, now (a `RETENTION` event lists them, before the job's last
+    /// event); returns this job's folder if it goes too, to be removed once its files are
+    /// closed.
+    private func applyRetention(status: String) -> String? {
+        let retention = configuration.retention
+        guard !retention.keepsEverything else { return nil }
+        let work = configuration.workDirectory
+        let planned = JobRetention.plan(workDirectory: work, retention: retention, finished: (jobID, status))
+        let ownFolder = URL(fileURLWithPath: work).appendingPathComponent(jobID).path
+        let removed = JobRetention.apply(planned.filter { $0.path != ownFolder }, workDirectory: work, finished: jobID)
+        let removesOwn = planned.contains { $0.path == ownFolder }
+        if !removed.isEmpty || removesOwn {
+            let listed = (removed.map(\.description) + (removesOwn ? ["\(ownFolder) (this job, once it ends)"] : [])).joined(separator: "; ")
+            events.emit(JobEvent(kind: .retention, jobID: jobID, message: "retention (policy \(retention.policy.rawValue)) removed \(removed.count + (removesOwn ? 1 : 0)) folders: \(listed)"))
+        }
+        return removesOwn ? ownFolder : nil
     }
 
     /// Waits a recovery's delay; a cancel or a stop ends the wait at once, rather than after a
@@ -240,8 +261,10 @@ struct JobRun {
             operators: plan.nodes.map { .init(name: $0.name, kind: $0.blueprint.label, parallelism: $0.parallelism, recordsIn: 0, recordsOut: 0) },
             wallTime: ContinuousClock.now - started, restarts: [], recoveries: [], deadLetters: [], checkpoints: [], failedCheckpoints: 0)
         let snapshot = JobSupervisor.Snapshot(history: [failure], cause: failure, recoveryCause: nil, deadLetters: [], restarts: [], recoveries: [])
+        let ownFolder = applyRetention(status: "failed")
         writeSummary(status: "failed", startDate: startDate, result: result, snapshot: snapshot, lastCheckpoint: storage.list().first)
         events.close()
+        if let ownFolder { try? FileManager.default.removeItem(atPath: ownFolder) }
         return .failed(result, failure, history: [failure])
     }
 
