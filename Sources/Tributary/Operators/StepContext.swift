@@ -16,6 +16,8 @@ struct StepContext: Sendable {
     @usableFromInline let processingTime: @Sendable () -> Duration
     /// Writes an event to the job's log.
     @usableFromInline let emit: @Sendable (JobEvent) -> Void
+    /// Sleeps on the job clock (a manual clock in tests): `mapAsync`'s retry delays.
+    @usableFromInline var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 }
 
 /// How a source instance fills batches.

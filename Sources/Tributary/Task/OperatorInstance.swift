@@ -98,12 +98,13 @@ actor OperatorInstance {
             guard let consumer = node.blueprint as? any InputBlueprint else { throw RuntimeInvariantError("fused a source") }
             let producer = node.blueprint as? any OutputBlueprint
             let output = producer?.makeOutputBuffer(capacity: setup.batchSize)
-            let context = StepContext(
+            var context = StepContext(
                 jobID: setup.jobID, nodeID: nodeID, operatorName: node.name, instance: setup.instance,
                 parallelism: vertex.parallelism, batchSize: setup.batchSize, deliversCommits: setup.deliversCommits,
                 operatorTimeout: setup.operatorTimeout, now: { [clock = setup.supervision.clock] in clock.now },
                 processingTime: { [clock = setup.supervision.clock] in clock.processingTime },
                 emit: { [events = setup.supervision.job.events] in events.emit($0) })
+            context.sleep = { [clock = setup.supervision.clock] in try await clock.sleep(for: $0) }
             do {
                 let step = try consumer.makeStep(input: current, output: output, context: context)
                 if let injection = setup.faultInjection, injection.rules.contains(where: { $0.operatorName == node.name }) {

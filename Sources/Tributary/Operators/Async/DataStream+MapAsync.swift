@@ -9,12 +9,19 @@ extension DataStream {
     ///   - timeout: a call running longer fails with ``OperatorTimeoutError`` and is cancelled;
     ///     one that ignores cancellation is abandoned, its result dropped (default:
     ///     `fault_tolerance.operator_timeout`, if set).
+    ///   - retry: retries a failing call alone, after the strategy's delay (on the job clock),
+    ///     while the other calls go on: `.fixed(delay:maxAttempts:)` or
+    ///     `.exponential(...)`, `maxAttempts` retries per record (counted per record, and
+    ///     afresh after a restart). A timeout counts as a failure. Only when a record's retries
+    ///     are spent does its failure go to the operator's supervision policy. Default: none.
     ///   - circuitBreaker: stops calling a failing service for a cool-down (see ``CircuitBreaker``).
-    /// - Important: when a call fails, calls for later records that had already completed are
-    ///   discarded; after a restart they are made again (a call may run more than once).
+    ///     It sees each record's final outcome, after its retries.
+    /// - Important: when a record's call fails for good, calls for later records that had
+    ///   already completed are discarded; after a restart they are made again (a call may run
+    ///   more than once). Per-call retries keep a transient failure from getting that far.
     @inlinable
     public func mapAsync<Output: Sendable>(
-        maxConcurrency: Int, timeout: Duration? = nil, circuitBreaker: CircuitBreaker? = nil,
+        maxConcurrency: Int, timeout: Duration? = nil, retry: RestartStrategy? = nil, circuitBreaker: CircuitBreaker? = nil,
         _ transform: @escaping @Sendable (Element) async throws -> Output
     ) -> DataStream<Output> {
         if maxConcurrency < 1 {
@@ -24,6 +31,9 @@ extension DataStream {
         if let timeout, timeout <= .zero {
             environment.recordProblem(
                 PipelineError(code: .invalidArgument, message: "mapAsync(timeout: \(timeout)) must be positive"))
+        }
+        if let retry, let problem = retryProblem(retry) {
+            environment.recordProblem(PipelineError(code: .invalidArgument, message: "mapAsync(retry:): \(problem)"))
         }
         if let problem = circuitBreaker?.problem {
             environment.recordProblem(PipelineError(code: .invalidArgument, message: "mapAsync: \(problem)"))
@@ -38,8 +48,8 @@ extension DataStream {
             return .async { isolation, start in
                 await withBatchFrame(input, output, from: start) { records, results in
                     await callInOrder(
-                        records, from: start, window: window, timeout: timeout, breaker: breaker, transform, into: &results,
-                        isolation: isolation
+                        records, from: start, window: window, timeout: timeout, retry: retry, sleep: context.sleep, breaker: breaker,
+                        transform, into: &results, isolation: isolation
                     ).map { RecordFailure($0.index, $0.error) }
                 }
             }
@@ -54,7 +64,8 @@ extension DataStream {
 /// ``CircuitOpenError`` without a call.
 @usableFromInline
 func callInOrder<Input: Sendable, Output: Sendable>(
-    _ records: [Input], from start: Int, window: Int, timeout: Duration?, breaker: CircuitBreakerGate?,
+    _ records: [Input], from start: Int, window: Int, timeout: Duration?, retry: RestartStrategy? = nil,
+    sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }, breaker: CircuitBreakerGate?,
     _ transform: @escaping @Sendable (Input) async throws -> Output, into results: inout [Output],
     isolation: isolated (any Actor)? = #isolation
 ) async -> (index: Int, error: any Error)? {
@@ -87,11 +98,7 @@ func callInOrder<Input: Sendable, Output: Sendable>(
                 let index = next
                 let record = records[index]
                 group.addTask {
-                    do {
-                        return (index, .success(try await withOperatorTimeout(timeout) { try await transform(record) }))
-                    } catch {
-                        return (index, .failure(error))
-                    }
+                    await (index, callWithRetries(retry, sleep: sleep) { try await withOperatorTimeout(timeout) { try await transform(record) } })
                 }
                 inFlight += 1
                 next += 1
@@ -119,3 +126,39 @@ func callInOrder<Input: Sendable, Output: Sendable>(
     }
 }
 
+
+/// One record's call, retried under `retry` (attempts counted for this call alone) until it
+/// succeeds, the strategy gives up, or the task is cancelled.
+@usableFromInline
+func callWithRetries<Output: Sendable>(
+    _ retry: RestartStrategy?, sleep: @Sendable (Duration) async throws -> Void, _ call: () async throws -> Output
+) async -> Result<Output, any Error> {
+    var pacer = retry.map { RestartPacer(strategy: $0, seed: nil) }
+    let began = ContinuousClock.now
+    while true {
+        do {
+            return .success(try await call())
+        } catch {
+            guard !Task.isCancelled, var current = pacer, case .restart(_, let delay) = current.failure(at: ContinuousClock.now - began) else {
+                return .failure(error)
+            }
+            pacer = current
+            if delay > .zero {
+                do {
+                    try await sleep(delay)
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+    }
+}
+
+/// Why `retry` cannot pace one call's retries, if it cannot: a failure rate limits failures
+/// per interval, not attempts per call.
+@usableFromInline
+func retryProblem(_ retry: RestartStrategy) -> String? {
+    if let error = retry.configurationError(at: "retry") { return error.description }
+    if case .failureRate = retry.kind { return "a failure rate limits failures per interval, not the retries of one call; use .fixed or .exponential" }
+    return nil
+}
