@@ -3,7 +3,7 @@ import Tributary
 // Registers the "retry_then_skip" strategy and runs a pipeline whose parser fails on a few
 // lines: transient failures succeed on retry, a permanently bad line ends up in the dead letters.
 
-FaultToleranceRegistry.register("retry_then_skip") { options in try RetryThenSkip(options: options) }
+try FaultToleranceRegistry.register("retry_then_skip") { options in try RetryThenSkip(options: options) }
 
 let env = try LocalEnvironment("custom_strategy", config: [
     "fault_tolerance": ["strategy": "retry_then_skip", "retries": 2, "delay": 0.01],

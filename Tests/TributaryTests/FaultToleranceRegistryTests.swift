@@ -13,13 +13,22 @@ struct SkipAfterRetries: FaultHandler {
 }
 
 @Suite struct FaultToleranceRegistryTests {
-    init() {
-        FaultToleranceRegistry.register("skip_after_retries") { options in
+    init() throws {
+        try FaultToleranceRegistry.register("skip_after_retries") { options in
             guard case .int(let retries)? = options["retries"], retries >= 0 else {
                 throw ConfigurationError(code: .wrongType, keyPath: "fault_tolerance.retries", given: options["retries"]?.description, allowed: "an integer of at least 0")
             }
             return SkipAfterRetries(retries: retries)
         }
+    }
+
+    /// A built-in name cannot be registered: configurations naming it keep meaning the built-in.
+    @Test func aBuiltInNameCannotBeRegistered() {
+        for name in ["checkpoint", "restart", "none", ""] {
+            let error = #expect(throws: ConfigurationError.self) { try FaultToleranceRegistry.register(name) { _ in SkipAfterRetries(retries: 0) } }
+            #expect(error?.allowed.contains("other than the built-in strategies") == true)
+        }
+        #expect(!FaultToleranceRegistry.registeredNames.contains("restart"))
     }
 
     @Test func aRegisteredStrategyIsSelectedFromConfigAndGetsItsKeys() async throws {

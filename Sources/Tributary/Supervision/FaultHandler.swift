@@ -31,7 +31,7 @@ public struct FaultHandlerDecision: Sendable, Hashable {
 /// Custom fault-tolerance strategies by name.
 ///
 /// ```swift
-/// FaultToleranceRegistry.register("retry_then_skip") { options in
+/// try FaultToleranceRegistry.register("retry_then_skip") { options in
 ///     RetryThenSkip(retries: options["retries"]?.numberValue.map(Int.init) ?? 3)
 /// }
 /// let env = try LocalEnvironment("job", config: ["fault_tolerance": ["strategy": "retry_then_skip", "retries": 5]])
@@ -46,9 +46,15 @@ public enum FaultToleranceRegistry {
     private static let factories = Mutex<[String: Factory]>([:])
 
     /// Registers (or replaces) the strategy `name`.
-    /// - Precondition: `name` is not a built-in strategy (`checkpoint`, `restart`, `none`).
-    public static func register(_ name: String, _ factory: @escaping Factory) {
-        precondition(!FaultToleranceStrategy.builtIn.map(\.name).contains(name), "'\(name)' is a built-in fault-tolerance strategy")
+    /// - Throws: ``ConfigurationError`` when `name` is a built-in strategy (`checkpoint`,
+    ///   `restart`, `none`) or empty: a configuration naming it must keep meaning the built-in.
+    public static func register(_ name: String, _ factory: @escaping Factory) throws(ConfigurationError) {
+        let builtIn = FaultToleranceStrategy.builtIn.map(\.name)
+        guard !name.isEmpty, !builtIn.contains(name) else {
+            throw ConfigurationError(
+                code: .conflictingKeys, keyPath: "FaultToleranceRegistry.register", given: ConfigValue.string(name).description,
+                allowed: "a non-empty name other than the built-in strategies \(builtIn.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
         factories.withLock { $0[name] = factory }
     }
 
