@@ -160,4 +160,23 @@ import TributaryTesting
         #expect(written.contains { $0.hasPrefix("OPERATOR_RESTARTED") })
         #expect(written.last?.hasPrefix("JOB_COMPLETE") == true)
     }
+
+    /// `events()` ends with the run: a `for await` over it finishes after the last event,
+    /// with nothing to cancel; a new subscription sees the next run.
+    @Test(.timeLimit(.minutes(1))) func theEventStreamFinishesWhenTheRunEnds() async throws {
+        let env = try LocalEnvironment("finishing", config: ["work_dir": .string(directory.path("work"))])
+        env.fromCollection(Array(0..<10)).map { $0 }.sink(CollectSink<Int>())
+        for _ in 0..<2 {
+            let stream = env.events()
+            let collected = Task {
+                var kinds: [String] = []
+                for await event in stream { kinds.append(event.kind.rawValue) }
+                return kinds
+            }
+            _ = try await env.submit()
+            let kinds = await collected.value
+            #expect(kinds.first == "JOB_START")
+            #expect(kinds.last == "JOB_COMPLETE")
+        }
+    }
 }

@@ -104,7 +104,9 @@ public final class LocalEnvironment: Sendable {
     }
 
     /// The job's events as they happen (the same ones written to `events.jsonl`). Subscribe
-    /// before `submit()` to see the run from its start; the stream never finishes by itself.
+    /// before `submit()` to see the run from its start; the stream finishes when the run ends,
+    /// after its last event (`JOB_COMPLETE`, `JOB_FAILED`, …), so `for await` over it ends with
+    /// the job. Subscribe again for a later run of this environment.
     public func events() -> AsyncStream<JobEvent> {
         hub.subscribe()
     }

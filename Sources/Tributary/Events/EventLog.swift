@@ -63,9 +63,11 @@ final class EventLog: Sendable {
     }
 
     /// Closes the files, after every ``LocalEnvironment/onEvent(_:)`` handler has had the
-    /// events emitted so far.
+    /// events emitted so far, and ends the ``LocalEnvironment/events()`` streams.
     func close() {
         hub.drain()
+        // The run's streams end after its last event (events() documents it).
+        hub.finishSubscribers()
         files.withLock { files in
             try? files?.json.close()
             try? files?.text.close()
@@ -109,6 +111,15 @@ final class EventHub: Sendable {
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
         return stream
+    }
+
+    /// Ends every subscriber's stream: the run they watched is over.
+    func finishSubscribers() {
+        let finished = subscribers.withLock { subscribers -> [AsyncStream<JobEvent>.Continuation] in
+            defer { subscribers.removeAll() }
+            return Array(subscribers.values)
+        }
+        for continuation in finished { continuation.finish() }
     }
 
     func publish(_ event: JobEvent) {
