@@ -114,6 +114,13 @@ enum TributaryBench {
         let w1Reference = Memo { W1.plainLoop(records: records) }
         try await measure("W1", "plain loop (Dictionary)", records: records, reference: w1Reference) { W1.plainLoop(records: records) }
         try await measure("W1", "tributary", records: records, reference: w1Reference) { try await W1.tributary(records: records) }
+        // Metrics cost: the same, without per-batch metering, and sampled every 0.1 s.
+        try await measure("W1", "tributary, no metrics", records: records, reference: w1Reference) {
+            try await W1.tributary(records: records, metricsInterval: 0)
+        }
+        try await measure("W1", "tributary, metrics every 0.1 s", records: records, reference: w1Reference) {
+            try await W1.tributary(records: records, metricsInterval: 0.1)
+        }
         measureOneCore("W1", reference: w1Reference)
         try await measure("W1", "tributary, reduce × 2", records: records, reference: w1Reference) {
             try await W1.tributary(records: records, keyedParallelism: 2)

@@ -54,8 +54,9 @@ enum W1 {
     }
 
     /// - Parameter keyedParallelism: instances of the keyed `reduce` (and of the sink after it).
-    static func tributary(records: Int, batchSize: Int = 1024, keyedParallelism: Int = 1) async throws -> Outcome {
-        let env = try LocalEnvironment("w1", config: ["batch_size": .int(batchSize)])
+    /// - Parameter metricsInterval: `metrics_interval` (0: no metrics, so no per-batch metering).
+    static func tributary(records: Int, batchSize: Int = 1024, keyedParallelism: Int = 1, metricsInterval: Double = 5) async throws -> Outcome {
+        let env = try LocalEnvironment("w1", config: ["batch_size": .int(batchSize), "metrics_interval": .double(metricsInterval)])
         let sink = CountingSink()
         env.fromSource(GeneratorSource(count: records) { i in Event(key: i % keys, value: i) })
             .map { Event(key: $0.key, value: $0.value &* 2) }

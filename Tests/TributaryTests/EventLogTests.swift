@@ -16,7 +16,8 @@ import TributaryTesting
 
     @Test func eventsJSONLTellsTheStoryOfARunWithFailures() async throws {
         let work = directory.path("work")
-        let env = try LocalEnvironment("story", config: ["work_dir": .string(work), "fault_tolerance": ["delay": 0]])
+        // No metrics: their events would interleave with the story on a slow machine.
+        let env = try LocalEnvironment("story", config: ["work_dir": .string(work), "metrics_interval": 0, "fault_tolerance": ["delay": 0]])
         let failures = FailureInjector(failOn: [4, 9])
         let skip = FailureInjector(failOn: [7], times: .max)
         env.fromCollection(Array(0..<12))

@@ -34,6 +34,7 @@ public final class LocalEnvironment: Sendable {
     /// The handler of a registered custom strategy, made from its options.
     let faultHandler: (any FaultHandler)?
     let hub = EventHub()
+    let metricsHub = MetricsHub()
     private let coordinatorSlot = CoordinatorSlot()
 
     /// Creates an environment from a configuration dictionary (API.md section 4).
@@ -109,6 +110,13 @@ public final class LocalEnvironment: Sendable {
     /// the job. Subscribe again for a later run of this environment.
     public func events() -> AsyncStream<JobEvent> {
         hub.subscribe()
+    }
+
+    /// The job's metrics as they are sampled, every `metrics_interval` and once more as the
+    /// job ends (see ``JobMetrics``); the stream finishes when the run ends. Subscribe before
+    /// `submit()`; with `metrics_interval: 0` it only finishes.
+    public func metrics() -> AsyncStream<JobMetrics> {
+        metricsHub.subscribe()
     }
 
     /// Calls `handler` with each of the job's events (the same ones written to
@@ -196,8 +204,11 @@ public final class LocalEnvironment: Sendable {
             jobID: jobID, jobName: name, plan: plan, policies: policies, configuration: configuration, control: control,
             clock: makeClock(), classifier: classifier.withLock { $0 }, faultHandler: faultHandler, events: events,
             observer: observer.withLock { $0 }, coordinatorSlot: coordinatorSlot,
-            faultInjection: configuration.faultInjections.isEmpty ? nil : FaultInjectionState(configuration.faultInjections))
-        switch await run.execute() {
+            faultInjection: configuration.faultInjections.isEmpty ? nil : FaultInjectionState(configuration.faultInjections), metricsHub: metricsHub)
+        let outcome = await run.execute()
+        // Without metrics no sample ends the streams: end them here.
+        metricsHub.finishSubscribers()
+        switch outcome {
         case .completed(let result):
             return result
         case .failed(let result, let cause, let history):

@@ -148,6 +148,10 @@ final class Inbox<Element: Sendable>: Sendable {
 protocol ClosableInbox: Sendable {
     func close(with error: any Error)
     func wake()
+    /// Messages waiting now, and how many the data lanes hold at most (for metrics).
+    var fill: (queued: Int, capacity: Int) { get }
 }
 
-extension Inbox: ClosableInbox {}
+extension Inbox: ClosableInbox {
+    @usableFromInline var fill: (queued: Int, capacity: Int) { state.withLock { ($0.bufferedCount, laneCount * $0.capacity) } }
+}

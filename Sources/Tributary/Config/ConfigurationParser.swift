@@ -34,6 +34,7 @@
 /// | `fault_tolerance.allow_non_restored_state` | boolean | false |
 /// | `restart_completed` | boolean | false |
 /// | `split_chains` | boolean | true |
+/// | `metrics_interval` | seconds ≥ 0 (0: no metrics) | 5 |
 /// | `retention.policy` | `keep_all`, `keep_failed_only`, `cleanup_all` (see ``RetentionConfiguration``) | `keep_all` |
 /// | `retention.max_days` | number of days > 0 | none |
 /// | `retention.cleanup_on_success` | boolean | false |
@@ -47,7 +48,7 @@
 enum ConfigurationParser {
     static let topLevelKeys = [
         "job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection", "restart_completed",
-        "split_chains", "retention",
+        "split_chains", "retention", "metrics_interval",
     ]
     static let retentionKeys = ["policy", "max_days", "cleanup_on_success"]
     static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
@@ -86,6 +87,7 @@ enum ConfigurationParser {
         if let capacity = try top.int("channel_capacity", in: 1...1024) { configuration.channelCapacity = capacity }
         if let restart = try top.bool("restart_completed") { configuration.restartCompleted = restart }
         if let split = try top.bool("split_chains") { configuration.splitChains = split }
+        if let interval = try top.seconds("metrics_interval", minimum: 0, inclusive: true) { configuration.metricsInterval = interval }
         if let retention = try top.object("retention") {
             configuration.retention = try parseRetention(retention)
         }

@@ -11,6 +11,7 @@ extension EnvironmentConfiguration {
         if let jobID { top["job_id"] = .string(jobID) }
         if restartCompleted { top["restart_completed"] = true }
         if !splitChains { top["split_chains"] = false }
+        if metricsInterval != .seconds(5) { top["metrics_interval"] = .double(metricsInterval.seconds) }
         if !retention.keepsEverything || retention.policy != .keepAll {
             var kept: [String: ConfigValue] = ["policy": .string(retention.policy.rawValue)]
             if let days = retention.maxDays { kept["max_days"] = .double(days) }

@@ -34,6 +34,10 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
     /// `retention`: which job folders and checkpoints of the work directory a job removes when
     /// it ends [keep all] (see ``RetentionConfiguration``).
     public var retention = RetentionConfiguration()
+    /// `metrics_interval`: how often the job's metrics are sampled — written to
+    /// `work_dir/<job_id>/metrics.jsonl`, published on ``LocalEnvironment/metrics()`` and as
+    /// `RESOURCE_USAGE` and `PERFORMANCE_METRIC` events; 0 turns them off [5 s].
+    public var metricsInterval: Duration = .seconds(5)
 
     public init(
         faultTolerance: FaultToleranceConfiguration = .absentDefault,

@@ -22,6 +22,10 @@ public struct JobEvent: Sendable, Equatable, Codable, CustomStringConvertible {
         public static let circuitHalfOpen = Kind(rawValue: "CIRCUIT_HALF_OPEN")
         public static let circuitClosed = Kind(rawValue: "CIRCUIT_CLOSED")
         public static let warning = Kind(rawValue: "WARNING")
+        /// The process's CPU, memory, open files and free disk, every `metrics_interval`.
+        public static let resourceUsage = Kind(rawValue: "RESOURCE_USAGE")
+        /// Each operator's rate and input queue, every `metrics_interval`.
+        public static let performanceMetric = Kind(rawValue: "PERFORMANCE_METRIC")
         /// The `retention` policy removed job folders or checkpoints as this job ended.
         public static let retention = Kind(rawValue: "RETENTION")
         public static let checkpointStart = Kind(rawValue: "CHECKPOINT_START")

@@ -50,6 +50,8 @@ public struct JobResult: Sendable, CustomStringConvertible {
     public let checkpoints: [CheckpointRecord]
     /// Checkpoints that failed or were abandoned.
     public let failedCheckpoints: Int
+    /// The job's last metrics sample, taken as it ended (`nil` with `metrics_interval: 0`).
+    public internal(set) var metrics: JobMetrics?
 
     /// The metrics of the operator with this name.
     public subscript(operator name: String) -> OperatorMetrics? {

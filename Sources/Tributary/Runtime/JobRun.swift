@@ -28,6 +28,8 @@ struct JobRun {
     let coordinatorSlot: CoordinatorSlot
     /// `fault_injection`, shared by every attempt.
     let faultInjection: FaultInjectionState?
+    /// Where ``LocalEnvironment/metrics()`` subscribers get the samples.
+    var metricsHub = MetricsHub()
 
     /// The policy of operators without `supervised(_:)`, from `fault_tolerance`.
     var defaultPolicy: SupervisionPolicy {
@@ -78,6 +80,11 @@ struct JobRun {
             }
         }
         writeSummary(status: "running", startDate: startDate, result: nil, snapshot: nil, lastCheckpoint: restored?.id)
+        let recorder = configuration.metricsInterval > .zero
+            ? MetricsRecorder(
+                jobID: jobID, plan: plan, configuration: configuration, events: events, hub: metricsHub, supervisor: jobSupervisor,
+                started: started)
+            : nil
 
         // Work of sources that outlives an attempt (an async sequence's pump) runs beside
         // every attempt and ends with the job.
@@ -85,12 +92,14 @@ struct JobRun {
         return await withTaskGroup(of: Void.self) { group in
             for source in jobScoped { group.addTask { await source.runForJob() } }
             defer { group.cancelAll() }
-            return await runAttempts(restored: restored, jobSupervisor: jobSupervisor, totals: &totals, started: started, startDate: startDate)
+            return await runAttempts(
+                restored: restored, jobSupervisor: jobSupervisor, totals: &totals, started: started, startDate: startDate, recorder: recorder)
         }
     }
 
     private func runAttempts(
-        restored initial: RestoredCheckpoint?, jobSupervisor: JobSupervisor, totals: inout Totals, started: ContinuousClock.Instant, startDate: Date
+        restored initial: RestoredCheckpoint?, jobSupervisor: JobSupervisor, totals: inout Totals, started: ContinuousClock.Instant, startDate: Date,
+        recorder: MetricsRecorder?
     ) async -> Outcome {
         let ft = configuration.faultTolerance
         var restored = initial
@@ -105,7 +114,7 @@ struct JobRun {
                 await jobSupervisor.escalate(failure, reason: "sink '\(failure.operatorName)' cannot recover its output", fatal: true)
                 break
             }
-            await runAttempt(restored: restored, probe: probe, jobSupervisor: jobSupervisor, totals: &totals)
+            await runAttempt(restored: restored, probe: probe, jobSupervisor: jobSupervisor, totals: &totals, recorder: recorder)
             let snapshot = await jobSupervisor.snapshot
             guard snapshot.cause == nil, snapshot.recoveryCause != nil, control.reason != .cancelled else { break }
             recoveryAttempts += 1
@@ -152,10 +161,15 @@ struct JobRun {
                 recordsIn: totals.counters[id].recordsIn, recordsOut: totals.counters[id].recordsOut,
                 lateRecordsDropped: totals.counters[id].lateRecordsDropped)
         }
-        let result = JobResult(
+        var result = JobResult(
             jobID: jobID, jobName: jobName, status: status, operators: metrics, wallTime: ContinuousClock.now - started,
             restarts: snapshot.restarts, recoveries: snapshot.recoveries, deadLetters: snapshot.deadLetters,
             checkpoints: totals.checkpoints, failedCheckpoints: totals.failedCheckpoints)
+        if let recorder {
+            // The last sample counts every attempt's records, as the result does.
+            result.metrics = await recorder.sample(final: totals.counters.map { ($0.recordsIn, $0.recordsOut) })
+            await recorder.close()
+        }
         let ownFolder = applyRetention(status: status.rawValue)
         switch status {
         case .completed:
@@ -282,7 +296,9 @@ struct JobRun {
     }
 
     /// Runs every instance once, from `restored` if given, until they all end or the job stops.
-    private func runAttempt(restored: RestoredCheckpoint?, probe: RestoreProbe, jobSupervisor: JobSupervisor, totals: inout Totals) async {
+    private func runAttempt(
+        restored: RestoredCheckpoint?, probe: RestoreProbe, jobSupervisor: JobSupervisor, totals: inout Totals, recorder: MetricsRecorder?
+    ) async {
         let ft = configuration.faultTolerance
         let box = PhysicalPlanBox(plan)
         var operatorSupervisors: [Int: OperatorSupervisor] = [:]
@@ -329,6 +345,7 @@ struct JobRun {
         control.register(allInboxes)
         coordinator?.trigger.onChange { for inbox in allInboxes { inbox.wake() } }
 
+        let meters = recorder.map { _ in plan.vertices.map { vertex in (0..<vertex.parallelism).map { InstanceMeter(vertex: vertex.id, instance: $0) } } }
         var instances: [OperatorInstance] = []
         for vertex in plan.vertices {
             let headName = plan.nodes[vertex.nodes[0]].name
@@ -345,7 +362,7 @@ struct JobRun {
                             jobID: jobID, plan: box, vertex: vertex.id, instance: instance, inbox: inboxes[vertex.id][instance],
                             edges: edges, batchSize: configuration.batchSize, linger: configuration.batchLinger,
                             deliversCommits: checkpointing, supervision: supervision, operatorTimeout: ft.operatorTimeout,
-                            checkpoints: hooks, faultInjection: faultInjection)))
+                            checkpoints: hooks, faultInjection: faultInjection, meter: meters?[vertex.id][instance])))
             }
         }
 
@@ -357,7 +374,13 @@ struct JobRun {
             if let coordinator {
                 writerGroup.addTask { await coordinator.runWriter() }
             }
-            await runInstances(instances, coordinator: coordinator, totals: &totals)
+            if let recorder, let meters {
+                await recorder.begin(
+                    MetricsRecorder.Attempt(
+                        meters: meters, inboxes: inboxes, base: totals.counters.map { ($0.recordsIn, $0.recordsOut) }, coordinator: coordinator,
+                        checkpointsBefore: (totals.checkpoints.count, totals.failedCheckpoints)))
+            }
+            await runInstances(instances, coordinator: coordinator, totals: &totals, recorder: recorder)
             await coordinator?.close(reason: control.reason == .failed ? "the job is recovering or failing" : "the job stopped")
         }
         if let coordinator {
@@ -366,7 +389,9 @@ struct JobRun {
         }
     }
 
-    private func runInstances(_ instances: [OperatorInstance], coordinator: CheckpointCoordinator?, totals: inout Totals) async {
+    private func runInstances(
+        _ instances: [OperatorInstance], coordinator: CheckpointCoordinator?, totals: inout Totals, recorder: MetricsRecorder?
+    ) async {
         let control = self.control
         await withTaskCancellationHandler {
             await withTaskGroup(of: OperatorInstance.Report?.self) { group in
@@ -379,6 +404,12 @@ struct JobRun {
                 if let coordinator {
                     group.addTask {
                         await coordinator.runPeriodically()
+                        return nil
+                    }
+                }
+                if let recorder {
+                    group.addTask {
+                        await recorder.runPeriodically()
                         return nil
                     }
                 }

@@ -21,14 +21,19 @@ final class Chain {
     @usableFromInline var lastBarrier: Int64 = 0
     /// A source vertex's final position, set when its source is exhausted.
     @usableFromInline var finalSourcePosition: [UInt8]?
+    /// Where the loop publishes its counts for the metrics sampler (`nil`: no metrics).
+    let meter: InstanceMeter?
+    /// Time spent in the emitter during the current batch (measured only with a meter).
+    private var emitTime: Duration = .zero
     /// A restarted step whose retry has not completed yet: which step, the failure, and when
     /// it happened (real time, for the recovery latency).
     private var pendingRecovery: (step: Int, position: Int, failure: OperatorFailure, began: ContinuousClock.Instant)?
 
     init(
         head: AnyObject, steps: [Step], emitter: (any ChainEmitter)?, instance: Int, source: (id: Int, name: String)?,
-        supervision: SupervisionContext, checkpoints: CheckpointHooks?
+        supervision: SupervisionContext, checkpoints: CheckpointHooks?, meter: InstanceMeter? = nil
     ) {
+        self.meter = meter
         self.checkpoints = checkpoints
         self.head = head
         self.steps = steps
@@ -47,6 +52,20 @@ final class Chain {
     /// - Throws: ``OperatorFailure`` when a failure escalated, or the job's stop error.
     @usableFromInline
     nonisolated(nonsending) func process() async throws {
+        guard let meter else { return try await runSteps(from: 0) }
+        let began = ContinuousClock.now
+        emitTime = .zero
+        defer {
+            let total = ContinuousClock.now - began
+            let emitted = emitTime
+            meter.update { reading in
+                reading.batches += 1
+                reading.busy += total - emitted
+                reading.emitting += emitted
+                for step in steps { reading.records[step.nodeID] = (step.recordsIn, step.recordsOut) }
+                if let sourceNodeID { reading.records[sourceNodeID] = (0, sourceRecords) }
+            }
+        }
         try await runSteps(from: 0)
     }
 
@@ -76,7 +95,13 @@ final class Chain {
         if supervision.restoreProbe.isPending, supervision.restoreProbe.claim() {
             await supervision.job.restoreCompleted(checkpoint: supervision.restoreProbe.checkpoint)
         }
-        try await emitter?.emit()
+        if meter != nil, let emitter {
+            let began = ContinuousClock.now
+            try await emitter.emit()
+            emitTime += ContinuousClock.now - began
+        } else {
+            try await emitter?.emit()
+        }
         if hasWatermarkGenerators { try await forwardGeneratedWatermarks() }
     }
 

@@ -33,6 +33,8 @@ actor OperatorInstance {
         let operatorTimeout: Duration?
         let checkpoints: CheckpointHooks?
         let faultInjection: FaultInjectionState?
+        /// Where the loop publishes its counts for metrics (`nil`: no metrics).
+        var meter: InstanceMeter? = nil
     }
 
     private let setup: Setup
@@ -127,7 +129,7 @@ actor OperatorInstance {
         }
         let chain = Chain(
             head: head, steps: steps, emitter: emitter, instance: setup.instance, source: sourceInfo, supervision: setup.supervision,
-            checkpoints: setup.checkpoints)
+            checkpoints: setup.checkpoints, meter: setup.meter)
         try chain.restore(parallelism: vertex.parallelism)
         if sourceInfo == nil, setup.instance == 0,
             let idle = steps.first(where: { $0.watermarkGenerator?.strategy.idleTimeout != nil })

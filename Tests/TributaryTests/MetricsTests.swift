@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Tributary
+import TributaryTesting
+
+/// Metrics: sampled every `metrics_interval` while the job runs and once as it ends; written
+/// to `metrics.jsonl`, published on `env.metrics()`, reported as `RESOURCE_USAGE` and
+/// `PERFORMANCE_METRIC` events, and the last one in the job's result, counting what the result
+/// counts.
+@Suite struct MetricsTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    @Test func theIntervalIsParsed() throws {
+        #expect(try EnvironmentConfiguration([:]).metricsInterval == .seconds(5))
+        let off = try EnvironmentConfiguration(["metrics_interval": 0])
+        #expect(off.metricsInterval == .zero)
+        #expect(try EnvironmentConfiguration(off.dictionaryRepresentation) == off)
+        #expect(#expect(throws: ConfigurationError.self) { try EnvironmentConfiguration(["metrics_interval": -1]) }?.code == .outOfRange)
+    }
+
+    /// The source holds after 3,000 of 5,000 records: samples taken meanwhile show 3,000 read
+    /// and counted downstream; the last sample, as the job ends, shows the result's counts.
+    @Test(.timeLimit(.minutes(1))) func samplesShowTheJobAsItRunsAndTheLastOneItsResult() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("metered", config: ["work_dir": .string(work), "metrics_interval": 0.01, "batch_size": 100])
+        let source = HoldingSource(count: 5_000, holdAt: 3_000, blocking: false)
+        env.fromSource(source).named("numbers").map { $0 * 2 }.named("double").keyBy { $0 % 4 }.reduce(+).named("sum").sink(CollectSink<Int>())
+            .named("out")
+        let samples = env.metrics()
+        let job = Task { try await env.submit() }
+        await source.reached.wait()
+        var held: JobMetrics?
+        for await sample in samples where sample[operator: "sum"]?.recordsIn == 3_000 {
+            held = sample
+            break
+        }
+        let running = try #require(held)
+        #expect(running[operator: "numbers"]?.recordsOut == 3_000)
+        #expect(running[operator: "double"]?.recordsIn == 3_000)
+        #expect(running[operator: "sum"]?.queueCapacity ?? 0 > 0, "a keyed stage reads from an input queue")
+        #expect((running[operator: "numbers"]?.batches ?? 0) >= 30, "batches of 100")
+        #expect(running.process.residentBytes > 0)
+        #expect(running.process.openFiles > 0)
+        #expect(running.process.workDirFreeBytes != nil)
+        source.release.open()
+        let result = try await job.value
+        let last = try #require(result.metrics)
+        for op in result.operators {
+            #expect(last[operator: op.name]?.recordsIn == op.recordsIn, "\(op.name)")
+            #expect(last[operator: op.name]?.recordsOut == op.recordsOut, "\(op.name)")
+        }
+        #expect(last[operator: "sum"]?.recordsIn == 5_000)
+
+        let folder = URL(fileURLWithPath: work).appendingPathComponent(env.jobID)
+        let lines = try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let decoded = try lines.map { try JobMetrics.decoder().decode(JobMetrics.self, from: Data($0.utf8)) }
+        #expect(decoded.count >= 2)
+        #expect(decoded.last?.operators == last.operators, "the file's last line is the result's sample")
+        #expect(decoded.map(\.elapsedSeconds) == decoded.map(\.elapsedSeconds).sorted())
+        let events = JobFolder.parseEvents(try String(contentsOf: folder.appendingPathComponent("events.jsonl"), encoding: .utf8))
+        #expect(events.contains { $0.kind == .resourceUsage && $0.message.contains("open files") })
+        #expect(events.contains { $0.kind == .performanceMetric && $0.message.contains("sum ") })
+    }
+
+    @Test func withoutMetricsThereAreNone() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("unmetered", config: ["work_dir": .string(work), "metrics_interval": 0])
+        env.fromCollection(Array(0..<10)).map { $0 }.sink(CollectSink<Int>())
+        let samples = env.metrics()
+        let result = try await env.submit()
+        #expect(result.metrics == nil)
+        var count = 0
+        for await _ in samples { count += 1 }
+        #expect(count == 0, "the stream finishes with the run, empty")
+        #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: work).appendingPathComponent(env.jobID).appendingPathComponent("metrics.jsonl").path))
+    }
+}
