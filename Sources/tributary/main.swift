@@ -243,7 +243,7 @@ case "supervise":
         return flags[index + 1]
     }
     let kind = take("--restart-strategy") ?? "fixed"
-    guard let delay = Double(take("--delay") ?? "1"), delay >= 0 else { fail("--delay needs a number of seconds, at least 0") }
+    guard let delay = Double(take("--delay") ?? "1"), delay >= 0, delay <= 86_400 else { fail("--delay needs a number of seconds from 0 to 86400") }
     guard let attempts = Int(take("--max-attempts") ?? "5"), attempts >= 0 else { fail("--max-attempts needs a whole number, at least 0") }
     let jobFolder = take("--job-dir").map { URL(fileURLWithPath: $0) }
     guard flags.isEmpty else { fail("unknown option '\(flags[0])' for 'supervise' (allowed: --restart-strategy, --delay, --max-attempts, --job-dir)") }

@@ -18,6 +18,7 @@ import TributaryTesting
         #expect(ExitStatus.for(ConfigurationError(code: .unknownKey, keyPath: "x", given: nil, allowed: "y")) == 78)
         #expect(ExitStatus.for(PipelineError(code: .invalidArgument, message: "m")) == 78)
         #expect(ExitStatus.for(CancellationError()) == 1)
+        #expect(ExitStatus.for(PipelineError(code: .jobAlreadyCompleted, message: "m")) == 0, "nothing left to do")
         #expect(ExitStatus.isPermanent(64) && ExitStatus.isPermanent(78) && ExitStatus.isPermanent(66))
         #expect(!ExitStatus.isPermanent(75) && !ExitStatus.isPermanent(1) && !ExitStatus.isPermanent(0) && !ExitStatus.isPermanent(137))
     }

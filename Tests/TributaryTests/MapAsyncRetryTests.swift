@@ -88,4 +88,22 @@ import TributaryTesting
         let error = await #expect(throws: PipelineError.self) { try await env.submit() }
         #expect(error?.message.contains("mapAsync(retry:): a failure rate limits failures per interval") == true)
     }
+
+    /// A call slower than an exponential strategy's quiet period (`reset_after`) still gets
+    /// only `maxAttempts` retries: the quiet period resets an operator's restarts, not a call's.
+    @Test(.timeLimit(.minutes(1))) func aSlowCallStillRunsOutOfRetries() async {
+        let calls = Counter()
+        let retry = RestartStrategy.exponential(initialDelay: .zero, maxDelay: .zero, maxAttempts: 3, resetAfter: .nanoseconds(1))
+        let result: Result<Int, any Error> = await callWithRetries(retry, sleep: { _ in }) {
+            calls.increment()
+            // Slower than reset_after, as every real call is.
+            for _ in 0..<1_000 { await Task.yield() }
+            throw InjectedError()
+        }
+        #expect(calls.current == 4, "the call and its three retries")
+        guard case .failure = result else {
+            Issue.record("a call that keeps failing fails")
+            return
+        }
+    }
 }

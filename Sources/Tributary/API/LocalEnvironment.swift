@@ -175,6 +175,22 @@ public final class LocalEnvironment: Sendable {
     ///   the final checkpoint failed, or when the checkpoint to resume from does not fit the
     ///   pipeline (its cause is then a ``CheckpointStateMismatchError``).
     public func submit() async throws -> JobResult {
+        let control = JobControl()
+        let alreadyRunning = running.withLock { current -> Bool in
+            if current != nil { return true }
+            current = control
+            return false
+        }
+        if alreadyRunning {
+            throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
+        }
+        defer { running.withLock { $0 = nil } }
+        // However this run ends — also with an error before it started — its event and
+        // metrics streams end with it.
+        defer {
+            hub.finishSubscribers()
+            metricsHub.finishSubscribers()
+        }
         let (plan, policies) = try graph.withLock { graph throws(PipelineError) in
             (try PhysicalPlan.compile(graph, cores: configuration.splitChains ? AvailableCores.count : 1), graph.nodes.map(\.policy))
         }
@@ -187,16 +203,6 @@ public final class LocalEnvironment: Sendable {
                     suggestion: NearestName.suggestion(for: rule.operatorName, among: injectable))
             }
         }
-        let control = JobControl()
-        let alreadyRunning = running.withLock { current -> Bool in
-            if current != nil { return true }
-            current = control
-            return false
-        }
-        if alreadyRunning {
-            throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
-        }
-        defer { running.withLock { $0 = nil } }
         let locks = try takeOwnership()
         defer { withExtendedLifetime(locks) {} }
         let events = try EventLog(jobID: jobID, workDirectory: configuration.workDirectory, hub: hub)
@@ -205,10 +211,7 @@ public final class LocalEnvironment: Sendable {
             clock: makeClock(), classifier: classifier.withLock { $0 }, faultHandler: faultHandler, events: events,
             observer: observer.withLock { $0 }, coordinatorSlot: coordinatorSlot,
             faultInjection: configuration.faultInjections.isEmpty ? nil : FaultInjectionState(configuration.faultInjections), metricsHub: metricsHub)
-        let outcome = await run.execute()
-        // Without metrics no sample ends the streams: end them here.
-        metricsHub.finishSubscribers()
-        switch outcome {
+        switch await run.execute() {
         case .completed(let result):
             return result
         case .failed(let result, let cause, let history):

@@ -69,6 +69,8 @@ actor CheckpointCoordinator {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wakeLoop = wake
         trigger.onRecordsDue { wake.yield() }
+        // Records that came due before the waker was set must not wait for a tick.
+        if trigger.recordsDue { wake.yield() }
         let clock = self.clock
         let ticker = Task {
             while true {

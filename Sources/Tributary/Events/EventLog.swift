@@ -64,8 +64,8 @@ final class EventLog: Sendable {
 
     /// Closes the files, after every ``LocalEnvironment/onEvent(_:)`` handler has had the
     /// events emitted so far, and ends the ``LocalEnvironment/events()`` streams.
-    func close() {
-        hub.drain()
+    func close() async {
+        await hub.drain()
         // The run's streams end after its last event (events() documents it).
         hub.finishSubscribers()
         files.withLock { files in
@@ -98,9 +98,12 @@ final class EventHub: Sendable {
         }
     }
 
-    /// Waits until the handlers have had every event queued so far.
-    func drain() {
-        delivery.sync {}
+    /// Waits until the handlers have had every event queued so far, without holding a thread
+    /// of the task pool while they run (a handler may wait on async work).
+    func drain() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            delivery.async { continuation.resume() }
+        }
     }
 
     func subscribe() -> AsyncStream<JobEvent> {

@@ -26,13 +26,27 @@ public enum ExitStatus {
     /// until someone changes it.
     public static let configuration: Int32 = 78
 
-    /// The status for a program whose job ended with `error`: ``configuration`` for a
-    /// ``ConfigurationError`` or a ``PipelineError`` (no restart can fix them),
-    /// ``temporaryFailure`` for a ``JobLockedError``, ``failure`` otherwise.
+    /// The records are wrong in a way no restart changes (`EX_DATAERR`).
+    public static let dataError: Int32 = 65
+
+    /// The status for a program whose job ended with `error`:
+    /// - ``success`` for a ``PipelineError`` saying the job already completed (nothing to do);
+    /// - ``configuration`` for a ``ConfigurationError``, any other ``PipelineError``, and a
+    ///   job that failed because its checkpoint does not fit the pipeline
+    ///   (``CheckpointStateMismatchError``);
+    /// - ``dataError`` for a job that failed on an ``UnrecoverableError``;
+    /// - ``temporaryFailure`` for a ``JobLockedError``; ``failure`` otherwise.
     public static func `for`(_ error: any Error) -> Int32 {
         switch error {
+        case let pipeline as PipelineError where pipeline.code == .jobAlreadyCompleted: success
         case is ConfigurationError, is PipelineError: configuration
         case is JobLockedError: temporaryFailure
+        case let failed as JobFailedError:
+            switch failed.cause.error {
+            case is CheckpointStateMismatchError, is ConfigurationError: configuration
+            case is any UnrecoverableError: dataError
+            default: failure
+            }
         default: failure
         }
     }
@@ -49,7 +63,7 @@ public enum ExitStatus {
         case success: "success"
         case failure: "a failure"
         case usage: "a usage error"
-        case 65: "a data error"
+        case dataError: "a data error"
         case notFound: "input not found"
         case temporaryFailure: "a temporary failure"
         case configuration: "a configuration error"

@@ -21,6 +21,31 @@ final class JobLock: Sendable {
     init(folder: URL, jobID: String) throws {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         path = folder.appendingPathComponent(".lock").path
+        var descriptor: Int32 = -1
+        // A lock taken on a file someone removed meanwhile (retention removing an ended job's
+        // folder) locks nothing another process can see: take it again on the file there now.
+        for _ in 0..<10 {
+            descriptor = try Self.lock(path, jobID: jobID)
+            var opened = stat()
+            var named = stat()
+            if fstat(descriptor, &opened) == 0, stat(path, &named) == 0, opened.st_ino == named.st_ino, opened.st_dev == named.st_dev {
+                break
+            }
+            close(descriptor)
+            descriptor = -1
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        guard descriptor >= 0 else {
+            throw JobFolderError(path: path, reason: "the job's lock file keeps being removed while it is taken")
+        }
+        self.descriptor = descriptor
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Opens `path` and takes its lock; returns the descriptor.
+    private static func lock(_ path: String, jobID: String) throws -> Int32 {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw JobFolderError(path: path, reason: "cannot create the job's lock file (\(String(cString: strerror(errno))))")
@@ -35,17 +60,14 @@ final class JobLock: Sendable {
                 usleep(1_000)
                 continue
             }
-            let holder = Self.readPID(descriptor)
+            let holder = readPID(descriptor)
             close(descriptor)
             guard error == EWOULDBLOCK else {
                 throw JobFolderError(path: path, reason: "cannot lock the job (\(String(cString: strerror(error))))")
             }
             throw JobLockedError(jobID: jobID, lockPath: path, holderPID: holder)
         }
-        self.descriptor = descriptor
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(descriptor, 0)
-        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        return descriptor
     }
 
     deinit {

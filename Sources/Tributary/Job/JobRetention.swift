@@ -10,6 +10,19 @@ public enum JobRetention {
         public let path: String
         /// Why, in words: "completed; policy keep_failed_only".
         public let reason: String
+        /// The job's checkpoint folder when the removal is in it: its lock is taken first.
+        var checkpointRoot: String?
+
+        init(jobID: String, path: String, reason: String, checkpointRoot: String? = nil) {
+            self.jobID = jobID
+            self.path = path
+            self.reason = reason
+            self.checkpointRoot = checkpointRoot
+        }
+
+        public static func == (lhs: Removal, rhs: Removal) -> Bool {
+            (lhs.jobID, lhs.path, lhs.reason) == (rhs.jobID, rhs.path, rhs.reason)
+        }
 
         public var description: String { "\(path) (\(jobID): \(reason))" }
     }
@@ -50,8 +63,8 @@ public enum JobRetention {
                     continue
                 }
                 removals.append(Removal(jobID: job.jobID, path: folder, reason: reason))
-                if FileManager.default.fileExists(atPath: checkpoints.path) {
-                    removals.append(Removal(jobID: job.jobID, path: checkpoints.path, reason: reason))
+                if let checkpoints, FileManager.default.fileExists(atPath: checkpoints.path) {
+                    removals.append(Removal(jobID: job.jobID, path: checkpoints.path, reason: reason, checkpointRoot: checkpoints.path))
                 }
             } else {
                 let reason: String
@@ -64,13 +77,14 @@ public enum JobRetention {
                 }
                 removals.append(Removal(jobID: job.jobID, path: folder, reason: reason))
                 // Submitting the job id again resumes from the newest valid checkpoint: it stays.
+                guard let checkpoints else { continue }
                 let entries = CheckpointCatalog.entries(jobID: job.jobID, checkpointDirectory: checkpoints.deletingLastPathComponent().path)
                 let resume = entries.first { $0.isValid }?.id
                 for entry in entries where entry.id != resume {
                     removals.append(
                         Removal(
                             jobID: job.jobID, path: checkpoints.appendingPathComponent("chk-\(entry.id)").path,
-                            reason: reason + "; chk-\(resume.map(String.init) ?? "-") kept to resume from"))
+                            reason: reason + "; chk-\(resume.map(String.init) ?? "-") kept to resume from", checkpointRoot: checkpoints.path))
                 }
             }
         }
@@ -85,28 +99,39 @@ public enum JobRetention {
         var removed: [Removal] = []
         for (jobID, paths) in Dictionary(grouping: removals, by: \.jobID).sorted(by: { $0.key < $1.key }) {
             let folder = URL(fileURLWithPath: workDirectory).appendingPathComponent(jobID)
-            let lock: JobLock?
-            if jobID == finished {
-                lock = nil
-            } else {
+            var locks: [JobLock] = []
+            var paths = paths
+            if jobID != finished {
                 guard FileManager.default.fileExists(atPath: folder.path), let taken = try? JobLock(folder: folder, jobID: jobID) else { continue }
-                lock = taken
+                locks.append(taken)
+                // Its checkpoints too: a process of the same id elsewhere may hold them.
+                if let root = paths.compactMap(\.checkpointRoot).first {
+                    if FileManager.default.fileExists(atPath: root), let checkpointLock = try? JobLock(folder: URL(fileURLWithPath: root), jobID: jobID) {
+                        locks.append(checkpointLock)
+                    } else {
+                        paths.removeAll { $0.checkpointRoot != nil }
+                    }
+                }
             }
             // The job folder last: it holds the lock that keeps other processes out meanwhile.
             for removal in paths.sorted(by: { ($0.path == folder.path ? 1 : 0, $0.path) < ($1.path == folder.path ? 1 : 0, $1.path) }) {
                 if (try? FileManager.default.removeItem(atPath: removal.path)) != nil { removed.append(removal) }
             }
-            withExtendedLifetime(lock) {}
+            withExtendedLifetime(locks) {}
         }
         return removed
     }
 
-    /// `checkpoint_dir/<job_id>` as the job's summary configured it.
-    static func checkpointFolder(of job: JobSummary) -> URL {
+    /// The job's checkpoint folder, `checkpoint_dir/<job_id>`: the absolute path its summary
+    /// recorded, or a configured absolute `checkpoint_dir`. `nil` when neither is known — a
+    /// relative directory read by a process in another directory could name another job's.
+    static func checkpointFolder(of job: JobSummary) -> URL? {
+        if let path = job.checkpointPath { return URL(fileURLWithPath: path) }
         var directory = FaultToleranceConfiguration().checkpointDirectory
         if case .object(let fault)? = job.config["fault_tolerance"], case .string(let configured)? = fault["checkpoint_dir"] {
             directory = configured
         }
+        guard directory.hasPrefix("/") else { return nil }
         return URL(fileURLWithPath: directory).appendingPathComponent(job.jobID)
     }
 

@@ -60,6 +60,9 @@ public struct JobSummary: Codable, Sendable {
     public var lastCheckpoint: Int?
     /// The call that resumes this job.
     public var resume: String
+    /// The absolute path of this job's checkpoints (`checkpoint_dir/<job_id>`), for tools run
+    /// from another directory (`nil`: the job takes no checkpoints, or an older summary).
+    public var checkpointPath: String?
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -74,5 +77,6 @@ public struct JobSummary: Codable, Sendable {
         case failureHistory = "failure_history"
         case lastCheckpoint = "last_checkpoint"
         case resume
+        case checkpointPath = "checkpoint_path"
     }
 }

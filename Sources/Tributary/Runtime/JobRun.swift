@@ -70,7 +70,7 @@ struct JobRun {
         if checkpointing {
             restored = latestValidCheckpoint()
             if let checked = restored, let mismatch = checkOperators(of: checked) {
-                return failBeforeStart(mismatch, startDate: startDate, started: started)
+                return await failBeforeStart(mismatch, startDate: startDate, started: started)
             }
             if let restored {
                 var event = JobEvent(kind: .recoveryStart, jobID: jobID, message: "resuming job \(jobID) from checkpoint \(restored.id)")
@@ -170,7 +170,7 @@ struct JobRun {
             result.metrics = await recorder.sample(final: totals.counters.map { ($0.recordsIn, $0.recordsOut) })
             await recorder.close()
         }
-        let ownFolder = applyRetention(status: status.rawValue)
+        let ownRemovals = applyRetention(status: status.rawValue)
         switch status {
         case .completed:
             events.emit(JobEvent(kind: .jobComplete, jobID: jobID, message: "job completed in \(JobResult.format(result.wallTime)); \(snapshot.restarts.count) restarts, \(snapshot.recoveries.count) recoveries, \(snapshot.deadLetters.count) dead letters, \(totals.checkpoints.count) checkpoints"))
@@ -184,31 +184,31 @@ struct JobRun {
             events.emit(event)
         }
         writeSummary(status: status.rawValue, startDate: startDate, result: result, snapshot: snapshot, lastCheckpoint: totals.checkpoints.last?.id ?? restored?.id)
-        events.close()
-        if let ownFolder { try? FileManager.default.removeItem(atPath: ownFolder) }
+        await events.close()
+        JobRetention.apply(ownRemovals, workDirectory: configuration.workDirectory, finished: jobID)
         if let cause = snapshot.cause {
             return .failed(result, cause, history: snapshot.history)
         }
         return .completed(result)
     }
 
-    /// Applies `retention` as the job ends with `status`: other jobs' folders and checkpoints,
-    /// and this job's checkpoints, now (a `RETENTION` event lists them, before the job's last
-    /// event); returns this job's folder if it goes too, to be removed once its files are
-    /// closed.
-    private func applyRetention(status: String) -> String? {
+    /// Applies `retention` as the job ends with `status` to the other jobs now (a `RETENTION`
+    /// event lists what it removes, this job's folders included, before the job's last event);
+    /// returns this job's own removals, which wait until its final summary is written and its
+    /// files closed: a process that died before then must not leave a job that looks crashed
+    /// and has lost its checkpoints.
+    private func applyRetention(status: String) -> [JobRetention.Removal] {
         let retention = configuration.retention
-        guard !retention.keepsEverything else { return nil }
+        guard !retention.keepsEverything else { return [] }
         let work = configuration.workDirectory
         let planned = JobRetention.plan(workDirectory: work, retention: retention, finished: (jobID, status))
-        let ownFolder = URL(fileURLWithPath: work).appendingPathComponent(jobID).path
-        let removed = JobRetention.apply(planned.filter { $0.path != ownFolder }, workDirectory: work, finished: jobID)
-        let removesOwn = planned.contains { $0.path == ownFolder }
-        if !removed.isEmpty || removesOwn {
-            let listed = (removed.map(\.description) + (removesOwn ? ["\(ownFolder) (this job, once it ends)"] : [])).joined(separator: "; ")
-            events.emit(JobEvent(kind: .retention, jobID: jobID, message: "retention (policy \(retention.policy.rawValue)) removed \(removed.count + (removesOwn ? 1 : 0)) folders: \(listed)"))
+        let own = planned.filter { $0.jobID == jobID }
+        let removed = JobRetention.apply(planned.filter { $0.jobID != jobID }, workDirectory: work, finished: jobID)
+        if !removed.isEmpty || !own.isEmpty {
+            let listed = (removed.map(\.description) + own.map { "\($0) once this job ends" }).joined(separator: "; ")
+            events.emit(JobEvent(kind: .retention, jobID: jobID, message: "retention (policy \(retention.policy.rawValue)) removes \(removed.count + own.count) folders: \(listed)"))
         }
-        return removesOwn ? ownFolder : nil
+        return own
     }
 
     /// Waits a recovery's delay; a cancel or a stop ends the wait at once, rather than after a
@@ -266,7 +266,7 @@ struct JobRun {
     }
 
     /// Ends the job before anything ran, with `failure` as its cause.
-    private func failBeforeStart(_ failure: OperatorFailure, startDate: Date, started: ContinuousClock.Instant) -> Outcome {
+    private func failBeforeStart(_ failure: OperatorFailure, startDate: Date, started: ContinuousClock.Instant) async -> Outcome {
         var event = JobEvent(kind: .jobFailed, jobID: jobID, operatorName: failure.operatorName, message: "job failed: \(failure.error)")
         event.error = "\(failure.error)"
         events.emit(event)
@@ -275,10 +275,10 @@ struct JobRun {
             operators: plan.nodes.map { .init(name: $0.name, kind: $0.blueprint.label, parallelism: $0.parallelism, recordsIn: 0, recordsOut: 0) },
             wallTime: ContinuousClock.now - started, restarts: [], recoveries: [], deadLetters: [], checkpoints: [], failedCheckpoints: 0)
         let snapshot = JobSupervisor.Snapshot(history: [failure], cause: failure, recoveryCause: nil, deadLetters: [], restarts: [], recoveries: [])
-        let ownFolder = applyRetention(status: "failed")
+        let ownRemovals = applyRetention(status: "failed")
         writeSummary(status: "failed", startDate: startDate, result: result, snapshot: snapshot, lastCheckpoint: storage.list().first)
-        events.close()
-        if let ownFolder { try? FileManager.default.removeItem(atPath: ownFolder) }
+        await events.close()
+        JobRetention.apply(ownRemovals, workDirectory: configuration.workDirectory, finished: jobID)
         return .failed(result, failure, history: [failure])
     }
 
@@ -498,7 +498,11 @@ struct JobRun {
             resume: checkpointing
                 ? "build the same pipeline with LocalEnvironment(\"\(jobName)\", config: [\(resumeConfig)]) and submit(): it resumes from checkpoint \(lastCheckpoint.map(String.init) ?? "none yet (starts over)")"
                 : "LocalEnvironment(\"\(jobName)\", config: [\(resumeConfig)]) runs the job again under this id; resuming where it stopped needs fault_tolerance.strategy \"checkpoint\"")
-        events.writeSummary(summary)
+        var written = summary
+        if checkpointing {
+            written.checkpointPath = URL(fileURLWithPath: configuration.faultTolerance.checkpointDirectory).appendingPathComponent(jobID).standardizedFileURL.path
+        }
+        events.writeSummary(written)
     }
 }
 

@@ -117,7 +117,13 @@ public struct ProcessWatchdog: Sendable {
                 let crash = Crash(attempt: attempt, ending: ending, delay: delay, recoveryLatency: nil)
                 crashes.append(crash)
                 report?(crash)
-                if delay > .zero { try await Task.sleep(for: delay) }
+                // In short steps, so a stop during a long delay ends the watchdog at once.
+                var waited = Duration.zero
+                while waited < delay, control?.stopSignal == nil {
+                    let step = min(delay - waited, .milliseconds(50))
+                    try await Task.sleep(for: step)
+                    waited += step
+                }
                 pendingLatency = (crashes.count - 1, Date())
             case .giveUp(let attempt, let reason):
                 crashes.append(Crash(attempt: attempt, ending: ending, delay: .zero, recoveryLatency: nil))

@@ -24,7 +24,7 @@ public enum CheckpointCatalog {
             let manifest = try? CheckpointFiles.readManifest(CheckpointFiles.folder(root, id: id))
             var problem: String?
             do {
-                _ = try CheckpointFiles.load(root, id: id)
+                _ = try CheckpointFiles.load(root, id: id, jobID: jobID)
             } catch let invalid as CheckpointInvalid {
                 problem = invalid.reason
             } catch {

@@ -134,12 +134,13 @@ func callWithRetries<Output: Sendable>(
     _ retry: RestartStrategy?, sleep: @Sendable (Duration) async throws -> Void, _ call: () async throws -> Output
 ) async -> Result<Output, any Error> {
     var pacer = retry.map { RestartPacer(strategy: $0, seed: nil) }
-    let began = ContinuousClock.now
     while true {
         do {
             return .success(try await call())
         } catch {
-            guard !Task.isCancelled, var current = pacer, case .restart(_, let delay) = current.failure(at: ContinuousClock.now - began) else {
+            // Always "at the same time": an exponential strategy's quiet period (reset_after)
+            // must not restart the count, or a call slower than it would retry forever.
+            guard !Task.isCancelled, var current = pacer, case .restart(_, let delay) = current.failure(at: .zero) else {
                 return .failure(error)
             }
             pacer = current
