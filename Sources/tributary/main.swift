@@ -15,6 +15,10 @@ let usage = """
                                                    job or the checkpoint a failed job resumes from
       tributary job show <job_id> [--json] [--work-dir D]
                                                    show one job: status, operators, failures, how to resume
+      tributary top <job_id> [--once] [--work-dir D]
+                                                   a live view of a running job: operators with rates, queues and
+                                                   backpressure, checkpoints, restarts, the process; redrawn at each
+                                                   metrics sample until the job ends (--once: one screen)
       tributary events <job_id> [--follow] [--json] [--work-dir D]
                                                    print a job's events (--json: as JSON lines); --follow keeps
                                                    printing until it ends
@@ -47,7 +51,7 @@ let usage = """
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let commands = ["demo", "jobs", "job", "events", "checkpoints", "supervise", "bench", "torture", "nexmark"]
+let commands = ["demo", "jobs", "job", "top", "events", "checkpoints", "supervise", "bench", "torture", "nexmark"]
 
 /// Takes `--work-dir D` out of `rest`, if present.
 func workDirectory(_ rest: inout [String]) -> String {
@@ -179,6 +183,12 @@ case "job":
     } catch {
         stop("\(error)", status: missingJobStatus(rest[1], workDirectory: directory))
     }
+case "top":
+    var rest = Array(arguments.dropFirst())
+    let directory = workDirectory(&rest)
+    let once = take("--once", from: &rest)
+    guard rest.count == 1 else { fail("usage: tributary top <job_id> [--once] [--work-dir D]") }
+    exit(await TopCommand.run(jobID: rest[0], workDirectory: directory, once: once))
 case "events":
     var rest = Array(arguments.dropFirst())
     let directory = workDirectory(&rest)

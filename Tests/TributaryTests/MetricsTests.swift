@@ -78,4 +78,37 @@ import TributaryTesting
         #expect(count == 0, "the stream finishes with the run, empty")
         #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: work).appendingPathComponent(env.jobID).appendingPathComponent("metrics.jsonl").path))
     }
+
+    /// `tributary top` follows a running job from its metrics until it ends, then exits 0.
+    @Test(.timeLimit(.minutes(1))) func topFollowsARunningJobUntilItEnds() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("watched", config: ["work_dir": .string(work), "metrics_interval": 0.05, "job_id": "watched-1"])
+        let source = HoldingSource(count: 4_000, holdAt: 2_000, blocking: false)
+        env.fromSource(source).named("numbers").keyBy { $0 % 3 }.reduce(+).named("sum").sink(CollectSink<Int>())
+        let job = Task { try await env.submit() }
+        await source.reached.wait()
+        let top = try ChildProcess(executable: WatchdogTests.binary("tributary"), arguments: ["top", "watched-1", "--work-dir", work])
+        var screen: [String] = []
+        var sawRunning = false
+        var lines = top.lines.makeAsyncIterator()
+        while let line = await lines.next() {
+            screen.append(line)
+            if line.contains("watched-1 — running") {
+                sawRunning = true
+                break
+            }
+        }
+        #expect(sawRunning, "\(screen)")
+        source.release.open()
+        _ = try await job.value
+        while let line = await lines.next() { screen.append(line) }
+        #expect(await top.waitForExit() == 0)
+        let last = screen.lastIndex { $0.hasPrefix("tributary top — job watched-1") }.map { Array(screen[$0...]) } ?? []
+        #expect(last.first?.contains("completed") == true, "the last screen: \(last)")
+        #expect(last.contains { $0.hasPrefix("sum ") && $0.contains("4000") }, "the sum's records in: \(last)")
+
+        let unknown = try ChildProcess(executable: WatchdogTests.binary("tributary"), arguments: ["top", "nobody", "--work-dir", work])
+        _ = await unknown.text()
+        #expect(await unknown.waitForExit() == 66)
+    }
 }
