@@ -62,13 +62,14 @@ enum TopCommand {
         }
         let path = folder.appendingPathComponent("metrics.jsonl").path
         let terminal = isatty(STDOUT_FILENO) == 1
-        var shown: JobMetrics?
+        var shown: (sample: JobMetrics, status: String)?
         while true {
             let liveness = JobFolder.liveness(jobID: jobID, workDirectory: workDirectory)
             let running: Bool
             if case .running = liveness { running = true } else { running = false }
-            if let sample = lastSample(path), sample != shown {
-                shown = sample
+            // A new sample, or the same one under a new status (the job just ended).
+            if let sample = lastSample(path), shown.map({ $0.sample != sample || $0.status != liveness.description }) ?? true {
+                shown = (sample, liveness.description)
                 // In a terminal: clear and redraw in place; piped: one screen after another.
                 var screen = terminal ? "\u{1B}[H\u{1B}[2J" : ""
                 screen += render(sample, status: liveness.description).joined(separator: "\n") + "\n"

@@ -35,6 +35,11 @@
 /// | `restart_completed` | boolean | false |
 /// | `split_chains` | boolean | true |
 /// | `metrics_interval` | seconds ≥ 0 (0: no metrics) | 5 |
+/// | `health.max_memory_percent` | number 0...100 (exclusive of 0) | none |
+/// | `health.min_disk_free_mb` | number ≥ 0 | none |
+/// | `health.max_queue_fill_seconds` | seconds > 0 | none |
+/// | `health.max_cpu_percent` | number > 0 | none |
+/// | `health.action` | `warn`, `checkpoint`, `fail` | `warn` |
 /// | `retention.policy` | `keep_all`, `keep_failed_only`, `cleanup_all` (see ``RetentionConfiguration``) | `keep_all` |
 /// | `retention.max_days` | number of days > 0 | none |
 /// | `retention.cleanup_on_success` | boolean | false |
@@ -48,8 +53,9 @@
 enum ConfigurationParser {
     static let topLevelKeys = [
         "job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection", "restart_completed",
-        "split_chains", "retention", "metrics_interval",
+        "split_chains", "retention", "metrics_interval", "health",
     ]
+    static let healthKeys = ["max_memory_percent", "min_disk_free_mb", "max_queue_fill_seconds", "max_cpu_percent", "action"]
     static let retentionKeys = ["policy", "max_days", "cleanup_on_success"]
     static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
     static let faultToleranceKeys = [
@@ -88,6 +94,14 @@ enum ConfigurationParser {
         if let restart = try top.bool("restart_completed") { configuration.restartCompleted = restart }
         if let split = try top.bool("split_chains") { configuration.splitChains = split }
         if let interval = try top.seconds("metrics_interval", minimum: 0, inclusive: true) { configuration.metricsInterval = interval }
+        if let health = try top.object("health") {
+            configuration.health = try parseHealth(health)
+            guard configuration.metricsInterval > .zero || !configuration.health.checksAnything else {
+                throw ConfigurationError(
+                    code: .conflictingKeys, keyPath: "health", given: nil,
+                    allowed: "health checks run at each metrics sample, but metrics_interval is 0: set metrics_interval above 0 or remove health")
+            }
+        }
         if let retention = try top.object("retention") {
             configuration.retention = try parseRetention(retention)
         }
@@ -195,6 +209,33 @@ enum ConfigurationParser {
 }
 
 extension ConfigurationParser {
+    /// `health`: the thresholds and `action`.
+    static func parseHealth(_ object: ConfigObject) throws(ConfigurationError) -> HealthConfiguration {
+        try object.rejectUnknownKeys(allowed: healthKeys)
+        var result = HealthConfiguration()
+        func positive(_ key: String, maximum: Double? = nil) throws(ConfigurationError) -> Double? {
+            guard let value = try object.number(key, minimum: 0, maximum: maximum ?? 1e12) else { return nil }
+            guard value > 0 else {
+                throw ConfigurationError(code: .outOfRange, keyPath: object.path(key), given: object[key]?.description, allowed: "a number greater than 0")
+            }
+            return value
+        }
+        result.maxMemoryPercent = try positive("max_memory_percent", maximum: 100)
+        result.minDiskFreeMB = try object.number("min_disk_free_mb", minimum: 0, maximum: 1e12)
+        result.maxQueueFillSeconds = try positive("max_queue_fill_seconds", maximum: 1e9)
+        result.maxCPUPercent = try positive("max_cpu_percent")
+        if let name = try object.string("action") {
+            let names = HealthConfiguration.Action.allCases.map(\.rawValue)
+            guard let action = HealthConfiguration.Action(rawValue: name) else {
+                throw ConfigurationError(
+                    code: .unknownValue, keyPath: object.path("action"), given: ConfigValue.string(name).description,
+                    allowed: names.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: name, among: names))
+            }
+            result.action = action
+        }
+        return result
+    }
+
     /// `retention`: `policy`, `max_days`, `cleanup_on_success`.
     static func parseRetention(_ object: ConfigObject) throws(ConfigurationError) -> RetentionConfiguration {
         try object.rejectUnknownKeys(allowed: retentionKeys)

@@ -12,6 +12,14 @@ extension EnvironmentConfiguration {
         if restartCompleted { top["restart_completed"] = true }
         if !splitChains { top["split_chains"] = false }
         if metricsInterval != .seconds(5) { top["metrics_interval"] = .double(metricsInterval.seconds) }
+        if health != HealthConfiguration() {
+            var checks: [String: ConfigValue] = ["action": .string(health.action.rawValue)]
+            if let value = health.maxMemoryPercent { checks["max_memory_percent"] = .double(value) }
+            if let value = health.minDiskFreeMB { checks["min_disk_free_mb"] = .double(value) }
+            if let value = health.maxQueueFillSeconds { checks["max_queue_fill_seconds"] = .double(value) }
+            if let value = health.maxCPUPercent { checks["max_cpu_percent"] = .double(value) }
+            top["health"] = .object(checks)
+        }
         if !retention.keepsEverything || retention.policy != .keepAll {
             var kept: [String: ConfigValue] = ["policy": .string(retention.policy.rawValue)]
             if let days = retention.maxDays { kept["max_days"] = .double(days) }

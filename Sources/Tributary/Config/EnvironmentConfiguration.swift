@@ -38,6 +38,9 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
     /// `work_dir/<job_id>/metrics.jsonl`, published on ``LocalEnvironment/metrics()`` and as
     /// `RESOURCE_USAGE` and `PERFORMANCE_METRIC` events; 0 turns them off [5 s].
     public var metricsInterval: Duration = .seconds(5)
+    /// `health`: thresholds checked at each metrics sample, and what crossing one does [none]
+    /// (see ``HealthConfiguration``).
+    public var health = HealthConfiguration()
 
     public init(
         faultTolerance: FaultToleranceConfiguration = .absentDefault,

@@ -26,6 +26,8 @@ public struct JobEvent: Sendable, Equatable, Codable, CustomStringConvertible {
         public static let resourceUsage = Kind(rawValue: "RESOURCE_USAGE")
         /// Each operator's rate and input queue, every `metrics_interval`.
         public static let performanceMetric = Kind(rawValue: "PERFORMANCE_METRIC")
+        /// A `health` threshold was crossed: the figure, the threshold, and what was done.
+        public static let healthWarning = Kind(rawValue: "HEALTH_WARNING")
         /// The `retention` policy removed job folders or checkpoints as this job ended.
         public static let retention = Kind(rawValue: "RETENTION")
         public static let checkpointStart = Kind(rawValue: "CHECKPOINT_START")

@@ -29,13 +29,21 @@ actor MetricsRecorder {
     private let started: ContinuousClock.Instant
     private let file: FileHandle?
     private var attempt: Attempt?
+    private let health: HealthConfiguration
+    private let control: JobControl
+    /// Since when each operator's input queue has been full, by node.
+    private var fullSince: [Int: ContinuousClock.Instant] = [:]
+    /// The checks crossed now: each acts once per crossing.
+    private var crossed: Set<String> = []
     private var previous: (at: ContinuousClock.Instant, cpu: Duration, records: [(recordsIn: Int, recordsOut: Int)])
     private(set) var last: JobMetrics?
 
     init(
         jobID: String, plan: PhysicalPlan, configuration: EnvironmentConfiguration, events: EventLog, hub: MetricsHub,
-        supervisor: JobSupervisor, started: ContinuousClock.Instant
+        supervisor: JobSupervisor, control: JobControl, started: ContinuousClock.Instant
     ) {
+        self.health = configuration.health
+        self.control = control
         self.jobID = jobID
         self.plan = plan
         self.interval = configuration.metricsInterval
@@ -67,7 +75,72 @@ actor MetricsRecorder {
             } catch {
                 return
             }
-            await sample(final: nil)
+            let metrics = await sample(final: nil)
+            if health.checksAnything { await check(metrics) }
+        }
+    }
+
+    /// Checks `metrics` against the `health` thresholds; a check that starts crossing writes a
+    /// `HEALTH_WARNING` event and acts.
+    private func check(_ metrics: JobMetrics) async {
+        let now = ContinuousClock.now
+        var findings: [(check: String, reason: String)] = []
+        if let limit = health.maxMemoryPercent {
+            let total = Double(ProcessInfo.processInfo.physicalMemory)
+            let percent = total > 0 ? Double(metrics.process.residentBytes) / total * 100 : 0
+            if percent > limit {
+                findings.append(("memory", String(format: "memory %.1f %% of the machine's %.1f GB, over max_memory_percent %g", percent, total / 1e9, limit)))
+            }
+        }
+        if let limit = health.minDiskFreeMB {
+            for (place, free) in [("work_dir", metrics.process.workDirFreeBytes), ("checkpoint_dir", metrics.process.checkpointDirFreeBytes)] {
+                guard let free, Double(free) / 1_048_576 < limit else { continue }
+                findings.append(("disk \(place)", String(format: "%.0f MB free where %@ is, under min_disk_free_mb %g", Double(free) / 1_048_576, place, limit)))
+            }
+        }
+        if let limit = health.maxCPUPercent, metrics.process.cpuPercent > limit {
+            findings.append(("cpu", String(format: "cpu %.0f %%, over max_cpu_percent %g", metrics.process.cpuPercent, limit)))
+        }
+        if let limit = health.maxQueueFillSeconds {
+            for (id, op) in metrics.operators.enumerated() {
+                guard op.queueCapacity > 0, op.queuedBatches >= op.queueCapacity else {
+                    fullSince[id] = nil
+                    continue
+                }
+                let since = fullSince[id] ?? now
+                fullSince[id] = since
+                if (now - since).seconds >= limit {
+                    findings.append(("queue \(op.name)", String(format: "the input queue of '%@' has been full for %.1f s, over max_queue_fill_seconds %g", op.name, (now - since).seconds, limit)))
+                }
+            }
+        }
+        let current = Set(findings.map(\.check))
+        let new = findings.filter { !crossed.contains($0.check) }
+        crossed = current
+        for finding in new {
+            let action: String
+            switch health.action {
+            case .warn: action = "warning only (health.action warn)"
+            case .checkpoint: action = attempt?.coordinator == nil ? "no checkpoint: the job takes none" : "taking a checkpoint now"
+            case .fail: action = "failing the job"
+            }
+            events.emit(JobEvent(kind: .healthWarning, jobID: jobID, message: "\(finding.reason); \(action)"))
+            switch health.action {
+            case .warn:
+                break
+            case .checkpoint:
+                if let coordinator = attempt?.coordinator {
+                    // Not awaited: the sampler keeps its pace while the checkpoint is written.
+                    Task { _ = await coordinator.checkpointNow(manual: false) }
+                }
+            case .fail:
+                let failure = OperatorFailure(
+                    operatorName: "health", instance: 0, recordIndex: nil, record: nil, error: HealthCheckFailure(reason: finding.reason))
+                _ = await supervisor.record(failure)
+                await supervisor.escalate(failure, reason: "a health check failed under health.action fail", fatal: true)
+                control.stop(.failed)
+                return
+            }
         }
     }
 

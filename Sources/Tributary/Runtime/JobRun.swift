@@ -83,7 +83,7 @@ struct JobRun {
         let recorder = configuration.metricsInterval > .zero
             ? MetricsRecorder(
                 jobID: jobID, plan: plan, configuration: configuration, events: events, hub: metricsHub, supervisor: jobSupervisor,
-                started: started)
+                control: control, started: started)
             : nil
 
         // Work of sources that outlives an attempt (an async sequence's pump) runs beside
