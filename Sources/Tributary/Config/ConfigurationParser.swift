@@ -224,15 +224,7 @@ extension ConfigurationParser {
         result.minDiskFreeMB = try object.number("min_disk_free_mb", minimum: 0, maximum: 1e12)
         result.maxQueueFillSeconds = try positive("max_queue_fill_seconds", maximum: 1e9)
         result.maxCPUPercent = try positive("max_cpu_percent")
-        if let name = try object.string("action") {
-            let names = HealthConfiguration.Action.allCases.map(\.rawValue)
-            guard let action = HealthConfiguration.Action(rawValue: name) else {
-                throw ConfigurationError(
-                    code: .unknownValue, keyPath: object.path("action"), given: ConfigValue.string(name).description,
-                    allowed: names.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: name, among: names))
-            }
-            result.action = action
-        }
+        if let action = try object.choice("action", of: HealthConfiguration.Action.self) { result.action = action }
         return result
     }
 
@@ -240,15 +232,7 @@ extension ConfigurationParser {
     static func parseRetention(_ object: ConfigObject) throws(ConfigurationError) -> RetentionConfiguration {
         try object.rejectUnknownKeys(allowed: retentionKeys)
         var result = RetentionConfiguration()
-        if let name = try object.string("policy") {
-            let names = RetentionConfiguration.Policy.allCases.map(\.rawValue)
-            guard let policy = RetentionConfiguration.Policy(rawValue: name) else {
-                throw ConfigurationError(
-                    code: .unknownValue, keyPath: object.path("policy"), given: ConfigValue.string(name).description,
-                    allowed: names.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: name, among: names))
-            }
-            result.policy = policy
-        }
+        if let policy = try object.choice("policy", of: RetentionConfiguration.Policy.self) { result.policy = policy }
         if let days = try object.number("max_days", minimum: 0, maximum: 1e6) {
             guard days > 0 else {
                 throw ConfigurationError(code: .outOfRange, keyPath: object.path("max_days"), given: object["max_days"]?.description, allowed: "a number of days greater than 0")
@@ -262,15 +246,7 @@ extension ConfigurationParser {
     /// `checkpoint_mode`, `checkpoint_interval`, `checkpoint_every_records`, `verify_writes`,
     /// and the combinations that contradict each other or the strategy.
     static func parseCheckpointTriggers(_ object: ConfigObject, into result: inout FaultToleranceConfiguration) throws(ConfigurationError) {
-        if let name = try object.string("checkpoint_mode") {
-            let names = CheckpointMode.allCases.map(\.rawValue)
-            guard let mode = CheckpointMode(rawValue: name) else {
-                throw ConfigurationError(
-                    code: .unknownValue, keyPath: object.path("checkpoint_mode"), given: ConfigValue.string(name).description,
-                    allowed: names.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: name, among: names))
-            }
-            result.checkpointMode = mode
-        }
+        if let mode = try object.choice("checkpoint_mode", of: CheckpointMode.self) { result.checkpointMode = mode }
         let manual = result.checkpointMode == .manual
         if let interval = try object.seconds("checkpoint_interval", minimum: 0, inclusive: manual) {
             result.checkpointInterval = interval
@@ -397,6 +373,18 @@ struct ConfigObject {
         // Set by an argument or a variable: `007` or `true` was meant as written.
         if let text = texts[path(key)] { return text }
         throw wrongType(key, value, expected: "a string")
+    }
+
+    /// One of the names of `Choice` (its raw values); another name throws, suggesting the
+    /// nearest.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, of type: Choice.Type) throws(ConfigurationError) -> Choice?
+    where Choice.RawValue == String {
+        guard let name = try string(key) else { return nil }
+        if let value = Choice(rawValue: name) { return value }
+        let names = Choice.allCases.map(\.rawValue)
+        throw ConfigurationError(
+            code: .unknownValue, keyPath: path(key), given: ConfigValue.string(name).description,
+            allowed: names.map { "\"\($0)\"" }.joined(separator: ", "), suggestion: NearestName.suggestion(for: name, among: names))
     }
 
     func bool(_ key: String) throws(ConfigurationError) -> Bool? {

@@ -78,8 +78,7 @@ final class EventLog: Sendable {
 
 /// Delivers events to every subscriber of an environment, and to its handlers.
 final class EventHub: Sendable {
-    private let subscribers = Mutex<[UInt64: AsyncStream<JobEvent>.Continuation]>([:])
-    private let nextID = Atomic<UInt64>(0)
+    private let streams = Broadcast<JobEvent>()
     private let handlers = Mutex<[@Sendable (JobEvent) -> Void]>([])
     /// Handlers run here, one event at a time in emission order, so a slow handler delays
     /// other handlers but never the job.
@@ -106,28 +105,12 @@ final class EventHub: Sendable {
         }
     }
 
-    func subscribe() -> AsyncStream<JobEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self)
-        let id = nextID.add(1, ordering: .relaxed).newValue
-        subscribers.withLock { $0[id] = continuation }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
-        }
-        return stream
-    }
+    func subscribe() -> AsyncStream<JobEvent> { streams.subscribe() }
 
     /// Ends every subscriber's stream: the run they watched is over.
-    func finishSubscribers() {
-        let finished = subscribers.withLock { subscribers -> [AsyncStream<JobEvent>.Continuation] in
-            defer { subscribers.removeAll() }
-            return Array(subscribers.values)
-        }
-        for continuation in finished { continuation.finish() }
-    }
+    func finishSubscribers() { streams.finishSubscribers() }
 
-    func publish(_ event: JobEvent) {
-        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }
-    }
+    func publish(_ event: JobEvent) { streams.publish(event) }
 }
 
 /// The job folder (`work_dir/<job_id>`) could not be created, written or read.

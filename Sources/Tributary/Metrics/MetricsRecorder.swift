@@ -231,29 +231,4 @@ actor MetricsRecorder {
 }
 
 /// Delivers metrics samples to every subscriber of ``LocalEnvironment/metrics()``.
-final class MetricsHub: Sendable {
-    private let subscribers = Mutex<[UInt64: AsyncStream<JobMetrics>.Continuation]>([:])
-    private let nextID = Atomic<UInt64>(0)
-
-    func subscribe() -> AsyncStream<JobMetrics> {
-        let (stream, continuation) = AsyncStream.makeStream(of: JobMetrics.self)
-        let id = nextID.add(1, ordering: .relaxed).newValue
-        subscribers.withLock { $0[id] = continuation }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
-        }
-        return stream
-    }
-
-    func publish(_ metrics: JobMetrics) {
-        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(metrics) }
-    }
-
-    func finishSubscribers() {
-        let finished = subscribers.withLock { subscribers -> [AsyncStream<JobMetrics>.Continuation] in
-            defer { subscribers.removeAll() }
-            return Array(subscribers.values)
-        }
-        for continuation in finished { continuation.finish() }
-    }
-}
+typealias MetricsHub = Broadcast<JobMetrics>
