@@ -61,6 +61,20 @@ import TributaryTesting
         #expect(rejection(["strategy": "checkpoint", "verify_writes": "yes"])?.code == .wrongType)
     }
 
+    /// A configuration built in code gets the same checks as the dictionary.
+    @Test func aTypedConfigurationIsCheckedLikeTheDictionary() throws {
+        var contradiction = EnvironmentConfiguration(faultTolerance: FaultToleranceConfiguration(strategy: .checkpoint))
+        contradiction.faultTolerance.checkpointMode = .disabled
+        let disabled = #expect(throws: ConfigurationError.self) { try LocalEnvironment("typed", configuration: contradiction) }
+        #expect(disabled?.description.contains("contradicts strategy \"checkpoint\"") == true)
+        var zero = EnvironmentConfiguration(faultTolerance: FaultToleranceConfiguration(strategy: .checkpoint))
+        zero.faultTolerance.checkpointInterval = .zero
+        #expect(#expect(throws: ConfigurationError.self) { try LocalEnvironment("typed", configuration: zero) }?.keyPath == "fault_tolerance.checkpoint_interval")
+        var negative = EnvironmentConfiguration()
+        negative.retention = RetentionConfiguration(maxDays: -1)
+        #expect(#expect(throws: ConfigurationError.self) { try LocalEnvironment("typed", configuration: negative) }?.keyPath == "retention.max_days")
+    }
+
     /// With an interval of an hour on a clock that never moves, only the record count can
     /// start checkpoints: the source holds after 5,000 records (every 1,000 due one) until one
     /// has completed; the output is exactly that of the input.

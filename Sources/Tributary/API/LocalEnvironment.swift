@@ -93,6 +93,10 @@ public final class LocalEnvironment: Sendable {
         if let error = configuration.faultTolerance.restartStrategy.configurationError(at: "fault_tolerance.restart_strategy") {
             throw error
         }
+        // A configuration built in code gets the dictionary's checks too (a zero periodic
+        // interval, `disabled` with `strategy: "checkpoint"`, a negative `max_days`, …): the
+        // dictionary it stands for must parse.
+        _ = try EnvironmentConfiguration(configuration.dictionaryRepresentation)
         self.faultHandler = try FaultToleranceRegistry.makeHandler(
             configuration.faultTolerance.strategy, options: configuration.faultTolerance.customOptions)
     }
