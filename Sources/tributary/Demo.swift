@@ -45,6 +45,7 @@ enum Demo {
         let alertsPath = directory.appendingPathComponent("alerts.txt").path
 
         let env = try LocalEnvironment("demo", config: [
+            "metrics_interval": 1,
             "fault_tolerance": [
                 "strategy": "checkpoint", "checkpoint_interval": 0.02, "checkpoint_dir": .string(directory.appendingPathComponent("checkpoints").path),
                 "restart_strategy": "failure_rate", "max_failures_per_interval": 100, "interval_seconds": 1, "delay": 0.001,
@@ -90,7 +91,24 @@ enum Demo {
         print("  injected: 'decode' throws once on every \(failureEvery)th reading (\(injected) operator failures),")
         print("            'running-mean' throws once on reading \(jobFailureAt) (a job-level failure)")
         print("")
+        // A progress line each second, from the job's metrics samples (the last one is taken
+        // as the job ends). Read counts include readings replayed after the restore.
+        let samples = env.metrics()
+        let progress = Task {
+            var lines = 0
+            for await sample in samples where sample.elapsedSeconds >= 0.5 && lines < 1_000 {
+                guard let source = sample[operator: "sensors"], source.recordsOut < records || source.recordsOutPerSecond > 0 else { continue }
+                lines += 1
+                let read = min(source.recordsOut, records)
+                print(
+                    String(
+                        format: "  %5.1f s  %@ of %@ readings (%.0f %%)  %.2f M/s  %d checkpoints  %d restarts, %d restores so far", sample.elapsedSeconds,
+                        formatCount(read), formatCount(records), Double(read) / Double(max(records, 1)) * 100, source.recordsOutPerSecond / 1e6,
+                        sample.checkpointsCompleted, sample.restarts, sample.recoveries - sample.restarts))
+            }
+        }
         let result = try await env.submit()
+        _ = await progress.value
         let seconds = Double(result.wallTime.components.seconds) + Double(result.wallTime.components.attoseconds) / 1e18
         print("job \(result.jobID) \(result.status.rawValue) in \(String(format: "%.3f", seconds)) s — \(String(format: "%.1f", Double(records) / seconds / 1e6)) M readings/s")
         if !result.restarts.isEmpty {
@@ -146,6 +164,11 @@ enum Demo {
         if !matches || alertLines != expectedAlerts {
             throw DemoError.outputMismatch
         }
+    }
+
+    /// `1.2 M`, `350 k`, `900`.
+    static func formatCount(_ count: Int) -> String {
+        count >= 1_000_000 ? String(format: "%.1f M", Double(count) / 1e6) : count >= 1_000 ? String(format: "%.0f k", Double(count) / 1e3) : String(count)
     }
 
     enum DemoError: Error, CustomStringConvertible {
