@@ -71,4 +71,28 @@ import Testing
         #expect(report.runs[0].differences.first?.contains("duplicate") == true)
         #expect(report.description.contains("NOT exactly-once"))
     }
+
+    /// A changed value reads as changed, not as one duplicate and one missing record;
+    /// duplicates, missing and unexpected records and a changed order are told apart.
+    @Test func theComparisonTellsChangedMissingDuplicateAndUnexpectedRecordsApart() {
+        let expected = ["sensor 1: 10", "sensor 2: 20", "sensor 3: 30", "sensor 4: 40"]
+        let changed = OutputComparison(expected: expected, actual: ["sensor 1: 10", "sensor 2: 21", "sensor 3: 30", "sensor 4: 40"], ordered: false)
+        #expect(changed.changed == [.init(expected: "sensor 2: 20", actual: "sensor 2: 21")])
+        #expect(changed.missing.isEmpty && changed.duplicates.isEmpty && changed.unexpected.isEmpty)
+        #expect(changed.summary == ["1 changed (e.g. 'sensor 2: 20' became 'sensor 2: 21')"])
+
+        let replayed = OutputComparison(expected: expected, actual: ["sensor 1: 10", "sensor 1: 10", "sensor 2: 20", "sensor 4: 40", "noise"], ordered: false)
+        #expect(replayed.duplicates == ["sensor 1: 10"])
+        #expect(replayed.missing == ["sensor 3: 30"] && replayed.unexpected == ["noise"], "nothing in common: not a change")
+        #expect(!replayed.isExact)
+
+        let lost = OutputComparison(expected: expected, actual: ["sensor 1: 10", "sensor 4: 40", "zzz"], ordered: false)
+        #expect(lost.missing == ["sensor 2: 20", "sensor 3: 30"], "nothing shares a beginning with 'zzz'")
+        #expect(lost.unexpected == ["zzz"])
+
+        let reordered = OutputComparison(expected: expected, actual: expected.reversed(), ordered: true)
+        #expect(reordered.firstDifference == 0)
+        #expect(reordered.summary == ["the same records in another order, first at record 0"])
+        #expect(OutputComparison(expected: expected, actual: expected, ordered: true).isExact)
+    }
 }

@@ -51,8 +51,11 @@ public struct RecoveryBenchmark: Sendable {
     public struct Run: Sendable {
         public let result: JobResult
         public let exactlyOnce: Bool
-        /// Output lines missing from, or in excess of, the reference (a few examples).
-        public let differences: [String]
+        /// How the output differs from the reference: missing, duplicated, changed and
+        /// unexpected records.
+        public let comparison: OutputComparison
+        /// ``comparison`` in words, a few examples of each difference.
+        public var differences: [String] { comparison.summary }
     }
 
     public struct Report: Sendable, CustomStringConvertible {
@@ -103,8 +106,8 @@ public struct RecoveryBenchmark: Sendable {
         var measured: [Run] = []
         for index in 0..<runs {
             let (result, output) = try await runOnce(label: "run-\(index)", faults: faults)
-            let differences = Self.differences(expected: referenceOutput, actual: output, ordered: ordered)
-            measured.append(Run(result: result, exactlyOnce: differences.isEmpty, differences: differences))
+            let comparison = OutputComparison(expected: referenceOutput, actual: output, ordered: ordered)
+            measured.append(Run(result: result, exactlyOnce: comparison.isExact, comparison: comparison))
         }
         return Report(name: name, reference: reference, runs: measured)
     }
@@ -120,22 +123,5 @@ public struct RecoveryBenchmark: Sendable {
         let output = try build(environment)
         let result = try await environment.submit()
         return (result, try output())
-    }
-
-    static func differences(expected: [String], actual: [String], ordered: Bool) -> [String] {
-        if ordered {
-            guard expected != actual else { return [] }
-            let index = zip(expected, actual).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(expected.count, actual.count)
-            return ["\(actual.count) records instead of \(expected.count); first difference at record \(index)"]
-        }
-        var counts: [String: Int] = [:]
-        for line in expected { counts[line, default: 0] += 1 }
-        for line in actual { counts[line, default: 0] -= 1 }
-        let extra = counts.filter { $0.value < 0 }.sorted { $0.key < $1.key }
-        let missing = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-        var found: [String] = []
-        if !extra.isEmpty { found.append("\(extra.reduce(0) { $0 - $1.value }) duplicate records (e.g. \(extra.prefix(3).map(\.key)))") }
-        if !missing.isEmpty { found.append("\(missing.reduce(0) { $0 + $1.value }) missing records (e.g. \(missing.prefix(3).map(\.key)))") }
-        return found
     }
 }
