@@ -38,6 +38,18 @@ import Testing
         #expect(report.exactlyOnce)
         #expect(report.latency(.operatorRestart, percentile: 0.99) != nil)
         #expect(report.description.contains("exactly-once"))
+
+        // The charts of the user's pipeline: the latency of its 20 restarts, and the first
+        // run's failures marked on its timeline.
+        #expect(report.runs[0].timeline.failures.count == 10)
+        #expect(report.runs[0].timeline.failures.allSatisfy { $0 >= 0 })
+        let charts = try report.writeCharts(to: URL(fileURLWithPath: directory.path("charts")))
+        #expect(charts.map(\.lastPathComponent) == ["recovery-latency.svg", "throughput.svg"])
+        let latency = try String(contentsOf: charts[0], encoding: .utf8)
+        #expect(latency.hasPrefix("<svg") && latency.contains("restart &lt;"), "bars per kind of recovery, labels escaped")
+        #expect(latency.contains("20 recoveries"), "the title counts what the table counts")
+        let throughput = try String(contentsOf: charts[1], encoding: .utf8)
+        #expect(throughput.components(separatedBy: "stroke='#d04a4a'").count - 1 == 10, "one red line per failure")
     }
 
     /// A sink that writes at once and ignores commits: after a checkpoint restore, replayed

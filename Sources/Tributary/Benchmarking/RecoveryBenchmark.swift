@@ -48,8 +48,22 @@ public struct RecoveryBenchmark: Sendable {
     }
 
     /// One measured run with faults.
+    /// A run over time: the sources' records per second at each metrics sample, and when
+    /// failures happened and checkpoints completed (seconds since the run started).
+    public struct Timeline: Sendable {
+        public struct Point: Sendable {
+            public let seconds: Double
+            public let recordsPerSecond: Double
+        }
+
+        public let throughput: [Point]
+        public let failures: [Double]
+        public let checkpoints: [Double]
+    }
+
     public struct Run: Sendable {
         public let result: JobResult
+        public let timeline: Timeline
         public let exactlyOnce: Bool
         /// How the output differs from the reference: missing, duplicated, changed and
         /// unexpected records.
@@ -61,11 +75,51 @@ public struct RecoveryBenchmark: Sendable {
     public struct Report: Sendable, CustomStringConvertible {
         public let name: String
         public let reference: JobResult
+        /// The run without faults over time: the baseline of the throughput chart.
+        public let referenceTimeline: Timeline
         public let runs: [Run]
 
         /// Faults that ended in a recovery, over all runs (restarts and restores).
         public var recoveries: [Recovery] { runs.flatMap(\.result.recoveries) }
         public var exactlyOnce: Bool { runs.allSatisfy(\.exactlyOnce) }
+
+        /// Writes two SVG charts into `folder` (created if needed), as `tributary bench --svg`
+        /// draws them for its own workload: `recovery-latency.svg`, how many recoveries took
+        /// how long, restarts and restores side by side; `throughput.svg`, the first faulty
+        /// run's records per second over time (blue) on the run without faults (grey), with its
+        /// failures (red) and completed checkpoints (green) marked. Returns their paths.
+        /// - Throws: the file system's error when the folder or a file cannot be written.
+        @discardableResult
+        public func writeCharts(to folder: URL) throws -> [URL] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let bounds: [(Double, String)] = [
+                (0.05, "<50µs"), (0.1, "<100µs"), (0.25, "<250µs"), (0.5, "<0.5ms"), (1, "<1ms"), (2.5, "<2.5ms"), (5, "<5ms"), (10, "<10ms"),
+                (25, "<25ms"), (100, "<100ms"), (.infinity, "≥100ms"),
+            ]
+            var buckets: [(label: String, value: Double)] = []
+            for kind in [Recovery.Kind.operatorRestart, .checkpointRestore] {
+                let latencies = recoveries.filter { $0.kind == kind }.map { $0.latency.seconds * 1000 }
+                guard !latencies.isEmpty else { continue }
+                let tag = kind == .operatorRestart ? "restart" : "restore"
+                for (index, bound) in bounds.enumerated() {
+                    let count = latencies.filter { $0 < bound.0 && (index == 0 || $0 >= bounds[index - 1].0) }.count
+                    if count > 0 { buckets.append((label: "\(tag) \(bound.1)", value: Double(count))) }
+                }
+            }
+            let latency = folder.appendingPathComponent("recovery-latency.svg")
+            try SVGChart(title: "'\(name)': recovery latency (failure → first record processed again), \(recoveries.count) recoveries")
+                .bars(buckets, xLabel: "latency, by kind of recovery", yLabel: "recoveries")
+                .write(to: latency, atomically: true, encoding: .utf8)
+            let throughput = folder.appendingPathComponent("throughput.svg")
+            let run = runs.first
+            try SVGChart(title: "'\(name)': records/s over time — with faults (blue), without (grey); failures red, checkpoints green")
+                .line(
+                    (run?.timeline.throughput ?? []).map { ($0.seconds, $0.recordsPerSecond) }, marks: run?.timeline.failures ?? [],
+                    xLabel: "seconds since the run started", yLabel: "records/s",
+                    baseline: referenceTimeline.throughput.map { ($0.seconds, $0.recordsPerSecond) }, greenMarks: run?.timeline.checkpoints ?? [])
+                .write(to: throughput, atomically: true, encoding: .utf8)
+            return [latency, throughput]
+        }
 
         /// Latency percentile (0...1) of one kind of recovery, `nil` when there was none.
         public func latency(_ kind: Recovery.Kind, percentile: Double) -> Duration? {
@@ -102,26 +156,52 @@ public struct RecoveryBenchmark: Sendable {
         guard runs >= 1 else {
             throw ConfigurationError(code: .outOfRange, keyPath: "RecoveryBenchmark(runs:)", given: "\(runs)", allowed: "1 or more")
         }
-        let (reference, referenceOutput) = try await runOnce(label: "reference", faults: [])
+        let (reference, referenceTimeline, referenceOutput) = try await runOnce(label: "reference", faults: [])
         var measured: [Run] = []
         for index in 0..<runs {
-            let (result, output) = try await runOnce(label: "run-\(index)", faults: faults)
+            let (result, timeline, output) = try await runOnce(label: "run-\(index)", faults: faults)
             let comparison = OutputComparison(expected: referenceOutput, actual: output, ordered: ordered)
-            measured.append(Run(result: result, exactlyOnce: comparison.isExact, comparison: comparison))
+            measured.append(Run(result: result, timeline: timeline, exactlyOnce: comparison.isExact, comparison: comparison))
         }
-        return Report(name: name, reference: reference, runs: measured)
+        return Report(name: name, reference: reference, referenceTimeline: referenceTimeline, runs: measured)
     }
 
-    private func runOnce(label: String, faults: [FaultInjection]) async throws -> (JobResult, [String]) {
+    /// How often a run's throughput is sampled.
+    static let samplingInterval: Duration = .milliseconds(20)
+
+    private func runOnce(label: String, faults: [FaultInjection]) async throws -> (JobResult, Timeline, [String]) {
         var faultTolerance = faultTolerance
         let folder = URL(fileURLWithPath: workDirectory).appendingPathComponent("\(name)-\(label)-\(UUID().uuidString)")
         if faultTolerance["checkpoint_dir"] == nil { faultTolerance["checkpoint_dir"] = .string(folder.appendingPathComponent("checkpoints").path) }
         var configuration = try EnvironmentConfiguration(["work_dir": .string(folder.appendingPathComponent("jobs").path), "fault_tolerance": .object(faultTolerance)])
         configuration.faultInjections = faults
+        configuration.metricsInterval = Self.samplingInterval
         defer { try? FileManager.default.removeItem(at: folder) }
         let environment = try LocalEnvironment(name, configuration: configuration)
         let output = try build(environment)
+        let samples = environment.metrics()
+        let events = environment.events()
+        let collecting = Task {
+            var collected: [JobMetrics] = []
+            for await sample in samples { collected.append(sample) }
+            return collected
+        }
+        let watching = Task {
+            var checkpoints: [Date] = []
+            for await event in events where event.kind == .checkpointComplete { checkpoints.append(event.time) }
+            return checkpoints
+        }
+        let started = Date()
         let result = try await environment.submit()
-        return (result, try output())
+        let sources = Set(result.operators.filter { $0.kind == "source" }.map(\.name))
+        let throughput = await collecting.value.map { sample in
+            Timeline.Point(
+                seconds: sample.elapsedSeconds,
+                recordsPerSecond: sample.operators.filter { sources.contains($0.name) }.reduce(0) { $0 + $1.recordsOutPerSecond })
+        }
+        let timeline = Timeline(
+            throughput: throughput, failures: result.recoveries.map { $0.cause.time.timeIntervalSince(started) },
+            checkpoints: await watching.value.map { $0.timeIntervalSince(started) })
+        return (result, timeline, try output())
     }
 }

@@ -1,9 +1,14 @@
 import Foundation
 
-/// A small SVG writer for the benchmark's charts: a bar chart (latency distribution) and a line
+/// A small SVG writer for the benchmarks' charts: a bar chart (latency distribution) and a line
 /// chart with marked moments (throughput over time, failures as red lines). No dependencies.
-struct SVGChart {
+package struct SVGChart {
     let title: String
+
+    package init(title: String) {
+        self.title = title
+    }
+
     let width = 720.0
     let height = 320.0
     let margin = (left: 64.0, right: 20.0, top: 36.0, bottom: 44.0)
@@ -34,7 +39,7 @@ struct SVGChart {
     }
 
     /// Bars: one per bucket, labelled below.
-    func bars(_ buckets: [(label: String, value: Double)], xLabel: String, yLabel: String) -> String {
+    package func bars(_ buckets: [(label: String, value: Double)], xLabel: String, yLabel: String) -> String {
         let plotWidth = width - margin.left - margin.right
         let plotHeight = height - margin.top - margin.bottom
         let yMax = max(buckets.map(\.value).max() ?? 1, 1)
@@ -49,16 +54,29 @@ struct SVGChart {
         return frame(xLabel: xLabel, yLabel: yLabel, yMax: yMax, body: body)
     }
 
-    /// A line through `points` (x, y), with vertical red lines at `marks`.
-    func line(_ points: [(x: Double, y: Double)], marks: [Double], xLabel: String, yLabel: String) -> String {
+    /// A line through `points` (x, y), with vertical red lines at `marks`; `baseline`, if
+    /// given, a grey line beneath it (the same work without faults), and `greenMarks` green
+    /// lines (checkpoints).
+    package func line(
+        _ points: [(x: Double, y: Double)], marks: [Double], xLabel: String, yLabel: String, baseline: [(x: Double, y: Double)] = [],
+        greenMarks: [Double] = []
+    ) -> String {
         let plotWidth = width - margin.left - margin.right
         let plotHeight = height - margin.top - margin.bottom
-        let xMax = max(points.map(\.x).max() ?? 1, marks.max() ?? 0, 1e-9)
-        let yMax = max(points.map(\.y).max() ?? 1, 1e-9)
+        let xMax = max(points.map(\.x).max() ?? 1, baseline.map(\.x).max() ?? 0, marks.max() ?? 0, 1e-9)
+        let yMax = max(points.map(\.y).max() ?? 1, baseline.map(\.y).max() ?? 0, 1e-9)
         func px(_ x: Double) -> Double { margin.left + plotWidth * x / xMax }
         func py(_ y: Double) -> Double { margin.top + plotHeight * (1 - y / yMax) }
+        var body = ""
+        if !baseline.isEmpty {
+            let path = baseline.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " ")
+            body += "<polyline fill='none' stroke='#aaa' stroke-width='1.5' points='\(path)'/>"
+        }
         let path = points.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " ")
-        var body = "<polyline fill='none' stroke='#4a7bd0' stroke-width='1.5' points='\(path)'/>"
+        body += "<polyline fill='none' stroke='#4a7bd0' stroke-width='1.5' points='\(path)'/>"
+        for mark in greenMarks {
+            body += "<line x1='\(px(mark))' y1='\(margin.top)' x2='\(px(mark))' y2='\(margin.top + plotHeight)' stroke='#3a9a4a' stroke-dasharray='2 4'/>"
+        }
         for mark in marks {
             body += "<line x1='\(px(mark))' y1='\(margin.top)' x2='\(px(mark))' y2='\(margin.top + plotHeight)' stroke='#d04a4a' stroke-dasharray='4 3'/>"
         }
