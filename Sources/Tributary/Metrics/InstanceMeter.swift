@@ -11,14 +11,7 @@ final class InstanceMeter: Sendable {
         var emitting: Duration = .zero
     }
 
-    let vertex: Int
-    let instance: Int
     private let reading = Mutex(Reading())
-
-    init(vertex: Int, instance: Int) {
-        self.vertex = vertex
-        self.instance = instance
-    }
 
     func update(_ body: (inout Reading) -> Void) {
         reading.withLock { body(&$0) }

@@ -345,7 +345,7 @@ struct JobRun {
         control.register(allInboxes)
         coordinator?.trigger.onChange { for inbox in allInboxes { inbox.wake() } }
 
-        let meters = recorder.map { _ in plan.vertices.map { vertex in (0..<vertex.parallelism).map { InstanceMeter(vertex: vertex.id, instance: $0) } } }
+        let meters = recorder.map { _ in plan.vertices.map { vertex in (0..<vertex.parallelism).map { _ in InstanceMeter() } } }
         var instances: [OperatorInstance] = []
         for vertex in plan.vertices {
             let headName = plan.nodes[vertex.nodes[0]].name

@@ -223,9 +223,6 @@ struct ShapedColumnEncoder {
         next += 1
     }
 
-    /// The kind of `T` if it is a primitive, else `nil`.
-    func kind<T>(of type: T.Type) -> ShapedColumn.Kind? { Self.primitiveKind(type) }
-
     /// Opens the current value's keyed container (again, for a second request in one value).
     mutating func openFields() throws {
         switch layout {
@@ -351,7 +348,7 @@ struct ShapedFieldsContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        if let kind = owner.pointee.kind(of: T.self) {
+        if let kind = ShapedColumnEncoder.primitiveKind(T.self) {
             try owner.field(key.stringValue, kind)
             owner.pointee.primitive(value)
             return
@@ -405,7 +402,7 @@ struct ShapedFieldEncoder: Encoder {
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             let name = owner.pointee.fieldName
-            if let kind = owner.pointee.kind(of: T.self) {
+            if let kind = ShapedColumnEncoder.primitiveKind(T.self) {
                 try owner.field(name, kind)
                 owner.pointee.primitive(value)
                 return
