@@ -96,6 +96,16 @@ import TributaryTesting
         #expect(result.recoveries.filter { $0.kind == .checkpointRestore }.count == 2)
     }
 
+    /// Two equal rules are two faults: each fires once. (Marking fired by the first equal rule's
+    /// place once left the second rule firing on every retry until the job gave up.)
+    @Test func twoEqualRulesFireOnceEach() async throws {
+        let rule: ConfigValue = ["operator": "double", "inject": "throw", "at_records": [10]]
+        let (_, sink, job) = try await run(.array([rule, rule]), faultTolerance: ["delay": 0, "max_attempts": 3])
+        let result = try await job.value
+        #expect(sink.values == (0..<1_000).map { $0 * 2 })
+        #expect(result.restarts.map { $0.failure.recordIndex } == [10, 10])
+    }
+
     @Test func probabilityIsReproducibleWithASeed() async throws {
         var records: [[Int?]] = []
         for _ in 0..<2 {

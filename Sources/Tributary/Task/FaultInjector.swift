@@ -24,6 +24,8 @@ final class FaultInjectionState: Sendable {
         let offset: Int
         let ordinal: Int
         let rule: FaultInjection
+        /// The rule's place in `rules`: two equal rules are two faults, each marked on its own.
+        let ruleIndex: Int
     }
 
     /// The first record among `count` records starting at `ordinal` that gets a fault from one of
@@ -54,11 +56,11 @@ final class FaultInjectionState: Sendable {
                     }
                 }
                 guard let candidate, candidate < (best?.ordinal ?? .max) else { continue }
-                best = Hit(offset: candidate - ordinal, ordinal: candidate, rule: rule)
+                best = Hit(offset: candidate - ordinal, ordinal: candidate, rule: rule, ruleIndex: index)
             }
-            if let best, let index = rules.firstIndex(of: best.rule) {
-                states["\(index)/\(instance)"]?.fired.insert(best.ordinal)
-                states["\(index)/\(instance)"]?.count += 1
+            if let best {
+                states["\(best.ruleIndex)/\(instance)"]?.fired.insert(best.ordinal)
+                states["\(best.ruleIndex)/\(instance)"]?.count += 1
             }
         }
         return best
