@@ -24,6 +24,7 @@ let package = Package(
             name: "CheckpointedWordCount", dependencies: ["Tributary"], path: "Examples/CheckpointedWordCount", exclude: ["README.md"]),
         .executableTarget(name: "FlakyService", dependencies: ["Tributary"], path: "Examples/FlakyService", exclude: ["README.md"]),
         .executableTarget(name: "DynamicFailover", dependencies: ["Tributary"], path: "Examples/DynamicFailover", exclude: ["README.md"]),
+        .executableTarget(name: "ReplicaTakeover", dependencies: ["Tributary"], path: "Examples/ReplicaTakeover", exclude: ["README.md"]),
         .executableTarget(name: "FanOutUnion", dependencies: ["Tributary"], path: "Examples/FanOutUnion", exclude: ["README.md"]),
         // The kill and watchdog tests run CheckpointedWordCount and tributary as child processes:
         // depending on them builds them.

@@ -196,7 +196,11 @@ public final class LocalEnvironment: Sendable {
             metricsHub.finishSubscribers()
         }
         let (plan, policies) = try graph.withLock { graph throws(PipelineError) in
-            (try PhysicalPlan.compile(graph, cores: configuration.splitChains ? AvailableCores.count : 1), graph.nodes.map(\.policy))
+            (
+                try PhysicalPlan.compile(
+                    graph, cores: configuration.splitChains ? AvailableCores.count : 1, handlerFailsOver: faultHandler?.failsOver ?? false),
+                graph.nodes.map(\.policy)
+            )
         }
         for (index, rule) in configuration.faultInjections.enumerated() {
             let injectable = plan.nodes.filter { $0.blueprint.role == .transform || $0.blueprint.role == .sink }.map(\.name)
@@ -205,6 +209,11 @@ public final class LocalEnvironment: Sendable {
                     code: .unknownValue, keyPath: "fault_injection[\(index)].operator", given: ConfigValue.string(rule.operatorName).description,
                     allowed: "an operator or sink of this job: " + injectable.joined(separator: ", "),
                     suggestion: NearestName.suggestion(for: rule.operatorName, among: injectable))
+            }
+            if let instance = rule.instance, let node = plan.nodes.first(where: { $0.name == rule.operatorName }), instance >= node.parallelism {
+                throw ConfigurationError(
+                    code: .outOfRange, keyPath: "fault_injection[\(index)].instance", given: String(instance),
+                    allowed: "an instance of '\(node.name)', which has parallelism \(node.parallelism): 0...\(node.parallelism - 1)")
             }
         }
         let locks = try takeOwnership()
@@ -308,11 +317,12 @@ public final class LocalEnvironment: Sendable {
 
     /// A restart strategy out of range fails `submit()` with a message naming the operator.
     func recordPolicyProblem(_ policy: SupervisionPolicy, of id: Int) {
-        guard case .restart(let strategy) = policy.kind, let problem = strategy.problem else { return }
+        guard let strategy = policy.restartStrategy, let problem = strategy.problem else { return }
+        let shown = policy.failsOver ? "failover" : "restart"
         recordProblem(
             PipelineError(
                 code: .invalidArgument,
-                message: "supervised(.restart(...)) of '\(nodeName(id))': \(problem.parameter) is \(problem.given), but it must be \(problem.allowed)"))
+                message: "supervised(.\(shown)(...)) of '\(nodeName(id))': \(problem.parameter) is \(problem.given), but it must be \(problem.allowed)"))
     }
 
     func updateNode(_ id: Int, _ update: (inout GraphState.Node) -> Void) {

@@ -134,6 +134,13 @@ final class Inbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// Lets lanes grow past their capacity while the consumer is down (failover), resuming
+    /// producers parked on a full lane; `false` bounds them again.
+    @usableFromInline
+    func setOverflow(_ allowed: Bool) {
+        for producer in state.withLock({ $0.setOverflow(allowed) }) { producer.resume() }
+    }
+
     /// Fails every waiting and later call with `error`; used to stop a job.
     @usableFromInline
     func close(with error: any Error) {
@@ -148,6 +155,7 @@ final class Inbox<Element: Sendable>: Sendable {
 protocol ClosableInbox: Sendable {
     func close(with error: any Error)
     func wake()
+    func setOverflow(_ allowed: Bool)
     /// Messages waiting now, and how many the data lanes hold at most (for metrics).
     var fill: (queued: Int, capacity: Int) { get }
 }

@@ -17,6 +17,10 @@ struct InboxStateMachine<Element: Sendable> {
     /// Lanes the consumer does not take from while it aligns a checkpoint barrier.
     private var blocked: [Bool]
     let capacity: Int
+    /// Set while the consumer is down (failover): lanes take messages beyond `capacity`, so no
+    /// producer waits for an instance that is not consuming. Its producers send it nothing but
+    /// control messages and batches already on their way meanwhile, so the excess stays small.
+    private var overflow = false
     private var waitingConsumer: UnsafeContinuation<Delivery, any Error>?
     private var nextLane = 0
     private var closedError: (any Error)?
@@ -53,11 +57,26 @@ struct InboxStateMachine<Element: Sendable> {
             waitingConsumer = nil
             return .deliver(consumer, (lane, message))
         }
-        if lanes[lane].queue.count < capacity {
+        if lanes[lane].queue.count < capacity || overflow {
             lanes[lane].queue.append(message)
             return .queued
         }
         return .full
+    }
+
+    /// Lets lanes grow past `capacity` (`true`) or bounds them again. Allowing it queues every
+    /// parked producer's message and returns those producers, to be resumed.
+    mutating func setOverflow(_ allowed: Bool) -> [UnsafeContinuation<Void, any Error>] {
+        overflow = allowed
+        guard allowed, closedError == nil else { return [] }
+        var producers: [UnsafeContinuation<Void, any Error>] = []
+        for index in lanes.indices {
+            guard let parked = lanes[index].parkedProducer else { continue }
+            lanes[index].queue.append(parked.message)
+            lanes[index].parkedProducer = nil
+            producers.append(parked.continuation)
+        }
+        return producers
     }
 
     enum ParkAction {

@@ -57,7 +57,7 @@ enum ConfigurationParser {
     ]
     static let healthKeys = ["max_memory_percent", "min_disk_free_mb", "max_queue_fill_seconds", "max_cpu_percent", "action"]
     static let retentionKeys = ["policy", "max_days", "cleanup_on_success"]
-    static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times"]
+    static let faultInjectionKeys = ["operator", "inject", "duration", "every_records", "at_records", "probability", "seed", "times", "instance"]
     static let faultToleranceKeys = [
         "strategy", "checkpoint_interval", "max_recovery_attempts", "checkpoint_dir", "retained_checkpoints",
         "checkpoint_timeout", "restart_strategy", "seed", "operator_timeout", "allow_non_restored_state", "checkpoint_mode",
@@ -280,7 +280,8 @@ extension ConfigurationParser {
     }
 
     /// One `fault_injection` rule: `operator`, `inject`, `duration` (hang, slow), exactly one of
-    /// `every_records` / `at_records` / `probability` (with optional `seed`), optional `times`.
+    /// `every_records` / `at_records` / `probability` (with optional `seed`), optional `times`
+    /// and `instance`.
     static func parseFaultInjection(_ object: ConfigObject) throws(ConfigurationError) -> FaultInjection {
         try object.rejectUnknownKeys(allowed: faultInjectionKeys)
         guard let name = try object.nonEmptyString("operator") else {
@@ -332,7 +333,9 @@ extension ConfigurationParser {
         if object.has("seed"), triggers[0] != "probability" {
             throw ConfigurationError(code: .conflictingKeys, keyPath: object.path("seed"), given: object["seed"]?.description, allowed: "'seed' applies to 'probability' only")
         }
-        return FaultInjection(operatorName: name, kind: kind, trigger: trigger, duration: duration, times: try object.int("times", in: 1...Int.max))
+        return FaultInjection(
+            operatorName: name, kind: kind, trigger: trigger, duration: duration, times: try object.int("times", in: 1...Int.max),
+            instance: try object.int("instance", in: 0...1023))
     }
 }
 

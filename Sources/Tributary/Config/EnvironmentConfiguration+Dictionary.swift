@@ -67,6 +67,7 @@ extension EnvironmentConfiguration {
                 var fields: [String: ConfigValue] = ["operator": .string(rule.operatorName), "inject": .string(rule.kind.name)]
                 if let duration = rule.duration { fields["duration"] = .double(duration.seconds) }
                 if let times = rule.times { fields["times"] = .int(times) }
+                if let instance = rule.instance { fields["instance"] = .int(instance) }
                 switch rule.trigger {
                 case .everyRecords(let every): fields["every_records"] = .int(every)
                 case .atRecords(let positions): fields["at_records"] = .array(positions.sorted().map { .int($0) })

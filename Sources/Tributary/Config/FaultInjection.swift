@@ -7,10 +7,13 @@
 ///     ["operator": "enrich", "inject": "hang", "duration": 2.0, "at_records": [500]],
 ///     ["operator": "count", "inject": "slow", "duration": 0.001, "probability": 0.01, "seed": 7, "times": 100],
 ///     ["operator": "count", "inject": "crash_process", "at_records": [123_456]],
+///     ["operator": "enrich", "instance": 1, "inject": "throw", "every_records": 50],
 /// ]
 /// ```
 /// Records are counted per operator instance, from 0, in the order the instance receives them;
 /// each (rule, record) fires at most once per process, so a retried record goes through.
+/// `instance` limits a rule to one instance of the operator (a replica that keeps failing, for
+/// ``SupervisionPolicy/failover(_:)``); without it the rule applies to each instance.
 public struct FaultInjection: Sendable, Hashable {
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
         public let name: String
@@ -42,9 +45,12 @@ public struct FaultInjection: Sendable, Hashable {
     public var duration: Duration?
     /// At most this many injections (all of them when `nil`).
     public var times: Int?
+    /// The one instance the rule applies to (each instance when `nil`).
+    public var instance: Int?
 
-    public init(operatorName: String, kind: Kind, trigger: Trigger, duration: Duration? = nil, times: Int? = nil) {
+    public init(operatorName: String, kind: Kind, trigger: Trigger, duration: Duration? = nil, times: Int? = nil, instance: Int? = nil) {
         self.operatorName = operatorName
+        self.instance = instance
         self.kind = kind
         self.trigger = trigger
         self.duration = duration

@@ -17,6 +17,11 @@ public struct JobEvent: Sendable, Equatable, Codable, CustomStringConvertible {
         public static let operatorFailed = Kind(rawValue: "OPERATOR_FAILED")
         public static let operatorRestarted = Kind(rawValue: "OPERATOR_RESTARTED")
         public static let recordSkipped = Kind(rawValue: "RECORD_SKIPPED")
+        /// An instance of an operator supervised with failover failed: its siblings take its
+        /// input until it is back (``SupervisionPolicy/failover(_:)``).
+        public static let failoverStart = Kind(rawValue: "FAILOVER_START")
+        /// The instance is back (its retried record went through) and takes its share again.
+        public static let failoverEnd = Kind(rawValue: "FAILOVER_END")
         public static let failureEscalated = Kind(rawValue: "FAILURE_ESCALATED")
         public static let circuitOpened = Kind(rawValue: "CIRCUIT_OPENED")
         public static let circuitHalfOpen = Kind(rawValue: "CIRCUIT_HALF_OPEN")

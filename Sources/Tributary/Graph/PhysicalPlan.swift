@@ -35,6 +35,9 @@ struct PhysicalPlan: Sendable {
         /// Node ids, head first.
         var nodes: [Int]
         let parallelism: Int
+        /// Its head is supervised with failover and has siblings: upstream routes around a
+        /// failed instance (see ``ReplicaHealth``).
+        var failsOver = false
         var inputs: [InputEdge] = []
         var outputs: [OutputEdge] = []
         var laneCount: Int { inputs.reduce(0) { $0 + $1.laneCount } }
@@ -72,9 +75,12 @@ struct PhysicalPlan: Sendable {
 
     /// Validates the graph and compiles it.
     /// - Throws: ``PipelineError`` for a pipeline that cannot run.
-    /// - Parameter cores: the processors the job may use; with more than the plan has
-    ///   instances, chains that start at a source are split (see ``chainSplits(_:graph:cores:)``).
-    static func compile(_ graph: GraphState, cores: Int = AvailableCores.count) throws(PipelineError) -> PhysicalPlan {
+    /// - Parameters:
+    ///   - cores: the processors the job may use; with more than the plan has instances, chains
+    ///     that start at a source are split (see ``chainSplits(_:graph:cores:)``).
+    ///   - handlerFailsOver: the job's custom ``FaultHandler`` may decide a failover, for every
+    ///     operator without a policy of its own that can fail over.
+    static func compile(_ graph: GraphState, cores: Int = AvailableCores.count, handlerFailsOver: Bool = false) throws(PipelineError) -> PhysicalPlan {
         if let problem = graph.problems.first { throw problem }
         let count = graph.nodes.count
         var consumers = Array(repeating: [Int](), count: count)
@@ -106,6 +112,27 @@ struct PhysicalPlan: Sendable {
             }
         }
 
+        // Operators whose instances take over each other's input: never fused into their input's
+        // instance, fed round-robin (see `SupervisionPolicy.failover`).
+        var failsOver = Array(repeating: false, count: count)
+        for (id, node) in graph.nodes.enumerated() {
+            let blueprint = node.blueprint
+            let eligible = blueprint.role == .transform && blueprint.inputs.count == 1 && blueprint.inputPartitioner == nil
+            if let policy = node.policy, policy.failsOver, !eligible {
+                let what = switch blueprint.role {
+                case .source: "a source"
+                case .sink: "a sink"
+                case .union: "a union"
+                case .transform: blueprint.inputPartitioner != nil ? "an operator after keyBy, whose records only the instance owning their key may take" : "an operator with \(blueprint.inputs.count) inputs"
+                }
+                throw PipelineError(
+                    code: .invalidArgument,
+                    message: "supervised(.failover) of '\(graph.name(of: id))': failover sends a failed instance's records to its siblings, so it needs a stateless operator with one input that any instance may serve (map, filter, compactMap, flatMap, mapAsync), and '\(graph.name(of: id))' is \(what); use .restart(...) for it")
+            }
+            let chosen = node.policy.map(\.failsOver) ?? (handlerFailsOver && eligible)
+            failsOver[id] = chosen && node.parallelism > 1
+        }
+
         // Fuse; then, with a core to spare, split source chains in two and fuse again.
         func fuse(splitBefore: Set<Int>) -> (vertexOf: [Int], vertices: [Vertex], placement: [String]) {
             var vertexOf = Array(repeating: -1, count: count)
@@ -114,7 +141,7 @@ struct PhysicalPlan: Sendable {
             for (id, node) in graph.nodes.enumerated() {
                 let blueprint = node.blueprint
                 var reason: String?
-                if blueprint.role != .source, blueprint.role != .union, blueprint.inputs.count == 1, blueprint.inputPartitioner == nil {
+                if blueprint.role != .source, blueprint.role != .union, blueprint.inputs.count == 1, blueprint.inputPartitioner == nil, !failsOver[id] {
                     let input = blueprint.inputs[0]
                     if consumers[input].count == 1, graph.nodes[input].blueprint.role != .sink,
                         graph.nodes[input].parallelism == node.parallelism
@@ -129,9 +156,12 @@ struct PhysicalPlan: Sendable {
                         reason = "splits the chain of '\(head)' in two, so that a core the plan left idle (of \(cores)) runs its second half; the two halves exchange batches over a channel"
                     }
                 }
+                if failsOver[id] {
+                    reason = "supervised with failover: its \(node.parallelism) instances get batches round-robin, so that a failed instance's share goes to its siblings until it is back"
+                }
                 placement[id] = "own instance: " + (reason ?? Self.reasonApart(id, graph: graph, consumers: consumers))
                 vertexOf[id] = vertices.count
-                vertices.append(Vertex(id: vertices.count, nodes: [id], parallelism: node.parallelism))
+                vertices.append(Vertex(id: vertices.count, nodes: [id], parallelism: node.parallelism, failsOver: failsOver[id]))
             }
             return (vertexOf, vertices, placement)
         }
@@ -148,7 +178,7 @@ struct PhysicalPlan: Sendable {
                 let kind: EdgeKind
                 if let partitioner = head.inputPartitioner {
                     kind = .hash(partitioner)
-                } else if vertices[from].parallelism == vertices[index].parallelism {
+                } else if vertices[from].parallelism == vertices[index].parallelism, !vertices[index].failsOver {
                     kind = .forward
                 } else {
                     kind = .roundRobin

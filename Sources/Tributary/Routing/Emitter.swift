@@ -1,7 +1,8 @@
 /// Sends one chain's output to the instances of the vertices that consume it.
 ///
 /// Each outgoing edge routes a batch one of three ways: `forward` to the instance with the same
-/// index (equal parallelism), `roundRobin` whole batches across instances, or `hash` each record
+/// index (equal parallelism), `roundRobin` whole batches across instances (skipping instances
+/// that are down, for an operator supervised with failover), or `hash` each record
 /// to the instance that owns its key (after `keyBy`). Several edges (fan-out) all receive the
 /// same batch; arrays are copy-on-write, so that costs no copy.
 final class Emitter<Element: Sendable>: ChainEmitter {
@@ -15,6 +16,8 @@ final class Emitter<Element: Sendable>: ChainEmitter {
         let targets: [Inbox<Element>]
         let lane: Int
         var route: Route
+        /// Set when the consumer fails over: round-robin skips its instances that are down.
+        var health: ReplicaHealth? = nil
     }
 
     private let buffer: BatchBuffer<Element>
@@ -38,7 +41,8 @@ final class Emitter<Element: Sendable>: ChainEmitter {
                 try await edge.targets[target].send(.batch(batch), lane: edge.lane)
             case .roundRobin(let next):
                 edges[index].route = .roundRobin(next: (next + 1) % edge.targets.count)
-                try await edge.targets[next].send(.batch(batch), lane: edge.lane)
+                let target = edge.health?.target(preferring: next) ?? next
+                try await edge.targets[target].send(.batch(batch), lane: edge.lane)
             case .hash(let partitioner):
                 let parts = partitioner.split(batch, edge.targets.count)
                 for (target, part) in parts.enumerated() where !part.records.isEmpty {

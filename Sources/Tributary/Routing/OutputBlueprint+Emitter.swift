@@ -17,7 +17,7 @@ extension OutputBlueprint {
                 }
                 route = targets.count == 1 ? .forward(0) : .hash(typed)
             }
-            return Emitter<Output>.Edge(targets: targets, lane: wiring.lane, route: route)
+            return Emitter<Output>.Edge(targets: targets, lane: wiring.lane, route: route, health: wiring.health)
         }
         return Emitter(buffer: buffer, edges: typed, batchCapacity: batchCapacity)
     }

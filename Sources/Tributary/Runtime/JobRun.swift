@@ -345,13 +345,17 @@ struct JobRun {
         control.register(allInboxes)
         coordinator?.trigger.onChange { for inbox in allInboxes { inbox.wake() } }
 
+        let health: [ReplicaHealth?] = plan.vertices.map { vertex in
+            vertex.failsOver ? ReplicaHealth(inboxes: inboxes[vertex.id].compactMap { $0 }) : nil
+        }
+
         let meters = recorder.map { _ in plan.vertices.map { vertex in (0..<vertex.parallelism).map { _ in InstanceMeter() } } }
         var instances: [OperatorInstance] = []
         for vertex in plan.vertices {
             let headName = plan.nodes[vertex.nodes[0]].name
             for instance in 0..<vertex.parallelism {
                 let edges = vertex.outputs.map { output in
-                    EdgeWiring(targets: inboxes[output.toVertex].compactMap { $0 }, edge: output, instance: instance)
+                    EdgeWiring(targets: inboxes[output.toVertex].compactMap { $0 }, edge: output, instance: instance, health: health[output.toVertex])
                 }
                 let hooks = coordinator.map { coordinator in
                     CheckpointHooks(coordinator: coordinator, trigger: coordinator.trigger, key: "\(headName)-\(instance)", restored: restored)
@@ -362,7 +366,8 @@ struct JobRun {
                             jobID: jobID, plan: box, vertex: vertex.id, instance: instance, inbox: inboxes[vertex.id][instance],
                             edges: edges, batchSize: configuration.batchSize, linger: configuration.batchLinger,
                             deliversCommits: checkpointing, supervision: supervision, operatorTimeout: ft.operatorTimeout,
-                            checkpoints: hooks, faultInjection: faultInjection, meter: meters?[vertex.id][instance])))
+                            checkpoints: hooks, faultInjection: faultInjection, meter: meters?[vertex.id][instance],
+                            replicaHealth: health[vertex.id])))
             }
         }
 

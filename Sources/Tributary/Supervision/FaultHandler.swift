@@ -8,12 +8,24 @@ import Synchronization
 public protocol FaultHandler: Sendable {
     /// Decides what to do about one failure.
     func handle(_ failure: FailureInfo) async -> FaultHandlerDecision
+
+    /// Whether this handler may decide ``FaultHandlerDecision/failover(restartAfter:)``. The
+    /// plan is made before any failure, so it asks here: when `true`, every operator this
+    /// handler supervises that can fail over (stateless, more than one instance, see
+    /// ``SupervisionPolicy/failover(_:)``) runs in instances of its own with round-robin input,
+    /// which costs the fusion with the operator before it. Defaults to `false`.
+    var failsOver: Bool { get }
+}
+
+extension FaultHandler {
+    public var failsOver: Bool { false }
 }
 
 /// What a ``FaultHandler`` decides for one failure.
 public struct FaultHandlerDecision: Sendable, Hashable {
     enum Kind: Sendable, Hashable {
         case restart(Duration)
+        case failover(Duration)
         case skip
         case escalate
     }
@@ -22,6 +34,11 @@ public struct FaultHandlerDecision: Sendable, Hashable {
 
     /// Wait `delay`, restart the operator with a fresh instance and retry the record.
     public static func restart(after delay: Duration) -> FaultHandlerDecision { FaultHandlerDecision(kind: .restart(delay)) }
+    /// Replica takeover: restart the failed instance after `delay` and retry the record, its
+    /// input going to its siblings meanwhile (``SupervisionPolicy/failover(_:)``). Only a
+    /// handler whose ``FaultHandler/failsOver`` is `true` gets the plan this needs; for any
+    /// other, and for an operator that cannot fail over, it is ``restart(after:)``.
+    public static func failover(restartAfter delay: Duration) -> FaultHandlerDecision { FaultHandlerDecision(kind: .failover(delay)) }
     /// Skip the record into the dead letters.
     public static let skip = FaultHandlerDecision(kind: .skip)
     /// Hand the failure to the job (without checkpoints, the job fails).

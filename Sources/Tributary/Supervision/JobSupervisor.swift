@@ -133,6 +133,21 @@ actor JobSupervisor {
         events.emit(event)
     }
 
+    func failoverStarted(_ failure: OperatorFailure, siblings: Int, delay: Duration) {
+        var event = JobEvent(
+            kind: .failoverStart, jobID: jobID, operatorName: failure.operatorName, instance: failure.instance,
+            message: "instance \(failure.instance) is down until its restart (after \(Self.format(delay))) and retried record go through; its \(siblings == 1 ? "sibling takes" : "\(siblings) siblings take") its input meanwhile")
+        event.delaySeconds = delay.seconds
+        events.emit(event)
+    }
+
+    func failoverEnded(_ failure: OperatorFailure) {
+        events.emit(
+            JobEvent(
+                kind: .failoverEnd, jobID: jobID, operatorName: failure.operatorName, instance: failure.instance,
+                message: "instance \(failure.instance) is back and takes its share of the input again"))
+    }
+
     func recovered(_ recovery: Recovery) {
         state.recoveries.append(recovery)
     }

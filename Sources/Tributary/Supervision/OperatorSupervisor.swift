@@ -6,8 +6,10 @@ import Synchronization
 /// One per operator, so the attempts of all its instances count together.
 actor OperatorSupervisor {
     enum Decision: Sendable, Equatable {
-        /// Wait `delay`, replace the instance with a fresh one, retry the record.
-        case retry(attempt: Int, delay: Duration)
+        /// Wait `delay`, replace the instance with a fresh one, retry the record; with
+        /// `failover`, the instance's input goes to its siblings meanwhile (where the plan
+        /// gave the operator round-robin input, see ``ReplicaHealth``).
+        case retry(attempt: Int, delay: Duration, failover: Bool = false)
         /// Skip the record (it is in the dead letters).
         case skip
         /// The failure escalated; the job fails.
@@ -28,7 +30,7 @@ actor OperatorSupervisor {
         self.handler = handler
         self.job = job
         self.clock = clock
-        if case .restart(let strategy) = policy.kind {
+        if let strategy = policy.restartStrategy {
             pacer = RestartPacer(strategy: strategy, seed: seed)
         }
     }
@@ -62,6 +64,8 @@ actor OperatorSupervisor {
             switch await handler.handle(info).kind {
             case .restart(let delay):
                 return .retry(attempt: info.attempt, delay: delay)
+            case .failover(let delay):
+                return .retry(attempt: info.attempt, delay: delay, failover: true)
             case .skip:
                 await job.skipped(failure, reason: "the fault-tolerance strategy skipped it")
                 return .skip
@@ -71,13 +75,13 @@ actor OperatorSupervisor {
             }
         }
         switch policy.kind {
-        case .restart:
+        case .restart, .failover:
             guard var pacer else { return .fail }
             let decision = pacer.failure(at: clock.now)
             self.pacer = pacer
             switch decision {
             case .restart(let attempt, let delay):
-                return .retry(attempt: attempt, delay: delay)
+                return .retry(attempt: attempt, delay: delay, failover: policy.failsOver)
             case .giveUp(_, let reason):
                 await job.escalate(failure, reason: "operator '\(name)' reached its restart limit: \(reason)")
                 return .fail

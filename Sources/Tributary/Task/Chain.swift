@@ -29,11 +29,18 @@ final class Chain {
     /// it happened (real time, for the recovery latency).
     private var pendingRecovery: (step: Int, position: Int, failure: OperatorFailure, began: ContinuousClock.Instant)?
 
+    /// The vertex's instances that are down, when its head fails over; this instance marks
+    /// itself down while it recovers.
+    let replicaHealth: ReplicaHealth?
+    /// This instance is marked down in ``replicaHealth``.
+    private var isDown = false
+
     init(
         head: AnyObject, steps: [Step], emitter: (any ChainEmitter)?, instance: Int, source: (id: Int, name: String)?,
-        supervision: SupervisionContext, checkpoints: CheckpointHooks?, meter: InstanceMeter? = nil
+        supervision: SupervisionContext, checkpoints: CheckpointHooks?, meter: InstanceMeter? = nil, replicaHealth: ReplicaHealth? = nil
     ) {
         self.meter = meter
+        self.replicaHealth = replicaHealth
         self.checkpoints = checkpoints
         self.head = head
         self.steps = steps
@@ -108,6 +115,7 @@ final class Chain {
     private nonisolated(nonsending) func completeRecovery(step index: Int) async {
         guard let pending = pendingRecovery, pending.step == index else { return }
         pendingRecovery = nil
+        await comeBack(after: pending.failure)
         await supervision.job.recovered(
             Recovery(cause: pending.failure, kind: .operatorRestart, latency: ContinuousClock.now - pending.began))
     }
@@ -120,7 +128,12 @@ final class Chain {
         var current = failure
         while true {
             switch await supervisor.handle(current) {
-            case .retry(let attempt, let delay):
+            case .retry(let attempt, let delay, let failover):
+                // Only the head of a failover vertex gets its input round-robin, around it.
+                if failover, index == 0, let replicaHealth, !isDown, replicaHealth.markDown(instance) {
+                    isDown = true
+                    await supervision.job.failoverStarted(current, siblings: replicaHealth.count - 1, delay: delay)
+                }
                 if let next = try await restart(step, attempt: attempt, delay: delay, after: current, recordIndex: failure.recordIndex) {
                     current = next
                     continue
@@ -129,6 +142,7 @@ final class Chain {
                 pendingRecovery = (index, position, current, sameRecord ? (pendingRecovery?.began ?? began) : began)
                 return position
             case .skip:
+                await comeBack(after: current)
                 // The skipped record reached the operator: count it as input.
                 step.recordsIn += 1
                 return position + 1
@@ -136,6 +150,14 @@ final class Chain {
                 throw current
             }
         }
+    }
+
+    /// Takes input again after a failover: the retried record went through, or was skipped.
+    private nonisolated(nonsending) func comeBack(after failure: OperatorFailure) async {
+        guard isDown, let replicaHealth else { return }
+        isDown = false
+        replicaHealth.markUp(instance)
+        await supervision.job.failoverEnded(failure)
     }
 
     /// Waits the restart delay and restarts the step (a fresh instance from its factory),
@@ -205,7 +227,7 @@ final class Chain {
             failure = nil
             guard let supervisor = supervision.operators[step.nodeID] else { throw current }
             switch await supervisor.handle(current) {
-            case .retry(let attempt, let delay):
+            case .retry(let attempt, let delay, _):
                 if let next = try await restart(step, attempt: attempt, delay: delay, after: current, recordIndex: nil) {
                     failure = next
                     continue

@@ -34,7 +34,7 @@ final class FaultInjectionState: Sendable {
         guard count > 0 else { return nil }
         var best: Hit?
         state.withLock { states in
-            for (index, rule) in rules.enumerated() where rule.operatorName == operatorName {
+            for (index, rule) in rules.enumerated() where rule.operatorName == operatorName && (rule.instance ?? instance) == instance {
                 let key = "\(index)/\(instance)"
                 var ruleState = states[key] ?? RuleState(random: SeededRandom(seed: seed(of: rule) &+ UInt64(instance)))
                 defer { states[key] = ruleState }

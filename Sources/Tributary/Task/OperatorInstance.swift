@@ -35,6 +35,8 @@ actor OperatorInstance {
         let faultInjection: FaultInjectionState?
         /// Where the loop publishes its counts for metrics (`nil`: no metrics).
         var meter: InstanceMeter? = nil
+        /// The vertex's instances that are down, when its head fails over.
+        var replicaHealth: ReplicaHealth? = nil
     }
 
     private let setup: Setup
@@ -129,7 +131,7 @@ actor OperatorInstance {
         }
         let chain = Chain(
             head: head, steps: steps, emitter: emitter, instance: setup.instance, source: sourceInfo, supervision: setup.supervision,
-            checkpoints: setup.checkpoints, meter: setup.meter)
+            checkpoints: setup.checkpoints, meter: setup.meter, replicaHealth: setup.replicaHealth)
         try chain.restore(parallelism: vertex.parallelism)
         if sourceInfo == nil, setup.instance == 0,
             let idle = steps.first(where: { $0.watermarkGenerator?.strategy.idleTimeout != nil })

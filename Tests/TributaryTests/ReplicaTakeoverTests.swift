@@ -1,0 +1,295 @@
+import Foundation
+import Testing
+@testable import Tributary
+import TributaryTesting
+
+/// Replica takeover (`supervised(.failover)`): while a failed instance waits for its restart,
+/// its siblings take its input, and it takes its share again once back; nothing is lost or
+/// duplicated, under checkpoints, a cancel during the takeover and an instance that keeps failing.
+@Suite struct ReplicaTakeoverTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    static let count = 2_000
+    static var expected: [Int] { (0..<count).map { $0 * 3 } }
+
+    /// Instance 1 of 'enrich' throws on its record #5 (unless `faults` says otherwise), and its
+    /// restart waits `delay` on the manual clock: the rest of the input can only get through if
+    /// instance 0 takes it.
+    func makeJob<S: Source>(
+        clock: ManualClock, source: S, policy: SupervisionPolicy? = .failover(.fixed(delay: .seconds(60), maxAttempts: 3)),
+        faults: ConfigValue = ["operator": "enrich", "instance": 1, "inject": "throw", "at_records": [5]],
+        faultTolerance: [String: ConfigValue] = [:], sink: CollectSink<Int>, lastRecord: Gate, events: Recorder<JobEvent>
+    ) throws -> LocalEnvironment where S.Element == Int {
+        let env = try LocalEnvironment("takeover", config: [
+            "job_id": "takeover", "work_dir": .string(directory.path("work")), "batch_size": 10, "channel_capacity": 2,
+            "fault_tolerance": .object(faultTolerance), "fault_injection": faults,
+        ], clock: clock)
+        env.onEvent { events.append($0) }
+        var stream = env.fromSource(source)
+            .map { value -> Int in
+                if value == Self.count - 1 { lastRecord.open() }
+                return value * 3
+            }
+            .named("enrich").parallelism(2)
+        if let policy { stream = stream.supervised(policy) }
+        stream.sink(sink)
+        return env
+    }
+
+    func makeJob(
+        clock: ManualClock, policy: SupervisionPolicy? = .failover(.fixed(delay: .seconds(60), maxAttempts: 3)),
+        faultTolerance: [String: ConfigValue] = [:], sink: CollectSink<Int>, lastRecord: Gate, events: Recorder<JobEvent>
+    ) throws -> LocalEnvironment {
+        try makeJob(
+            clock: clock, source: GeneratorSource(count: Self.count) { $0 }, policy: policy, faultTolerance: faultTolerance, sink: sink,
+            lastRecord: lastRecord, events: events)
+    }
+
+    /// Waits until instance 1's restart sleeps (the checkpoint coordinator's tick also sleeps
+    /// on the job clock, for `checkpoint_timeout`).
+    func restartDelay(on clock: ManualClock) async -> Duration {
+        while true {
+            let delay = await clock.nextSleep()
+            if delay == .seconds(60) { return delay }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aFailedInstancesInputGoesToItsSiblingUntilItIsBack() async throws {
+        let clock = ManualClock()
+        let sink = CollectSink<Int>()
+        let lastRecord = Gate()
+        let events = Recorder<JobEvent>()
+        let env = try makeJob(clock: clock, sink: sink, lastRecord: lastRecord, events: events)
+        let job = Task { try await env.submit() }
+
+        let delay = await restartDelay(on: clock)
+        #expect(delay == .seconds(60))
+        // Instance 1 sleeps until the clock moves: the last record reaches 'enrich' only through
+        // instance 0. (Under plain `.restart` the source would wait on instance 1's full inbox.)
+        await lastRecord.wait()
+        clock.advance(by: delay)
+
+        let result = try await job.value
+        #expect(sink.values.sorted() == Self.expected, "every record once")
+        #expect(result.restarts.map(\.instance) == [1])
+        let failover = events.values.filter { $0.kind == .failoverStart || $0.kind == .failoverEnd }
+        #expect(failover.map(\.kind) == [.failoverStart, .failoverEnd])
+        #expect(failover.allSatisfy { $0.instance == 1 && $0.operatorName == "enrich" })
+    }
+
+    /// Without failover the same job cannot get its last record through while instance 1 is
+    /// down: what the test above measures is the takeover, not the plan.
+    @Test(.timeLimit(.minutes(1))) func withPlainRestartTheSourceWaitsForTheFailedInstance() async throws {
+        let clock = ManualClock()
+        let sink = CollectSink<Int>()
+        let lastRecord = Gate()
+        let events = Recorder<JobEvent>()
+        let env = try makeJob(
+            clock: clock, policy: .restart(.fixed(delay: .seconds(60), maxAttempts: 3)), sink: sink, lastRecord: lastRecord, events: events)
+        let job = Task { try await env.submit() }
+        let delay = await restartDelay(on: clock)
+        // The source is parked on instance 1's full inbox or will be: no record past the first
+        // few batches can have reached 'enrich' (channel capacity 2 of batches of 10).
+        #expect(!lastRecord.isOpen)
+        clock.advance(by: delay)
+        _ = try await job.value
+        #expect(lastRecord.isOpen)
+        #expect(sink.values.sorted() == Self.expected)
+        #expect(!events.values.contains { $0.kind == .failoverStart })
+    }
+
+    /// A checkpoint started while instance 1 is down: its barrier waits in the down instance's
+    /// inbox (taken beyond its capacity, so the source does not wait on it), the checkpoint
+    /// completes once the instance is back, and its output is every record once. (Meanwhile
+    /// the sink's barrier alignment holds instance 0's output: a checkpoint waits for the down
+    /// instance, documented under `SupervisionPolicy.failover`.)
+    @Test(.timeLimit(.minutes(1))) func aCheckpointDuringTheTakeoverCompletesOnceTheInstanceIsBack() async throws {
+        let clock = ManualClock()
+        let sink = CollectSink<Int>()
+        let events = Recorder<JobEvent>()
+        let ft: [String: ConfigValue] = [
+            "strategy": "checkpoint", "checkpoint_mode": "manual", "checkpoint_interval": 0, "checkpoint_dir": .string(directory.path("chk")),
+        ]
+        let lastRecord = Gate()
+        let env = try makeJob(clock: clock, faultTolerance: ft, sink: sink, lastRecord: lastRecord, events: events)
+        let started = Gate()
+        env.onEvent { if $0.kind == .checkpointStart { started.open() } }
+        let job = Task { try await env.submit() }
+        let delay = await restartDelay(on: clock)
+        let checkpoint = Task { try await env.triggerCheckpoint() }
+        await started.wait()
+        clock.advance(by: delay)
+        let record = try await checkpoint.value
+        #expect(record.id == 1)
+        let result = try await job.value
+        #expect(result.status == .completed)
+        #expect(sink.values.sorted() == Self.expected, "every record once")
+    }
+
+    /// A cancel while instance 1 is down, after a checkpoint: the resumed job gives every record
+    /// once (the checkpoint's output stays, the rest is read again from its position).
+    @Test(.timeLimit(.minutes(1))) func aCancelDuringTheTakeoverThenAResumeLosesAndDuplicatesNothing() async throws {
+        let sink = CollectSink<Int>()
+        let ft: [String: ConfigValue] = [
+            "strategy": "checkpoint", "checkpoint_mode": "manual", "checkpoint_interval": 0, "checkpoint_dir": .string(directory.path("chk")),
+        ]
+        // Instance 1 gets batches 1, 3, 5, … of 10 records: its record #60 is record 130, after
+        // the source's hold at 100.
+        let source = HoldingSource(count: Self.count, holdAt: 100, blocking: false)
+        let clock = ManualClock()
+        let events = Recorder<JobEvent>()
+        let env = try makeJob(
+            clock: clock, source: source, faults: ["operator": "enrich", "instance": 1, "inject": "throw", "at_records": [60]],
+            faultTolerance: ft, sink: sink, lastRecord: Gate(), events: events)
+        let job = Task { try await env.submit() }
+        await source.reached.wait()
+        try await env.triggerCheckpoint()
+        let committed = sink.values.sorted()
+        #expect(committed == (0..<100).map { $0 * 3 })
+        source.release.open()
+        _ = await restartDelay(on: clock)
+        env.cancel()
+        let cancelled = try await job.value
+        #expect(cancelled.status == .cancelled)
+        #expect(sink.values.sorted() == committed, "a cancel commits nothing more")
+        #expect(events.values.contains { $0.kind == .failoverStart && $0.instance == 1 })
+
+        let resumed = try makeJob(
+            clock: ManualClock(), source: GeneratorSource(count: Self.count) { $0 }, faults: [], faultTolerance: ft, sink: sink, lastRecord: Gate(),
+            events: Recorder())
+        let result = try await resumed.submit()
+        #expect(result.status == .completed)
+        #expect(sink.values.sorted() == Self.expected, "every record once")
+    }
+
+    /// An instance that keeps failing (every 7th of its records) under checkpoints every
+    /// millisecond: its siblings carry the load, each failure is one takeover, and the output is
+    /// every record once.
+    @Test func anInstanceThatKeepsFailingLosesAndDuplicatesNothing() async throws {
+        let events = Recorder<JobEvent>()
+        let env = try LocalEnvironment("keeps-failing", config: [
+            "work_dir": .string(directory.path("work")), "batch_size": 16,
+            "fault_tolerance": ["strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk"))],
+            "fault_injection": ["operator": "enrich", "instance": 1, "inject": "throw", "every_records": 7],
+        ])
+        env.onEvent { events.append($0) }
+        let sink = CollectSink<Int>()
+        env.fromSource(GeneratorSource(count: 20_000) { $0 })
+            .map { $0 * 3 }.named("enrich").parallelism(3).supervised(.failover(.fixed(delay: .zero, maxAttempts: 100_000)))
+            .filter { $0 % 2 == 0 }
+            .sink(sink)
+        let result = try await env.submit()
+        #expect(sink.values.sorted() == (0..<20_000).map { $0 * 3 }.filter { $0 % 2 == 0 }, "every record once")
+        #expect(result.restarts.count > 100)
+        #expect(result.restarts.allSatisfy { $0.instance == 1 && $0.failure.error is InjectedFault })
+        #expect(events.values.filter { $0.kind == .failoverStart }.count == result.restarts.count)
+        #expect(events.values.filter { $0.kind == .failoverEnd }.count == result.restarts.count)
+        #expect(result.recoveries.allSatisfy { $0.kind == .operatorRestart }, "no checkpoint restore")
+    }
+
+    /// A handler that fails over runs every operator it supervises that can fail over with
+    /// round-robin input; the same takeover as `.failover`, decided at run time.
+    struct ReplicaTakeover: FaultHandler {
+        var failsOver: Bool { true }
+        func handle(_ failure: FailureInfo) async -> FaultHandlerDecision {
+            failure.attempt <= 3 ? .failover(restartAfter: .seconds(60)) : .escalate
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aRegisteredFaultHandlerCanDecideATakeover() async throws {
+        try FaultToleranceRegistry.register("replica_takeover_test") { _ in ReplicaTakeover() }
+        let clock = ManualClock()
+        let sink = CollectSink<Int>()
+        let lastRecord = Gate()
+        let events = Recorder<JobEvent>()
+        let env = try makeJob(
+            clock: clock, policy: nil, faultTolerance: ["strategy": "replica_takeover_test"], sink: sink, lastRecord: lastRecord, events: events)
+        let job = Task { try await env.submit() }
+        let delay = await restartDelay(on: clock)
+        await lastRecord.wait()
+        clock.advance(by: delay)
+        let result = try await job.value
+        #expect(sink.values.sorted() == Self.expected)
+        #expect(result.restarts.map(\.instance) == [1])
+        #expect(events.values.filter { $0.kind == .failoverStart }.map(\.instance) == [1])
+    }
+
+    /// The same handler on an operator after `keyBy` (which only the key's instance can serve)
+    /// restarts it in place: nothing is rerouted, nothing rejected.
+    @Test func aTakeoverDecidedForAKeyedOperatorIsARestart() async throws {
+        try FaultToleranceRegistry.register("replica_takeover_keyed_test") { _ in ImmediateTakeover() }
+        let events = Recorder<JobEvent>()
+        let env = try LocalEnvironment("keyed", config: [
+            "work_dir": .string(directory.path("work")), "fault_tolerance": ["strategy": "replica_takeover_keyed_test"],
+            "fault_injection": ["operator": "sum", "instance": 1, "inject": "throw", "at_records": [3, 9]],
+        ])
+        env.onEvent { events.append($0) }
+        let sink = CollectSink<Int>()
+        env.fromCollection(Array(0..<100)).keyBy { $0 % 4 }.reduce(+).named("sum").parallelism(2).sink(sink)
+        let result = try await env.submit()
+        #expect(result.restarts.count == 2)
+        #expect(!events.values.contains { $0.kind == .failoverStart })
+        #expect(sink.values.count == 100)
+    }
+
+    struct ImmediateTakeover: FaultHandler {
+        var failsOver: Bool { true }
+        func handle(_ failure: FailureInfo) async -> FaultHandlerDecision { .failover(restartAfter: .zero) }
+    }
+
+    @Test func failoverOnAnOperatorThatCannotHandItsRecordsToASiblingIsRejected() async throws {
+        func submit(_ build: (LocalEnvironment) -> Void) async throws -> PipelineError? {
+            let env = try LocalEnvironment("rejected", config: ["work_dir": .string(directory.path("work"))])
+            build(env)
+            return await #expect(throws: PipelineError.self) { try await env.submit() }
+        }
+        let keyed = try await submit { env in
+            env.fromCollection([1, 2]).keyBy { $0 }.reduce(+).named("sum").parallelism(2).supervised(.failover).sink(CollectSink())
+        }
+        #expect(keyed?.code == .invalidArgument)
+        #expect(keyed?.message.contains("'sum'") == true)
+        #expect(keyed?.message.contains("keyBy") == true)
+        let sink = try await submit { env in
+            env.fromCollection([1, 2]).map { $0 }.sink(CollectSink()).named("out").supervised(.failover)
+        }
+        #expect(sink?.message.contains("'out'") == true)
+        #expect(sink?.message.contains("a sink") == true)
+        let badStrategy = try await submit { env in
+            env.fromCollection([1, 2]).map { $0 }.named("m").supervised(.failover(.fixed(delay: .seconds(-1), maxAttempts: 1))).sink(CollectSink())
+        }
+        #expect(badStrategy?.message.contains("supervised(.failover(...)) of 'm'") == true)
+    }
+
+    @Test func aFailoverOperatorRunsInInstancesOfItsOwnWithRoundRobinInput() throws {
+        let env = try LocalEnvironment("plan")
+        env.fromCollection([1, 2]).map { $0 }.named("before").parallelism(2)
+            .map { $0 }.named("enrich").parallelism(2).supervised(.failover)
+            .map { $0 }.named("after").parallelism(2)
+            .sink(CollectSink())
+        let plan = try env.graph.withLock { graph throws(PipelineError) in try PhysicalPlan.compile(graph, cores: 1) }
+        let enrich = try #require(plan.nodes.first { $0.name == "enrich" })
+        let after = try #require(plan.nodes.first { $0.name == "after" })
+        #expect(enrich.placement.hasPrefix("own instance: supervised with failover"))
+        #expect(after.vertex == enrich.vertex, "what follows is fused into it")
+        let vertex = plan.vertices[enrich.vertex]
+        #expect(vertex.failsOver)
+        #expect(vertex.inputs.count == 1)
+        if case .roundRobin = vertex.inputs[0].kind {} else { Issue.record("input edge is \(vertex.inputs[0].kind), not round-robin") }
+        #expect(vertex.inputs[0].laneCount == 2)
+    }
+
+    @Test func anInstanceOutsideTheOperatorsParallelismIsRejected() async throws {
+        let env = try LocalEnvironment("instance", config: [
+            "work_dir": .string(directory.path("work")),
+            "fault_injection": ["operator": "enrich", "instance": 2, "inject": "throw", "at_records": [1]],
+        ])
+        env.fromCollection([1, 2]).map { $0 }.named("enrich").parallelism(2).sink(CollectSink())
+        let error = await #expect(throws: ConfigurationError.self) { try await env.submit() }
+        #expect(error?.keyPath == "fault_injection[0].instance")
+        #expect(error?.description.contains("0...1") == true)
+    }
+}
