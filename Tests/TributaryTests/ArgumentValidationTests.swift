@@ -75,6 +75,21 @@ import Tributary
         }
     }
 
+    @Test(arguments: [0, -3])
+    func anAsyncSequenceSourceWithoutRoomFailsTheJobNamingTheValue(capacity: Int) async throws {
+        let env = try LocalEnvironment("async-source")
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        continuation.yield(1)
+        continuation.finish()
+        env.fromSource(AsyncSequenceSource(stream, bufferCapacity: capacity)).sink(CollectSink<Int>())
+        await #expect {
+            _ = try await env.submit()
+        } throws: { error in
+            guard let failed = error as? JobFailedError, let cause = failed.cause.error as? AsyncSequenceSourceError else { return false }
+            return cause.field == "bufferCapacity" && cause.value == String(capacity) && cause.description.contains("at least 1")
+        }
+    }
+
     @Test func aRecoveryBenchmarkNeedsAtLeastOneRun() async throws {
         let benchmark = RecoveryBenchmark(name: "none", faultTolerance: [:], faults: [], runs: 0) { env in
             env.fromCollection([1]).sink(CollectSink<Int>())

@@ -26,18 +26,23 @@ public struct AsyncSequenceSource<Base: AsyncSequence & Sendable>: Source where 
     public let bufferCapacity: Int
     let pump: AsyncSequencePump<Base>
 
+    /// - Parameter bufferCapacity: at least 1; a smaller value fails the job when it starts
+    ///   reading, with an ``AsyncSequenceSourceError`` naming it (the sequence is not touched).
     public init(_ base: Base, bufferCapacity: Int = 1024) {
         self.base = base
-        // A non-positive capacity is a programming error, but not one worth a trap: use 1.
-        self.bufferCapacity = max(1, bufferCapacity)
+        self.bufferCapacity = bufferCapacity
         self.pump = AsyncSequencePump(base: base, capacity: max(1, bufferCapacity))
     }
 
     public var isReplayable: Bool { false }
 
     /// Ignores `position`: the sequence goes on wherever it is.
+    /// - Throws: ``AsyncSequenceSourceError`` for a `bufferCapacity` below 1.
     public func makeReader(startingAt position: Int?) throws -> Reader {
-        Reader(pump: pump)
+        guard bufferCapacity >= 1 else {
+            throw AsyncSequenceSourceError(field: "bufferCapacity", value: String(bufferCapacity), allowed: "at least 1")
+        }
+        return Reader(pump: pump)
     }
 
     public struct Reader: SourceReader {
@@ -54,8 +59,24 @@ public struct AsyncSequenceSource<Base: AsyncSequence & Sendable>: Source where 
     }
 }
 
+/// An ``AsyncSequenceSource`` was made with a value it cannot work with.
+public struct AsyncSequenceSourceError: Error, Sendable, CustomStringConvertible {
+    /// The parameter: `bufferCapacity`.
+    public let field: String
+    public let value: String
+    public let allowed: String
+
+    public var description: String {
+        "AsyncSequenceSource: \(field) is \(value), but it must be \(allowed)"
+    }
+}
+
 extension AsyncSequenceSource: JobScopedSource {
-    func runForJob() async { await pump.run() }
+    func runForJob() async {
+        // A source that cannot start leaves its sequence alone (its reader fails the job).
+        guard bufferCapacity >= 1 else { return }
+        await pump.run()
+    }
     func wake() { pump.wake() }
     func recordsLost(restoringTo position: Int?) -> Int { pump.handedSinceStart(restoringTo: position ?? 0) }
 }
