@@ -163,21 +163,29 @@ import TributaryTesting
     }
 
     /// `events()` ends with the run: a `for await` over it finishes after the last event,
-    /// with nothing to cancel; a new subscription sees the next run.
+    /// with nothing to cancel; a new subscription sees the next run (here: the job resumed after
+    /// a cancel).
     @Test(.timeLimit(.minutes(1))) func theEventStreamFinishesWhenTheRunEnds() async throws {
         let env = try LocalEnvironment("finishing", config: ["work_dir": .string(directory.path("work"))])
-        env.fromCollection(Array(0..<10)).map { $0 }.sink(CollectSink<Int>())
-        for _ in 0..<2 {
+        let source = HoldingSource(count: 10, holdAt: 5, blocking: true)
+        env.fromSource(source).map { $0 }.sink(CollectSink<Int>())
+        for run in 0..<2 {
             let stream = env.events()
             let collected = Task {
                 var kinds: [String] = []
                 for await event in stream { kinds.append(event.kind.rawValue) }
                 return kinds
             }
-            _ = try await env.submit()
+            let job = Task { try await env.submit() }
+            if run == 0 {
+                await source.reached.wait()
+                env.cancel()
+            }
+            _ = try await job.value
+            source.release.open()
             let kinds = await collected.value
             #expect(kinds.first == "JOB_START")
-            #expect(kinds.last == "JOB_COMPLETE")
+            #expect(kinds.last == (run == 0 ? "JOB_CANCELLED" : "JOB_COMPLETE"))
         }
     }
 }

@@ -52,13 +52,55 @@ import Testing
         try LocalEnvironment("idle").cancel()
     }
 
-    @Test func anEnvironmentCanRunItsPipelineAgain() async throws {
+    /// A task cancelled before `submit()` starts anything cancels the job at once: the same
+    /// result as ``LocalEnvironment/cancel()``, not a thrown `CancellationError`.
+    @Test func aTaskCancelledBeforeSubmitCancelsTheJobAtOnce() async throws {
+        let env = try LocalEnvironment("cancelled-early", config: ["work_dir": .string(FileManager.default.temporaryDirectory.appendingPathComponent("early-\(UUID())").path)])
+        let sink = CollectSink<Int>()
+        env.fromSource(GeneratorSource(count: 1_000_000, ratePerSecond: 10) { $0 }).sink(sink)
+        let started = Gate()
+        let job = Task {
+            await started.wait()
+            return try await env.submit()
+        }
+        job.cancel()
+        started.open()
+        let result = try await job.value
+        #expect(result.status == .cancelled)
+        #expect(sink.values.count < 1_000_000)
+    }
+
+    /// `submit()` runs an environment's job once: a second call after it completed is an error
+    /// naming the job, not a second run that would write its output again.
+    @Test func aSecondSubmitOfACompletedJobIsAnError() async throws {
         let env = try LocalEnvironment("again")
         let sink = CollectSink<Int>()
         env.fromCollection([1, 2, 3]).sink(sink)
         _ = try await env.submit()
-        _ = try await env.submit()
-        #expect(sink.values == [1, 2, 3, 1, 2, 3])
+        let error = await #expect(throws: PipelineError.self) { try await env.submit() }
+        #expect(error?.code == .jobAlreadyCompleted)
+        #expect(error?.message.contains(env.jobID) == true)
+        #expect(error?.message.contains("new LocalEnvironment") == true)
+        #expect(sink.values == [1, 2, 3], "nothing ran twice")
+    }
+
+    /// After a cancel, a second `submit()` of the same environment resumes the job.
+    @Test func aSubmitAfterACancelRunsTheJobToItsEnd() async throws {
+        let env = try LocalEnvironment("resume-same-env")
+        let arrived = Gate()
+        let sink = CollectSink<Int>()
+        env.fromSource(GeneratorSource(count: 1_000, ratePerSecond: 2_000) { $0 })
+            .map { value -> Int in
+                arrived.open()
+                return value
+            }
+            .sink(sink)
+        let job = Task { try await env.submit() }
+        await arrived.wait()
+        env.cancel()
+        #expect(try await job.value.status == .cancelled)
+        let result = try await env.submit()
+        #expect(result.status == .completed)
     }
 
     @Test func resultDescriptionListsEveryOperator() async throws {

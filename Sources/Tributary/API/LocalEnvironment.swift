@@ -27,6 +27,8 @@ public final class LocalEnvironment: Sendable {
 
     let graph = Mutex(GraphState())
     private let running = Mutex<JobControl?>(nil)
+    /// Set once a ``submit()`` of this environment returned a completed job.
+    private let completed = Mutex(false)
     /// Receives the runtime's internal events; set by tests.
     let observer = Mutex<(@Sendable (RuntimeEvent) -> Void)?>(nil)
     private let classifier = Mutex<(@Sendable (FailureInfo) -> FailoverDecision)?>(nil)
@@ -169,11 +171,20 @@ public final class LocalEnvironment: Sendable {
     /// Runs the pipeline until every source is exhausted and every record has drained into the
     /// sinks, and returns what happened.
     ///
-    /// - Returns: the ``JobResult``, with status `.completed`, `.cancelled` after ``cancel()``, or
-    ///   `.stopped` after ``stop()``.
+    /// An environment runs its job once: after a run that completed, `submit()` throws; after
+    /// one that was cancelled, stopped or failed, it resumes the job (from its last checkpoint
+    /// with `strategy: "checkpoint"`, from the start otherwise).
+    ///
+    /// Cancelling the task that awaits `submit()` is ``cancel()``, whenever it happens, also
+    /// before the job started: `submit()` then returns a result with status `.cancelled` rather
+    /// than throwing `CancellationError`, and committed output stays committed.
+    ///
+    /// - Returns: the ``JobResult``, with status `.completed`, `.cancelled` after ``cancel()`` or
+    ///   a task cancellation, or `.stopped` after ``stop()``.
     /// - Throws: ``PipelineError`` before anything runs when the graph cannot run (no sink, an
     ///   unconsumed stream, a bad parallelism or name, a job already running in this
-    ///   environment, a `job_id` that already completed); ``JobLockedError`` when another process
+    ///   environment, a job this environment already completed, a `job_id` that already
+    ///   completed); ``JobLockedError`` when another process
     ///   or environment runs the same `job_id`; ``JobFolderError`` when the job folder cannot be
     ///   created; ``JobFailedError`` when an operator's failure could not be recovered from, when
     ///   the final checkpoint failed, or when the checkpoint to resume from does not fit the
@@ -187,6 +198,12 @@ public final class LocalEnvironment: Sendable {
         }
         if alreadyRunning {
             throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
+        }
+        if completed.withLock({ $0 }) {
+            running.withLock { $0 = nil }
+            throw PipelineError(
+                code: .jobAlreadyCompleted,
+                message: "job '\(jobID)' of this environment already completed; submit() runs an environment's job once (again only to resume it after a cancel, a stop or a failure): make a new LocalEnvironment to run the pipeline again")
         }
         defer { running.withLock { $0 = nil } }
         // However this run ends — also with an error before it started — its event and
@@ -226,6 +243,7 @@ public final class LocalEnvironment: Sendable {
             faultInjection: configuration.faultInjections.isEmpty ? nil : FaultInjectionState(configuration.faultInjections), metricsHub: metricsHub)
         switch await run.execute() {
         case .completed(let result):
+            if result.status == .completed { completed.withLock { $0 = true } }
             return result
         case .failed(let result, let cause, let history):
             throw JobFailedError(result: result, cause: cause, history: history)
