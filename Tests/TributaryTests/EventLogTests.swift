@@ -188,4 +188,30 @@ import TributaryTesting
             #expect(kinds.last == (run == 0 ? "JOB_CANCELLED" : "JOB_COMPLETE"))
         }
     }
+
+    /// A warning that matters reaches the terminal and the `onEvent` hook, not only the files;
+    /// `print_warnings: false` keeps it off the terminal.
+    @Test(arguments: [true, false])
+    func aNonReplayableSourceUnderCheckpointsWarnsOnTheTerminalAndTheHook(print: Bool) async throws {
+        let env = try LocalEnvironment("warns", config: [
+            "work_dir": .string(directory.path("work")), "print_warnings": .bool(print),
+            "fault_tolerance": ["strategy": "checkpoint", "checkpoint_dir": .string(directory.path("chk"))],
+        ])
+        let printed = Recorder<String>()
+        env.warningOutput.withLock { $0 = { printed.append($0) } }
+        let hooked = Recorder<JobEvent>()
+        env.onEvent { if $0.kind == .warning { hooked.append($0) } }
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        continuation.yield(1)
+        continuation.finish()
+        env.fromSource(AsyncSequenceSource(stream)).named("feed").sink(CollectSink<Int>())
+        _ = try await env.submit()
+        #expect(hooked.values.contains { $0.operatorName == "feed" && $0.message.contains("cannot be replayed") })
+        if print {
+            #expect(printed.values.count == hooked.values.count)
+            #expect(printed.values.first?.hasPrefix("tributary: warning: job '\(env.jobID)', 'feed': source 'feed' cannot be replayed") == true)
+        } else {
+            #expect(printed.values.isEmpty)
+        }
+    }
 }

@@ -29,6 +29,8 @@ public final class LocalEnvironment: Sendable {
     private let running = Mutex<JobControl?>(nil)
     /// Set once a ``submit()`` of this environment returned a completed job.
     private let completed = Mutex(false)
+    /// Replaces standard error for `print_warnings`; set by tests.
+    let warningOutput = Mutex<(@Sendable (String) -> Void)?>(nil)
     /// Receives the runtime's internal events; set by tests.
     let observer = Mutex<(@Sendable (RuntimeEvent) -> Void)?>(nil)
     private let classifier = Mutex<(@Sendable (FailureInfo) -> FailoverDecision)?>(nil)
@@ -227,7 +229,7 @@ public final class LocalEnvironment: Sendable {
                     allowed: "an operator or sink of this job: " + injectable.joined(separator: ", "),
                     suggestion: NearestName.suggestion(for: rule.operatorName, among: injectable))
             }
-            if let instance = rule.instance, let node = plan.nodes.first(where: { $0.name == rule.operatorName }), instance >= node.parallelism {
+            if let instance = rule.instance, let node = plan.nodes.first(where: { $0.name == rule.operatorName }), !(0..<node.parallelism).contains(instance) {
                 throw ConfigurationError(
                     code: .outOfRange, keyPath: "fault_injection[\(index)].instance", given: String(instance),
                     allowed: "an instance of '\(node.name)', which has parallelism \(node.parallelism): 0...\(node.parallelism - 1)")
@@ -235,7 +237,9 @@ public final class LocalEnvironment: Sendable {
         }
         let locks = try takeOwnership()
         defer { withExtendedLifetime(locks) {} }
-        let events = try EventLog(jobID: jobID, workDirectory: configuration.workDirectory, hub: hub)
+        let events = try EventLog(
+            jobID: jobID, workDirectory: configuration.workDirectory, hub: hub,
+            warningOutput: configuration.printWarnings ? (warningOutput.withLock { $0 } ?? EventLog.standardError) : nil)
         let run = JobRun(
             jobID: jobID, jobName: name, plan: plan, policies: policies, configuration: configuration, control: control,
             clock: makeClock(), classifier: classifier.withLock { $0 }, faultHandler: faultHandler, events: events,

@@ -17,9 +17,11 @@ struct InboxStateMachine<Element: Sendable> {
     /// Lanes the consumer does not take from while it aligns a checkpoint barrier.
     private var blocked: [Bool]
     let capacity: Int
-    /// Set while the consumer is down (failover): lanes take messages beyond `capacity`, so no
-    /// producer waits for an instance that is not consuming. Its producers send it nothing but
-    /// control messages and batches already on their way meanwhile, so the excess stays small.
+    /// Set while the consumer is down (failover): its producers route batches to its siblings,
+    /// so the lanes take, beyond `capacity`, what must still reach it without making a
+    /// producer wait — barriers, end of stream, idleness, one watermark (a newer one replaces
+    /// a queued one), and one batch per lane (the one a producer had on its way). Any further
+    /// batch waits as usual: when every sibling is down too, backpressure holds.
     private var overflow = false
     private var waitingConsumer: UnsafeContinuation<Delivery, any Error>?
     private var nextLane = 0
@@ -57,8 +59,25 @@ struct InboxStateMachine<Element: Sendable> {
             waitingConsumer = nil
             return .deliver(consumer, (lane, message))
         }
-        if lanes[lane].queue.count < capacity || overflow {
+        if lanes[lane].queue.count < capacity {
             lanes[lane].queue.append(message)
+            return .queued
+        }
+        if overflow, lane != lanes.count - 1 {
+            switch message {
+            case .batch, .keyedBatch:
+                guard lanes[lane].queue.count < capacity + 1 else { return .full }
+                lanes[lane].queue.append(message)
+            case .watermark:
+                // With no record between them, the newer watermark says all the older one did.
+                if case .watermark = lanes[lane].queue.last {
+                    lanes[lane].queue.replaceLast(with: message)
+                } else {
+                    lanes[lane].queue.append(message)
+                }
+            case .barrier, .idle, .endOfStream:
+                lanes[lane].queue.append(message)
+            }
             return .queued
         }
         return .full
@@ -115,7 +134,8 @@ struct InboxStateMachine<Element: Sendable> {
             let index = (nextLane + offset) % count
             guard !blocked[index], let message = lanes[index].queue.popFirst() else { continue }
             var producer: UnsafeContinuation<Void, any Error>?
-            if let parked = lanes[index].parkedProducer {
+            // A lane left above its capacity by a failover drains back to it first.
+            if let parked = lanes[index].parkedProducer, lanes[index].queue.count < capacity {
                 lanes[index].queue.append(parked.message)
                 lanes[index].parkedProducer = nil
                 producer = parked.continuation

@@ -17,6 +17,17 @@ struct RingBuffer<Element> {
         count += 1
     }
 
+    /// The newest element.
+    var last: Element? {
+        count > 0 ? storage[(head + count - 1) % storage.count] : nil
+    }
+
+    /// Replaces the newest element (the queue must not be empty).
+    mutating func replaceLast(with element: Element) {
+        guard count > 0 else { return append(element) }
+        storage[(head + count - 1) % storage.count] = element
+    }
+
     mutating func popFirst() -> Element? {
         guard count > 0 else { return nil }
         let element = storage[head]

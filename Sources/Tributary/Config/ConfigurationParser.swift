@@ -9,6 +9,7 @@
 /// | `batch_size` | integer 1...65536 | 1024 |
 /// | `batch_linger` | seconds ≥ 0 | 0.005 |
 /// | `channel_capacity` | integer 1...1024 | 4 |
+/// | `print_warnings` | boolean | true |
 /// | `fault_tolerance.strategy` | `checkpoint`, `restart`, `none` | `restart` |
 /// | `fault_tolerance.checkpoint_interval` | seconds > 0 (≥ 0 when `checkpoint_mode` is `manual`) | 60 |
 /// | `fault_tolerance.checkpoint_mode` | `periodic`, `manual`, `disabled` (see ``CheckpointMode``) | `periodic` |
@@ -53,7 +54,7 @@
 enum ConfigurationParser {
     static let topLevelKeys = [
         "job_id", "work_dir", "batch_size", "batch_linger", "channel_capacity", "fault_tolerance", "fault_injection", "restart_completed",
-        "split_chains", "retention", "metrics_interval", "health",
+        "split_chains", "retention", "metrics_interval", "health", "print_warnings",
     ]
     static let healthKeys = ["max_memory_percent", "min_disk_free_mb", "max_queue_fill_seconds", "max_cpu_percent", "action"]
     static let retentionKeys = ["policy", "max_days", "cleanup_on_success"]
@@ -93,6 +94,7 @@ enum ConfigurationParser {
         if let capacity = try top.int("channel_capacity", in: 1...1024) { configuration.channelCapacity = capacity }
         if let restart = try top.bool("restart_completed") { configuration.restartCompleted = restart }
         if let split = try top.bool("split_chains") { configuration.splitChains = split }
+        if let print = try top.bool("print_warnings") { configuration.printWarnings = print }
         if let interval = try top.seconds("metrics_interval", minimum: 0, inclusive: true) { configuration.metricsInterval = interval }
         if let health = try top.object("health") {
             configuration.health = try parseHealth(health)

@@ -11,6 +11,7 @@ extension EnvironmentConfiguration {
         if let jobID { top["job_id"] = .string(jobID) }
         if restartCompleted { top["restart_completed"] = true }
         if !splitChains { top["split_chains"] = false }
+        if !printWarnings { top["print_warnings"] = false }
         if metricsInterval != .seconds(5) { top["metrics_interval"] = .double(metricsInterval.seconds) }
         if health != HealthConfiguration() {
             var checks: [String: ConfigValue] = ["action": .string(health.action.rawValue)]

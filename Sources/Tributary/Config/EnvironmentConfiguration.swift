@@ -31,6 +31,11 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
     /// q2, whose second half is a filter that drops 99 % of the records, 0.85 ×. Set it to
     /// `false` for such jobs, or to leave the other cores to the rest of the application.
     public var splitChains: Bool = true
+    /// `print_warnings`: `WARNING` events (a source that cannot be replayed under checkpoints,
+    /// a checkpoint restored into a changed pipeline, late records dropped) are also written to
+    /// standard error as they happen, beside the job's event files and ``LocalEnvironment/onEvent(_:)``
+    /// [true]; `false` leaves them to those.
+    public var printWarnings: Bool = true
     /// `retention`: which job folders and checkpoints of the work directory a job removes when
     /// it ends [keep all] (see ``RetentionConfiguration``).
     public var retention = RetentionConfiguration()

@@ -12,12 +12,15 @@ final class EventLog: Sendable {
     let folder: URL
     private let files: Mutex<(json: FileHandle, text: FileHandle)?>
     private let hub: EventHub
+    /// Where `WARNING` events are also written, one line each (`print_warnings`).
+    private let warningOutput: (@Sendable (String) -> Void)?
 
     /// Creates the job folder and opens (appends to) its event files.
     /// - Throws: ``JobFolderError`` when the folder or files cannot be created.
-    init(jobID: String, workDirectory: String, hub: EventHub) throws {
+    init(jobID: String, workDirectory: String, hub: EventHub, warningOutput: (@Sendable (String) -> Void)? = nil) throws {
         self.jobID = jobID
         self.hub = hub
+        self.warningOutput = warningOutput
         folder = URL(fileURLWithPath: workDirectory).appendingPathComponent(jobID)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -52,6 +55,14 @@ final class EventLog: Sendable {
             hub.deliver(event)
         }
         hub.publish(event)
+        if event.kind == .warning, let warningOutput {
+            warningOutput("tributary: warning: job '\(jobID)'\(event.operatorName.map { ", '\($0)'" } ?? ""): \(event.message)")
+        }
+    }
+
+    /// Writes a line to standard error (the default of `print_warnings`).
+    static let standardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// Writes `job_summary.json` atomically (temporary file, then rename).

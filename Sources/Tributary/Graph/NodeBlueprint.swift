@@ -16,6 +16,9 @@ protocol NodeBlueprint: Sendable {
     /// The element types, for error messages.
     var inputTypeName: String? { get }
     var outputTypeName: String? { get }
+    /// Any instance may take any of its records, and what it makes of one depends on nothing
+    /// an instance keeps: such an operator can fail over (``SupervisionPolicy/failover(_:)``).
+    var servesAnyRecord: Bool { get }
 }
 
 @usableFromInline
@@ -49,6 +52,7 @@ protocol SourceBlueprint: OutputBlueprint {
 
 extension NodeBlueprint {
     @usableFromInline var inputPartitioner: (any Sendable)? { nil }
+    @usableFromInline var servesAnyRecord: Bool { false }
 }
 
 extension OutputBlueprint {

@@ -117,13 +117,20 @@ struct PhysicalPlan: Sendable {
         var failsOver = Array(repeating: false, count: count)
         for (id, node) in graph.nodes.enumerated() {
             let blueprint = node.blueprint
-            let eligible = blueprint.role == .transform && blueprint.inputs.count == 1 && blueprint.inputPartitioner == nil
+            let eligible = blueprint.servesAnyRecord && blueprint.inputs.count == 1 && blueprint.inputPartitioner == nil
             if let policy = node.policy, policy.failsOver, !eligible {
                 let what = switch blueprint.role {
                 case .source: "a source"
                 case .sink: "a sink"
                 case .union: "a union"
-                case .transform: blueprint.inputPartitioner != nil ? "an operator after keyBy, whose records only the instance owning their key may take" : "an operator with \(blueprint.inputs.count) inputs"
+                case .transform:
+                    if blueprint.inputPartitioner != nil {
+                        "an operator after keyBy, whose records only the instance owning their key may take"
+                    } else if blueprint.inputs.count != 1 {
+                        "an operator with \(blueprint.inputs.count) inputs"
+                    } else {
+                        "'\(blueprint.label)', whose instances keep state of their own (a CheckpointableOperator's, a watermark generator's, a window's)"
+                    }
                 }
                 throw PipelineError(
                     code: .invalidArgument,

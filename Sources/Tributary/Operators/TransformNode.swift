@@ -16,6 +16,8 @@ struct TransformNode<Input: Sendable, Output: Sendable>: InputBlueprint, OutputB
     @usableFromInline
     typealias PartsFactory = @Sendable (BatchBuffer<Input>, BatchBuffer<Output>, StepContext) throws -> StepParts
     let makeParts: PartsFactory
+    /// Set by the stateless builders (`map`, `filter`, `compactMap`, `flatMap`, `mapAsync`).
+    @usableFromInline var servesAnyRecord = false
 
     @usableFromInline
     init(label: String, input: Int, partitioner: HashPartitioner<Input>? = nil, makeBody: @escaping BodyFactory) {

@@ -40,8 +40,10 @@ final class Emitter<Element: Sendable>: ChainEmitter {
             case .forward(let target):
                 try await edge.targets[target].send(.batch(batch), lane: edge.lane)
             case .roundRobin(let next):
-                edges[index].route = .roundRobin(next: (next + 1) % edge.targets.count)
+                // Around a down instance, the rotation goes on after the one that got the batch,
+                // so the siblings share the down one's part evenly.
                 let target = edge.health?.target(preferring: next) ?? next
+                edges[index].route = .roundRobin(next: (target + 1) % edge.targets.count)
                 try await edge.targets[target].send(.batch(batch), lane: edge.lane)
             case .hash(let partitioner):
                 let parts = partitioner.split(batch, edge.targets.count)

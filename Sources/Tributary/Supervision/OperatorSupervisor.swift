@@ -20,7 +20,11 @@ actor OperatorSupervisor {
     let policy: SupervisionPolicy
     /// A registered custom strategy's handler, which decides instead of `policy`.
     let handler: (any FaultHandler)?
-    private var pacer: RestartPacer?
+    /// The restart pacing: one for all instances under `.restart`, one per instance under
+    /// `.failover` (a replica that keeps failing backs off alone; its siblings' restarts are
+    /// not delayed by its history).
+    private var pacers: [Int: RestartPacer] = [:]
+    private let seed: UInt64?
     private let job: JobSupervisor
     private let clock: JobClock
 
@@ -30,9 +34,7 @@ actor OperatorSupervisor {
         self.handler = handler
         self.job = job
         self.clock = clock
-        if let strategy = policy.restartStrategy {
-            pacer = RestartPacer(strategy: strategy, seed: seed)
-        }
+        self.seed = seed
     }
 
     func handle(_ failure: OperatorFailure) async -> Decision {
@@ -75,10 +77,11 @@ actor OperatorSupervisor {
             }
         }
         switch policy.kind {
-        case .restart, .failover:
-            guard var pacer else { return .fail }
+        case .restart(let strategy), .failover(let strategy):
+            let key = policy.failsOver ? failure.instance : 0
+            var pacer = pacers[key] ?? RestartPacer(strategy: strategy, seed: seed.map { $0 &+ UInt64(key) })
             let decision = pacer.failure(at: clock.now)
-            self.pacer = pacer
+            pacers[key] = pacer
             switch decision {
             case .restart(let attempt, let delay):
                 return .retry(attempt: attempt, delay: delay, failover: policy.failsOver)

@@ -8,7 +8,8 @@ import Synchronization
 /// and the emitters of every instance feeding it (which read it once per batch). A batch is
 /// routed once and goes to exactly one instance, so rerouting loses and duplicates nothing;
 /// barriers and watermarks still go to every instance, the down one included, whose inbox takes
-/// them beyond its capacity meanwhile so that no producer waits for it.
+/// them (and the one batch a producer may have had on its way) beyond its capacity meanwhile,
+/// so that no producer waits for it while a sibling is up (see ``InboxStateMachine``).
 final class ReplicaHealth: Sendable {
     private let downCount = Atomic<Int>(0)
     private let down: Mutex<[Bool]>

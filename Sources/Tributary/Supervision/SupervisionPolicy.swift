@@ -39,13 +39,16 @@ public struct SupervisionPolicy: Sendable, Hashable, CustomStringConvertible {
     ///
     /// For a stateless operator with ``DataStream/parallelism(_:)`` above 1 (`map`, `filter`,
     /// `compactMap`, `flatMap`, `mapAsync`), whose records any instance may take; `submit()`
-    /// rejects it on a source, a sink, an operator after `keyBy` or one with two inputs. Such an
+    /// rejects it on a source, a sink, an operator after `keyBy` or with two inputs, and one
+    /// whose instances keep state (a ``CheckpointableOperator``, `withTimestamps`). Such an
     /// operator runs in instances of its own (never fused into the one before it) and gets its
     /// input round-robin by batch. Nothing is lost or duplicated: a batch goes to exactly one
     /// instance, checkpoint barriers to all of them. What the failed instance already had in its
     /// inbox waits for it (it is ordered with the barriers there), as does a checkpoint, whose
     /// barrier it must pass. With one instance there is no sibling: it is ``restart(_:)``.
-    /// Each takeover writes `FAILOVER_START` and `FAILOVER_END` events.
+    /// Each instance has its own pacing by `strategy` (a replica that keeps failing backs off
+    /// alone); when every instance is down, upstream waits as under backpressure. Each takeover
+    /// writes `FAILOVER_START` and `FAILOVER_END` events.
     public static func failover(_ strategy: RestartStrategy) -> SupervisionPolicy { SupervisionPolicy(kind: .failover(strategy)) }
     /// ``failover(_:)`` with exponential backoff from 10 ms to 1 s, at most 10 restarts in a row
     /// without a quiet period of 2 s: a replica that keeps failing is retried more and more

@@ -39,7 +39,7 @@ extension DataStream {
             environment.recordProblem(PipelineError(code: .invalidArgument, message: "mapAsync: \(problem)"))
         }
         let window = max(1, maxConcurrency)
-        let node = TransformNode<Element, Output>(label: "mapAsync", input: nodeID) { input, output, context in
+        var node = TransformNode<Element, Output>(label: "mapAsync", input: nodeID) { input, output, context in
             let timeout = timeout ?? context.operatorTimeout
             // The buffers belong to the one instance actor that runs this step; the async body
             // runs only on that actor (its `isolated` parameter).
@@ -54,6 +54,7 @@ extension DataStream {
                 }
             }
         }
+        node.servesAnyRecord = true
         return DataStream<Output>(environment: environment, nodeID: environment.addNode(node))
     }
 }

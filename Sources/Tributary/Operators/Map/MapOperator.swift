@@ -49,7 +49,7 @@ extension DataStream {
     public func map<Operator: MapOperator>(
         _ make: @escaping @Sendable () throws -> Operator
     ) -> DataStream<Operator.Output> where Operator.Input == Element {
-        let node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID, makeParts: { input, output, context in
+        var node = TransformNode<Element, Operator.Output>(label: "map", input: nodeID, makeParts: { input, output, context in
             let timeout = context.operatorTimeout
             // Decided once: only a checkpointable operator keeps a copy of itself from before
             // each call, for a restart to carry its state over (see ``MapOperator``).
@@ -118,6 +118,9 @@ extension DataStream {
                     holder.value = try restoredOperator(state, from: bytes) as? Operator
                 })
         })
+        // An operator whose state is checkpointed keeps state per instance: its records must
+        // not move between instances.
+        node.servesAnyRecord = !(Operator.self is any CheckpointableOperator.Type)
         return DataStream<Operator.Output>(environment: environment, nodeID: environment.addNode(node))
     }
 }
