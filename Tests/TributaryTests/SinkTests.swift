@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tributary
+import TributaryTesting
 
 @Suite struct SinkTests {
     @Test func fileSinkWritesOneLinePerRecord() async throws {
@@ -20,6 +21,30 @@ import Testing
         env.fromCollection([(1, "a"), (2, "b")]).sink(FileSink(path: output) { "\($0.0),\($0.1)" })
         _ = try await env.submit()
         #expect(try String(contentsOfFile: output, encoding: .utf8) == "1,a\n2,b\n")
+    }
+
+    /// A format that throws is a sink failure: the restart retries the batch, and the file holds
+    /// every line once, with or without checkpoints.
+    @Test(arguments: [false, true])
+    func aFileSinkFormatThatThrowsIsRetriedAndWritesEachLineOnce(checkpoints: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        let output = directory.path("out.txt")
+        var faultTolerance: [String: ConfigValue] = ["delay": 0, "max_attempts": 5]
+        if checkpoints {
+            faultTolerance = ["strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk")), "delay": 0, "max_attempts": 5]
+        }
+        let env = try LocalEnvironment("throwing-format", config: [
+            "work_dir": .string(directory.path("work")), "batch_size": 16, "fault_tolerance": .object(faultTolerance),
+        ])
+        let failures = FailureInjector<Int>(failOn: [7, 500, 999], times: 1)
+        env.fromCollection(Array(0..<1_000)).sink(FileSink(path: output) { value in
+            try failures.check(value)
+            return "line \(value)"
+        }).named("out")
+        let result = try await env.submit()
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == (0..<1_000).map { "line \($0)" })
+        #expect(result.restarts.map(\.operatorName) == ["out", "out", "out"])
     }
 
     @Test func parallelFileSinkInstancesNeverInterleaveInsideALine() async throws {

@@ -11,7 +11,7 @@ import Synchronization
 ///   and the file is truncated when the job's first sink instance starts.
 public final class FileSink<Element: Sendable>: Sink, Sendable {
     public let path: String
-    let format: @Sendable (Element) -> String
+    let format: @Sendable (Element) throws -> String
 
     private struct State {
         var handle: FileHandle?
@@ -21,8 +21,10 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
 
     private let state = Mutex(State())
 
-    /// - Parameter format: the text of one record's line; by default `String(describing:)`.
-    public init(path: String, format: @escaping @Sendable (Element) -> String = { String(describing: $0) }) {
+    /// - Parameter format: the text of one record's line; by default `String(describing:)`. It
+    ///   may throw: that is a failure of the sink like any other (its supervision applies), and
+    ///   nothing of the batch it was formatting is written or staged.
+    public init(path: String, format: @escaping @Sendable (Element) throws -> String = { String(describing: $0) }) {
         self.path = path
         self.format = format
     }
@@ -121,7 +123,7 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
         public mutating func write(_ records: [Element]) throws {
             var text = ""
             for record in records {
-                text += sink.format(record)
+                text += try sink.format(record)
                 text += "\n"
             }
             if let staged {
