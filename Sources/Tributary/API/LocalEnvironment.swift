@@ -214,6 +214,30 @@ public final class LocalEnvironment: Sendable {
             hub.finishSubscribers()
             metricsHub.finishSubscribers()
         }
+        let hooks = runHooks.withLock { $0 }
+        for start in hooks.start { start() }
+        do {
+            let result = try await run(control)
+            for end in hooks.end { end(.success(())) }
+            return result
+        } catch {
+            for end in hooks.end { end(.failure(error)) }
+            throw error
+        }
+    }
+
+    /// Called at the start and at the end of each run (``DataStream/values`` channels).
+    private let runHooks = Mutex<(start: [@Sendable () -> Void], end: [@Sendable (Result<Void, any Error>) -> Void])>(([], []))
+
+    func onRunStart(_ hook: @escaping @Sendable () -> Void) {
+        runHooks.withLock { $0.start.append(hook) }
+    }
+
+    func onRunEnd(_ hook: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        runHooks.withLock { $0.end.append(hook) }
+    }
+
+    private func run(_ control: JobControl) async throws -> JobResult {
         let (plan, policies) = try graph.withLock { graph throws(PipelineError) in
             (
                 try PhysicalPlan.compile(

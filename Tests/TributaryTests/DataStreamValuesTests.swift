@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+@testable import Tributary
+import TributaryTesting
+
+/// `stream.values`: a pipeline's output as an AsyncSequence for the rest of an app — every
+/// record once (also across checkpoint restores), with backpressure, ending with the run.
+@Suite struct DataStreamValuesTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    func environment(_ faultTolerance: [String: ConfigValue] = [:], faults: ConfigValue = []) throws -> LocalEnvironment {
+        try LocalEnvironment("values", config: [
+            "work_dir": .string(directory.path("work")), "batch_size": 8, "channel_capacity": 2,
+            "fault_tolerance": .object(faultTolerance), "fault_injection": faults,
+        ])
+    }
+
+    /// Collects the values while the job runs; returns them and the job's result.
+    func collect<Element: Sendable>(_ values: DataStreamValues<Element>, _ env: LocalEnvironment) async throws -> ([Element], JobResult) {
+        async let result = env.submit()
+        var seen: [Element] = []
+        for try await value in values { seen.append(value) }
+        return (seen, try await result)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func theRecordsReachTheAppInOrderAndTheIterationEndsWithTheJob() async throws {
+        let env = try environment()
+        let values = env.fromSource(GeneratorSource(count: 5_000) { $0 }).map { $0 * 2 }.values
+        let (seen, result) = try await collect(values, env)
+        #expect(seen == (0..<5_000).map { $0 * 2 })
+        #expect(result.status == .completed)
+    }
+
+    /// While the app does not take records, the job waits: the operators never run more than
+    /// the buffer plus the batches in flight ahead of what the app took.
+    @Test(.timeLimit(.minutes(1))) func aSlowAppHoldsTheJobBack() async throws {
+        let env = try environment()
+        let mapped = Counter()
+        let values = env.fromSource(GeneratorSource(count: 2_000) { $0 })
+            .map { value -> Int in
+                mapped.increment()
+                return value
+            }
+            .values(bufferCapacity: 4)
+        async let result = env.submit()
+        var taken = 0
+        var ahead = 0
+        for try await _ in values {
+            taken += 1
+            // Give the job every chance to run ahead before looking.
+            for _ in 0..<20 { await Task.yield() }
+            ahead = max(ahead, mapped.current - taken)
+        }
+        #expect(taken == 2_000)
+        #expect(ahead <= 4 + 3 * 8, "at most the buffer and three batches ahead of the app, saw \(ahead)")
+        #expect(try await result.status == .completed)
+    }
+
+    /// Under checkpoints, with two checkpoint restores, the app sees every record once and in
+    /// order: records are released when their checkpoint completes, never before.
+    @Test(.timeLimit(.minutes(1))) func underCheckpointRestoresEachRecordArrivesOnce() async throws {
+        let env = try environment(
+            ["strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk")), "max_attempts": 0, "delay": 0],
+            faults: ["operator": "double", "inject": "throw", "at_records": [700, 3_000]])
+        let values = env.fromSource(GeneratorSource(count: 5_000) { $0 }).map { $0 * 2 }.named("double").values
+        let (seen, result) = try await collect(values, env)
+        #expect(seen == (0..<5_000).map { $0 * 2 })
+        #expect(result.recoveries.filter { $0.kind == .checkpointRestore }.count == 2)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aFailedJobEndsTheIterationWithItsError() async throws {
+        let env = try environment(["strategy": "none"])
+        let values = env.fromCollection(Array(0..<100)).map { value -> Int in
+            if value == 50 { throw InjectedError("fifty") }
+            return value
+        }.values
+        let job = Task { try await env.submit() }
+        var seen: [Int] = []
+        await #expect(throws: JobFailedError.self) {
+            for try await value in values { seen.append(value) }
+        }
+        #expect(seen.count <= 50)
+        await #expect(throws: JobFailedError.self) { try await job.value }
+    }
+
+    /// A cancel ends the iteration after what was released; the job resumed in the same
+    /// environment is iterated anew and, with its checkpoints, the two iterations together
+    /// see every record once.
+    @Test(.timeLimit(.minutes(1))) func aCancelEndsTheIterationAndAResumeIsIteratedAnew() async throws {
+        let env = try environment(["strategy": "checkpoint", "checkpoint_interval": 0.001, "checkpoint_dir": .string(directory.path("chk"))])
+        let source = HoldingSource(count: 1_000, holdAt: 400, blocking: false)
+        let values = env.fromSource(source).values
+        async let first = env.submit()
+        var seen: [Int] = []
+        var cancelled = false
+        for try await value in values {
+            seen.append(value)
+            if seen.count == 100, !cancelled {
+                await source.reached.wait()
+                try await env.triggerCheckpoint()
+                env.cancel()
+                cancelled = true
+            }
+        }
+        #expect(try await first.status == .cancelled)
+        #expect(seen.count >= 400, "the checkpoint before the cancel released the first 400")
+        source.release.open()
+        let (rest, second) = try await collect(values, env)
+        #expect(second.status == .completed)
+        #expect(seen + rest == Array(0..<1_000))
+    }
+
+    @Test func aBufferWithoutRoomIsRejected() async throws {
+        let env = try environment()
+        _ = env.fromCollection([1]).values(bufferCapacity: 0)
+        let error = await #expect(throws: PipelineError.self) { try await env.submit() }
+        #expect(error?.message.contains("values(bufferCapacity: 0)") == true)
+    }
+}
