@@ -42,8 +42,11 @@ public final class LocalEnvironment: Sendable {
     private let coordinatorSlot = CoordinatorSlot()
 
     /// Creates an environment from a configuration dictionary (API.md section 4).
-    /// - Parameter clock: the clock restart delays and failure windows are measured on; tests
-    ///   pass a manual clock (`TributaryTesting.ManualClock`) to control time.
+    /// - Parameters:
+    ///   - name: the job's name, in its default id, events and summary.
+    ///   - config: the configuration (every key in ``EnvironmentConfiguration``).
+    ///   - clock: the clock restart delays and failure windows are measured on; tests pass a
+    ///     manual clock (`TributaryTesting.ManualClock`) to control time.
     /// - Throws: ``ConfigurationError`` naming the key path, the value given and what is allowed.
     public convenience init<C: Clock>(_ name: String, config: [String: ConfigValue] = [:], clock: C) throws where C.Duration == Duration {
         try self.init(name, configuration: try EnvironmentConfiguration(config), clock: clock)

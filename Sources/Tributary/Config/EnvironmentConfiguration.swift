@@ -65,7 +65,8 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
         self.channelCapacity = channelCapacity
     }
 
-    /// Parses and validates a configuration dictionary; see ``ConfigurationParser`` for every key.
+    /// Parses and validates a configuration dictionary; every key, its type and default is in
+    /// the README's configuration table.
     ///
     /// - Throws: ``ConfigurationError`` naming the key path, the value given and what is allowed.
     public init(_ dictionary: [String: ConfigValue]) throws(ConfigurationError) {

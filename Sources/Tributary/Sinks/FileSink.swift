@@ -21,9 +21,13 @@ public final class FileSink<Element: Sendable>: Sink, Sendable {
 
     private let state = Mutex(State())
 
-    /// - Parameter format: the text of one record's line; by default `String(describing:)`. It
-    ///   may throw: that is a failure of the sink like any other (its supervision applies), and
-    ///   nothing of the batch it was formatting is written or staged.
+    /// - Parameters:
+    ///   - path: the output file; with checkpoints, a hidden side folder `.<name>.tributary` next
+    ///     to it (for `out.txt`: `.out.txt.tributary`)
+    ///     holds the staged and sealed lines until they are committed.
+    ///   - format: the text of one record's line; by default `String(describing:)`. It may
+    ///     throw: that is a failure of the sink like any other (its supervision applies), and
+    ///     nothing of the batch it was formatting is written or staged.
     public init(path: String, format: @escaping @Sendable (Element) throws -> String = { String(describing: $0) }) {
         self.path = path
         self.format = format

@@ -26,8 +26,10 @@ public struct AsyncSequenceSource<Base: AsyncSequence & Sendable>: Source where 
     public let bufferCapacity: Int
     let pump: AsyncSequencePump<Base>
 
-    /// - Parameter bufferCapacity: at least 1; a smaller value fails the job when it starts
-    ///   reading, with an ``AsyncSequenceSourceError`` naming it (the sequence is not touched).
+    /// - Parameters:
+    ///   - base: the sequence, iterated once for the job's life.
+    ///   - bufferCapacity: at least 1; a smaller value fails the job when it starts reading,
+    ///     with an ``AsyncSequenceSourceError`` naming it (the sequence is not touched).
     public init(_ base: Base, bufferCapacity: Int = 1024) {
         self.base = base
         self.bufferCapacity = bufferCapacity

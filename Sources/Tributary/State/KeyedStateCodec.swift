@@ -3,7 +3,7 @@
 /// Tables whose keys and values are fixed-width numbers (`Int`, `Int64`, `UInt64`, `Int32`,
 /// `Double`, …) are written as two raw little-endian columns: 1,000,000 `Int` pairs in a few
 /// milliseconds. Tables whose keys and values each have one shape (a `String`, a struct of
-/// primitive fields, …) are written as ``ShapedColumn``s: the shape once, then bare rows. Other
+/// primitive fields, …) are written as shaped columns: the shape once, then bare rows. Other
 /// tables go through ``StateCoder`` as a key column and a value column.
 public enum KeyedStateCodec {
     private static let columnsTag: UInt8 = 0xC1

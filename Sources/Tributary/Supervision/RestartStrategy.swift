@@ -14,7 +14,7 @@
 ///
 /// The constructors accept any values; one out of range (a negative delay, a multiplier below
 /// 1, …) is reported where the strategy is used — `submit()` throws a ``PipelineError``, a
-/// `LocalEnvironment` or ``ProcessWatchdog/run(report:)`` a ``ConfigurationError`` — naming the
+/// `LocalEnvironment` or ``ProcessWatchdog/run(control:report:)`` a ``ConfigurationError`` — naming the
 /// parameter and what is allowed, instead of stopping the process.
 public struct RestartStrategy: Sendable, Hashable, CustomStringConvertible {
     enum Kind: Sendable, Hashable {

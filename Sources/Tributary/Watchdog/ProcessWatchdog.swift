@@ -70,7 +70,10 @@ public struct ProcessWatchdog: Sendable {
     }
 
     /// Runs the command until it exits with status 0.
-    /// - Parameter report: told of every crash as it happens (for a progress display).
+    /// - Parameters:
+    ///   - control: lets another task stop the run (`tributary supervise` forwards its
+    ///     signals through it); without one the run ends only by the command's exits.
+    ///   - report: told of every crash as it happens (for a progress display).
     /// - Throws: ``WatchdogGaveUp`` when the restart strategy's limit is reached; ``ProcessLaunchError`` when the
     ///   command cannot be started at all; ``ConfigurationError`` for a restart strategy out of range.
     public func run(control: WatchdogControl? = nil, report: (@Sendable (Crash) -> Void)? = nil) async throws -> Report {

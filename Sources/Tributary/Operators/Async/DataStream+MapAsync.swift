@@ -16,6 +16,7 @@ extension DataStream {
     ///     are spent does its failure go to the operator's supervision policy. Default: none.
     ///   - circuitBreaker: stops calling a failing service for a cool-down (see ``CircuitBreaker``).
     ///     It sees each record's final outcome, after its retries.
+    ///   - transform: the async call for one record; a throw is the record's failure.
     /// - Important: when a record's call fails for good, calls for later records that had
     ///   already completed are discarded; after a restart they are made again (a call may run
     ///   more than once). Per-call retries keep a transient failure from getting that far.

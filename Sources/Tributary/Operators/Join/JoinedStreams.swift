@@ -13,6 +13,7 @@ extension DataStream {
     /// barriers of both, and its watermark is the smaller of the two inputs' watermarks. A
     /// stream of another environment makes `submit()` throw a ``PipelineError``.
     /// - Parameters:
+    ///   - other: the right side.
     ///   - leftKey: the key of a record of this stream; a pure function of the record. If it
     ///     throws, the record fails in the join, as for ``keyBy(_:)``.
     ///   - rightKey: the key of a record of `other`; a pure function of the record.
@@ -71,6 +72,7 @@ public struct JoinedStreams<Key: Hashable & Codable & Sendable, Left: Sendable, 
     /// session windows of event time (or processing time), as for ``KeyedStream/window(_:eventTime:)``.
     ///
     /// - Parameters:
+    ///   - assigner: the windows: `.tumbling`, `.sliding` or `.session`.
     ///   - leftTime: the event time of a record of the left side.
     ///   - rightTime: the event time of a record of the right side. Event-time windows need
     ///     both (without them, or with only one, `submit()` throws); processing-time windows

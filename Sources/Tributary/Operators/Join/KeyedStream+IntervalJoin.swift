@@ -20,9 +20,15 @@ extension KeyedStream {
     /// partners that are kept, and is kept itself only while a partner on time could still come.
     /// A `lower` above `upper`, or a
     /// stream of another environment, makes `submit()` throw a ``PipelineError``.
-    /// - Parameter join: the output for one pair. If it throws, the record that completed the
-    ///   pair fails as a whole (none of its pairs are emitted and it is not kept), under the
-    ///   operator's supervision policy.
+    /// - Parameters:
+    ///   - other: the right side, keyed like this one.
+    ///   - lower: the earliest a right record may be, relative to a left record's time.
+    ///   - upper: the latest a right record may be, relative to a left record's time.
+    ///   - leftTime: the event time of a left record.
+    ///   - rightTime: the event time of a right record.
+    ///   - join: the output for one pair. If it throws, the record that completed the pair
+    ///     fails as a whole (none of its pairs are emitted and it is not kept), under the
+    ///     operator's supervision policy.
     @inlinable
     public func intervalJoin<Right: Codable & Sendable, Output: Sendable>(
         _ other: KeyedStream<Key, Right>, between lower: Duration, and upper: Duration,

@@ -1,4 +1,4 @@
-/// A stateful map operator made by a factory (``DataStream/map(_:)-factory``): the factory is
+/// A stateful map operator made by a factory (`map { MyOperator() }`): the factory is
 /// called when the operator starts and again at every restart, so a restart always begins from
 /// a fresh instance.
 ///
