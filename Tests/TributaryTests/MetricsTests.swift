@@ -111,4 +111,52 @@ import TributaryTesting
         _ = await unknown.text()
         #expect(await unknown.waitForExit() == 66)
     }
+
+    static let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Runs tmux with `arguments` and returns what it printed.
+    static func tmux(_ arguments: [String]) async throws -> String {
+        let process = try ChildProcess(executable: URL(fileURLWithPath: tmux ?? "/usr/bin/tmux"), arguments: arguments)
+        let text = await process.text()
+        _ = await process.waitForExit()
+        return text
+    }
+
+    /// `tributary top` in a real terminal (a tmux pane of 100 × 30), as a user runs it: it
+    /// draws one screen in place (the terminal is cleared, not scrolled), redraws it as the job
+    /// moves, shows the job's end and exits 0.
+    @Test(.enabled(if: tmux != nil), .timeLimit(.minutes(1))) func topDrawsInPlaceInARealTerminal() async throws {
+        let work = directory.path("work")
+        let env = try LocalEnvironment("watched", config: ["work_dir": .string(work), "metrics_interval": 0.05, "job_id": "watched-2"])
+        let source = HoldingSource(count: 4_000, holdAt: 2_000, blocking: false)
+        env.fromSource(source).named("numbers").keyBy { $0 % 3 }.reduce(+).named("sum").sink(CollectSink<Int>())
+        let job = Task { try await env.submit() }
+        await source.reached.wait()
+
+        let session = "tributary-top-\(UUID().uuidString.prefix(8))"
+        let command = "'\(WatchdogTests.binary("tributary").path)' top watched-2 --work-dir '\(work)'; echo \"top exited $?\"; sleep 60"
+        _ = try await Self.tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", command])
+        defer { Task { _ = try? await Self.tmux(["kill-session", "-t", session]) } }
+        /// The pane's text once it contains `text`, or once `top` exited (polled: the pane is
+        /// another process's).
+        func screen(containing text: String) async throws -> String {
+            while true {
+                let pane = try await Self.tmux(["capture-pane", "-p", "-t", session])
+                if pane.contains(text) || pane.contains("top exited") { return pane }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+
+        let running = try await screen(containing: "watched-2 — running")
+        #expect(running.contains("watched-2 — running"), "\(running)")
+        #expect(running.components(separatedBy: "tributary top — job watched-2").count == 2, "one screen, drawn in place:\n\(running)")
+        #expect(running.split(separator: "\n").contains { $0.hasPrefix("sum ") }, "the operators' rows:\n\(running)")
+        source.release.open()
+        _ = try await job.value
+        let ended = try await screen(containing: "top exited")
+        #expect(ended.contains("top exited 0"), "\(ended)")
+        #expect(ended.components(separatedBy: "tributary top — job watched-2").count == 2, "still one screen:\n\(ended)")
+        #expect(ended.contains("completed"), "the job's end:\n\(ended)")
+        #expect(ended.split(separator: "\n").contains { $0.hasPrefix("sum ") && $0.contains("4000") }, "\(ended)")
+    }
 }
