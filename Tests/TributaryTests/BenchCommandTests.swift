@@ -6,7 +6,7 @@ import TributaryTesting
 /// `tributary bench --quick --json` runs the built-in recovery benchmarks and reports one
 /// recovery per injected failure and an exactly-once output for each scenario.
 @Suite struct BenchCommandTests {
-    @Test(.timeLimit(.minutes(1))) func quickBenchReportsEveryInjectedFailureAndExactlyOnce() async throws {
+    @Test(.timeLimit(.minutes(3))) func quickBenchReportsEveryInjectedFailureAndExactlyOnce() async throws {
         let folder = try TemporaryDirectory()
         let child = try ChildProcess(
             executable: WatchdogTests.binary("tributary"), arguments: ["bench", "--quick", "--json", "--svg", folder.path("charts")])

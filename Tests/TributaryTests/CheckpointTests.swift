@@ -331,7 +331,7 @@ extension CheckpointTests {
 
     /// A timeout shorter than the interval is enforced on time: the coordinator used to look
     /// only when the next interval elapsed.
-    @Test(.timeLimit(.minutes(1))) func aTimeoutShorterThanTheIntervalIsEnforcedOnTime() async throws {
+    @Test(.timeLimit(.minutes(3))) func aTimeoutShorterThanTheIntervalIsEnforcedOnTime() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment("short-timeout", config: config(["checkpoint_interval": 10, "checkpoint_timeout": 2]), clock: clock)
         let source = HoldingSource(count: 10, holdAt: 1, blocking: true)

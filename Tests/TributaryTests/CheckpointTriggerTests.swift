@@ -78,7 +78,7 @@ import TributaryTesting
     /// With an interval of an hour on a clock that never moves, only the record count can
     /// start checkpoints: the source holds after 5,000 records (every 1,000 due one) until one
     /// has completed; the output is exactly that of the input.
-    @Test(.timeLimit(.minutes(1))) func aCheckpointIsTakenEveryNRecords() async throws {
+    @Test(.timeLimit(.minutes(3))) func aCheckpointIsTakenEveryNRecords() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment(
             "every-records", config: config(["checkpoint_interval": 3600, "checkpoint_every_records": 1_000]), clock: clock)
@@ -108,7 +108,7 @@ import TributaryTesting
 
     /// In manual mode the coordinator never starts a checkpoint of its own, however far the
     /// clock moves: the first checkpoint is the one asked for, and the final one follows it.
-    @Test(.timeLimit(.minutes(1))) func manualModeTakesOnlyTheCheckpointsAskedFor() async throws {
+    @Test(.timeLimit(.minutes(3))) func manualModeTakesOnlyTheCheckpointsAskedFor() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment(
             "manual-mode", config: config(["checkpoint_mode": "manual", "checkpoint_interval": 0, "checkpoint_timeout": 5]), clock: clock)

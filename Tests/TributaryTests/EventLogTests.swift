@@ -122,7 +122,7 @@ import TributaryTesting
 
     /// `onEvent` handlers get every event of the run, in the files' order, before `submit()`
     /// returns; a handler that blocks holds up the handlers, not the job.
-    @Test(.timeLimit(.minutes(1))) func onEventHandlersSeeEveryEventInOrderAndNeverHoldUpTheJob() async throws {
+    @Test(.timeLimit(.minutes(3))) func onEventHandlersSeeEveryEventInOrderAndNeverHoldUpTheJob() async throws {
         let work = directory.path("work")
         let env = try LocalEnvironment("hooked", config: ["work_dir": .string(work), "fault_tolerance": ["delay": 0]])
         let seen = Recorder<String>()
@@ -165,7 +165,7 @@ import TributaryTesting
     /// `events()` ends with the run: a `for await` over it finishes after the last event,
     /// with nothing to cancel; a new subscription sees the next run (here: the job resumed after
     /// a cancel).
-    @Test(.timeLimit(.minutes(1))) func theEventStreamFinishesWhenTheRunEnds() async throws {
+    @Test(.timeLimit(.minutes(3))) func theEventStreamFinishesWhenTheRunEnds() async throws {
         let env = try LocalEnvironment("finishing", config: ["work_dir": .string(directory.path("work"))])
         let source = HoldingSource(count: 10, holdAt: 5, blocking: true)
         env.fromSource(source).map { $0 }.sink(CollectSink<Int>())

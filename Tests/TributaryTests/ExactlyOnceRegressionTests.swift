@@ -150,7 +150,7 @@ import TributaryTesting
 
     /// A cancel while a job-level recovery waits out its delay used to be lost (the attempt had
     /// already stopped on its failure, and only the first stop counted): the job went on.
-    @Test(.timeLimit(.minutes(1))) func aCancelDuringARecoveryDelayEndsTheJob() async throws {
+    @Test(.timeLimit(.minutes(3))) func aCancelDuringARecoveryDelayEndsTheJob() async throws {
         let clock = ManualClock()
         let settings = config(jobID: "cancel-recovery", interval: 3600, ["delay": 30])
         let env = try LocalEnvironment("cancel-recovery", config: settings, clock: clock)
@@ -179,7 +179,7 @@ import TributaryTesting
     /// its source asked to stop, takes the final checkpoint and the job ends `.stopped`, with
     /// no record committed twice and without the clock moving on. Submitted again, the job
     /// resumes there and ends with every record exactly once.
-    @Test(.timeLimit(.minutes(1))) func aStopDuringARecoveryDelayEndsTheJobWithAFinalCheckpoint() async throws {
+    @Test(.timeLimit(.minutes(3))) func aStopDuringARecoveryDelayEndsTheJobWithAFinalCheckpoint() async throws {
         let clock = ManualClock()
         let settings = config(jobID: "stop-recovery", interval: 3600, ["delay": 30])
         let failures = FailureInjector(failOn: [50])

@@ -23,7 +23,7 @@ import TributaryTesting
         #expect(!ExitStatus.isPermanent(75) && !ExitStatus.isPermanent(1) && !ExitStatus.isPermanent(0) && !ExitStatus.isPermanent(137))
     }
 
-    @Test(.timeLimit(.minutes(1))) func theCommandsExitWithTheStatusOfWhatWentWrong() async throws {
+    @Test(.timeLimit(.minutes(3))) func theCommandsExitWithTheStatusOfWhatWentWrong() async throws {
         let folder = try TemporaryDirectory()
         #expect(try await run(["jobs", "list", "--bogus"]).status == 64, "a usage error")
         #expect(try await run(["frobnicate"]).status == 64)
@@ -36,7 +36,7 @@ import TributaryTesting
         #expect(empty.lines.joined() == "[]", "--json prints JSON even when there is nothing")
     }
 
-    @Test(.timeLimit(.minutes(1))) func aJobThatListsAndShowsAsJSON() async throws {
+    @Test(.timeLimit(.minutes(3))) func aJobThatListsAndShowsAsJSON() async throws {
         let folder = try TemporaryDirectory()
         let env = try LocalEnvironment("listed", config: ["work_dir": .string(folder.path("work")), "job_id": "listed-1"])
         env.fromCollection(Array(0..<10)).map { $0 + 1 }.named("inc").sink(CollectSink<Int>())
@@ -57,7 +57,7 @@ import TributaryTesting
         for line in events.lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "a JSON line: \(line)") }
     }
 
-    @Test(.timeLimit(.minutes(1))) func superviseDoesNotRestartAConfigurationErrorAndExitsWithIt() async throws {
+    @Test(.timeLimit(.minutes(3))) func superviseDoesNotRestartAConfigurationErrorAndExitsWithIt() async throws {
         let configuration = try await run(["supervise", "--delay", "0", "--max-attempts", "5", "--", "/bin/sh", "-c", "echo started; exit 78"])
         #expect(configuration.lines.filter { $0 == "started" }.count == 1, "started once, not five times")
         #expect(configuration.status == 78)
@@ -66,7 +66,7 @@ import TributaryTesting
         #expect(temporary.status == 75)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aSignalToSuperviseStopsItsJob() async throws {
+    @Test(.timeLimit(.minutes(3))) func aSignalToSuperviseStopsItsJob() async throws {
         let supervisor = try ChildProcess(
             executable: WatchdogTests.binary("tributary"), arguments: ["supervise", "--delay", "0", "--", "/bin/sh", "-c", "echo $$; exec sleep 300"])
         var iterator = supervisor.lines.makeAsyncIterator()

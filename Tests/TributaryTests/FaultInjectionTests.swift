@@ -142,7 +142,7 @@ import TributaryTesting
         #expect(result.restarts.isEmpty)
     }
 
-    @Test(.timeLimit(.minutes(1))) func crashProcessEndsTheProcessAndTheWatchdogRecoversIt() async throws {
+    @Test(.timeLimit(.minutes(3))) func crashProcessEndsTheProcessAndTheWatchdogRecoversIt() async throws {
         let expected = try WordCountInput.write(lines: 2_000, into: directory.url)
         let watchdog = ProcessWatchdog(
             command: [

@@ -45,7 +45,7 @@ import TributaryTesting
         return found
     }
 
-    @Test(.timeLimit(.minutes(1))) func aCrossedThresholdWarnsOncePerCrossing() async throws {
+    @Test(.timeLimit(.minutes(3))) func aCrossedThresholdWarnsOncePerCrossing() async throws {
         let env = try env("warned", action: "warn")
         let source = HoldingSource(count: 2_000, holdAt: 1_000, blocking: false)
         env.fromSource(source).map { $0 }.sink(CollectSink<Int>())
@@ -62,7 +62,7 @@ import TributaryTesting
         #expect(logged.filter { $0.kind == .healthWarning && $0.message.contains("work_dir") }.count == 1, "three more samples crossed, one warning")
     }
 
-    @Test(.timeLimit(.minutes(1))) func actionFailFailsTheJob() async throws {
+    @Test(.timeLimit(.minutes(3))) func actionFailFailsTheJob() async throws {
         let env = try env("failed", action: "fail")
         let source = HoldingSource(count: 2_000, holdAt: 1_000, blocking: false)
         env.fromSource(source).map { $0 }.sink(CollectSink<Int>())
@@ -72,7 +72,7 @@ import TributaryTesting
         #expect(described.contains("health check failed"))
     }
 
-    @Test(.timeLimit(.minutes(1))) func actionCheckpointTakesACheckpoint() async throws {
+    @Test(.timeLimit(.minutes(3))) func actionCheckpointTakesACheckpoint() async throws {
         let clock = ManualClock()
         let env = try env(
             "checkpointed", action: "checkpoint",

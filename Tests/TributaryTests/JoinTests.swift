@@ -85,7 +85,7 @@ import TributaryTesting
 
     /// Each side's branch is walked on its own: the first record is in the join (a checkpoint
     /// after it was read orders the steps) before its partner is sent, in both orders.
-    @Test(.timeLimit(.minutes(1)), arguments: [Kind.regular, .interval], [true, false])
+    @Test(.timeLimit(.minutes(3)), arguments: [Kind.regular, .interval], [true, false])
     func aPairIsEmittedWhenItsSecondRecordArrivesWhicheverSideThatIs(kind: Kind, leftFirst: Bool) async throws {
         let env = try env("second-\(kind)-\(leftFirst)", config: [
             "fault_tolerance": ["strategy": "checkpoint", "checkpoint_interval": 3600, "checkpoint_dir": .string(directory.path("chk-order"))],
@@ -195,7 +195,7 @@ import TributaryTesting
     /// late partner that would have matched it finds nothing (a record kept forever would have
     /// been found). The steps are ordered without timing: the pair at 1 s shows both inputs
     /// reached the join, and a checkpoint after it shows the watermarks that followed did.
-    @Test(.timeLimit(.minutes(1))) func anIntervalJoinDropsARecordOnceTheWatermarkPassesItsInterval() async throws {
+    @Test(.timeLimit(.minutes(3))) func anIntervalJoinDropsARecordOnceTheWatermarkPassesItsInterval() async throws {
         let env = try env("interval-cleanup", config: [
             "fault_tolerance": ["strategy": "checkpoint", "checkpoint_interval": 3600, "checkpoint_dir": .string(directory.path("chk-cleanup"))],
         ])

@@ -121,7 +121,7 @@ import TributaryTesting
 
     /// A timer whose handler keeps failing is dropped by `.resume` (the supervisor skips it);
     /// the other timers still fire.
-    @Test(.timeLimit(.minutes(1))) func aSkippedTimerIsDroppedAndTheOthersFire() async throws {
+    @Test(.timeLimit(.minutes(3))) func aSkippedTimerIsDroppedAndTheOthersFire() async throws {
         let env = try LocalEnvironment("process-skip")
         let sink = CollectSink<String>()
         let timerFailures = FailureInjector(failOn: [4 * 100 + 1], times: .max)
@@ -135,7 +135,7 @@ import TributaryTesting
     /// A processing-time timer fires when the job's clock reaches it, also while no record
     /// arrives (the instance is woken on its control lane); one still pending when the input
     /// ends does not fire, and an event says so.
-    @Test(.timeLimit(.minutes(1))) func aProcessingTimeTimerFiresOnTheJobClockWhileTheInputIsIdle() async throws {
+    @Test(.timeLimit(.minutes(3))) func aProcessingTimeTimerFiresOnTheJobClockWhileTheInputIsIdle() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment("process-time", config: ["work_dir": .string(directory.path("work"))], clock: clock)
         let source = HoldingSource(count: 10, holdAt: 5, blocking: false)
@@ -179,7 +179,7 @@ import TributaryTesting
 
     /// The documentation's example: a session ends after 30 s without a click. A click within
     /// the 30 s deletes the pending timer and sets a later one; only that one fires.
-    @Test(.timeLimit(.minutes(1))) func theSessionExampleDeletesAndReplacesItsTimer() async throws {
+    @Test(.timeLimit(.minutes(3))) func theSessionExampleDeletesAndReplacesItsTimer() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment("sessions", config: ["work_dir": .string(directory.path("work"))], clock: clock)
         let (clicks, feed) = AsyncStream.makeStream(of: Click.self)
@@ -244,7 +244,7 @@ import TributaryTesting
 
     /// A handler may set a processing-time timer for the time being fired: it fires at once,
     /// without the clock moving again (the waker wakes the loop for a deadline already passed).
-    @Test(.timeLimit(.minutes(1))) func aTimerSetForTheTimeBeingFiredFiresWithoutTheClockMoving() async throws {
+    @Test(.timeLimit(.minutes(3))) func aTimerSetForTheTimeBeingFiredFiresWithoutTheClockMoving() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment("rearm", config: ["work_dir": .string(directory.path("work"))], clock: clock)
         let source = HoldingSource(count: 2, holdAt: 1, blocking: false)

@@ -19,7 +19,7 @@ import TributaryTesting
         try ChildProcess(executable: executable, arguments: arguments, in: folder)
     }
 
-    @Test(.timeLimit(.minutes(1))) func killNineAndResumeGivesExactlyTheUninterruptedOutput() async throws {
+    @Test(.timeLimit(.minutes(3))) func killNineAndResumeGivesExactlyTheUninterruptedOutput() async throws {
         let folder = try TemporaryDirectory()
         let expected = try WordCountInput.write(lines: 12_000, into: folder.url)
         let arguments = ["in.txt", "out.txt", "--job-id", "kill-test", "--state-dir", "state", "--checkpoint-interval", "0.01", "--work", "3000"]
@@ -64,7 +64,7 @@ import TributaryTesting
     /// One process owns a job: a second process started with the same job id fails at once,
     /// naming the first one's pid; once the first is killed with SIGKILL the kernel frees its
     /// lock, the job shows as crashed and resumable, and a resume gives the exact output.
-    @Test(.timeLimit(.minutes(1))) func aSecondProcessCannotRunAJobAKilledOneLeftResumable() async throws {
+    @Test(.timeLimit(.minutes(3))) func aSecondProcessCannotRunAJobAKilledOneLeftResumable() async throws {
         let folder = try TemporaryDirectory()
         let expected = try WordCountInput.write(lines: 12_000, into: folder.url)
         // An absolute state folder: the job's summary records it as given, and this test (not

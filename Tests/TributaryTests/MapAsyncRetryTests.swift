@@ -59,7 +59,7 @@ import TributaryTesting
     }
 
     /// Exponential backoff between one call's retries runs on the job clock.
-    @Test(.timeLimit(.minutes(1))) func retryDelaysFollowTheStrategyOnTheJobClock() async throws {
+    @Test(.timeLimit(.minutes(3))) func retryDelaysFollowTheStrategyOnTheJobClock() async throws {
         let clock = ManualClock()
         let env = try env("backoff", clock: clock)
         let failures = FailureInjector(failOn: [0], times: 2)
@@ -91,7 +91,7 @@ import TributaryTesting
 
     /// A call slower than an exponential strategy's quiet period (`reset_after`) still gets
     /// only `maxAttempts` retries: the quiet period resets an operator's restarts, not a call's.
-    @Test(.timeLimit(.minutes(1))) func aSlowCallStillRunsOutOfRetries() async {
+    @Test(.timeLimit(.minutes(3))) func aSlowCallStillRunsOutOfRetries() async {
         let calls = Counter()
         let retry = RestartStrategy.exponential(initialDelay: .zero, maxDelay: .zero, maxAttempts: 3, resetAfter: .nanoseconds(1))
         let result: Result<Int, any Error> = await callWithRetries(retry, sleep: { _ in }) {

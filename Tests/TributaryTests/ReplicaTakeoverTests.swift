@@ -58,7 +58,7 @@ import TributaryTesting
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func aFailedInstancesInputGoesToItsSiblingUntilItIsBack() async throws {
+    @Test(.timeLimit(.minutes(3))) func aFailedInstancesInputGoesToItsSiblingUntilItIsBack() async throws {
         let clock = ManualClock()
         let sink = CollectSink<Int>()
         let lastRecord = Gate()
@@ -83,7 +83,7 @@ import TributaryTesting
 
     /// Without failover the same job cannot get its last record through while instance 1 is
     /// down: what the test above measures is the takeover, not the plan.
-    @Test(.timeLimit(.minutes(1))) func withPlainRestartTheSourceWaitsForTheFailedInstance() async throws {
+    @Test(.timeLimit(.minutes(3))) func withPlainRestartTheSourceWaitsForTheFailedInstance() async throws {
         let clock = ManualClock()
         let sink = CollectSink<Int>()
         let lastRecord = Gate()
@@ -107,7 +107,7 @@ import TributaryTesting
     /// completes once the instance is back, and its output is every record once. (Meanwhile
     /// the sink's barrier alignment holds instance 0's output: a checkpoint waits for the down
     /// instance, documented under `SupervisionPolicy.failover`.)
-    @Test(.timeLimit(.minutes(1))) func aCheckpointDuringTheTakeoverCompletesOnceTheInstanceIsBack() async throws {
+    @Test(.timeLimit(.minutes(3))) func aCheckpointDuringTheTakeoverCompletesOnceTheInstanceIsBack() async throws {
         let clock = ManualClock()
         let sink = CollectSink<Int>()
         let events = Recorder<JobEvent>()
@@ -132,7 +132,7 @@ import TributaryTesting
 
     /// A cancel while instance 1 is down, after a checkpoint: the resumed job gives every record
     /// once (the checkpoint's output stays, the rest is read again from its position).
-    @Test(.timeLimit(.minutes(1))) func aCancelDuringTheTakeoverThenAResumeLosesAndDuplicatesNothing() async throws {
+    @Test(.timeLimit(.minutes(3))) func aCancelDuringTheTakeoverThenAResumeLosesAndDuplicatesNothing() async throws {
         let sink = CollectSink<Int>()
         let ft: [String: ConfigValue] = [
             "strategy": "checkpoint", "checkpoint_mode": "manual", "checkpoint_interval": 0, "checkpoint_dir": .string(directory.path("chk")),
@@ -169,7 +169,7 @@ import TributaryTesting
     /// An instance that keeps failing (every 50th of its records) under checkpoints every
     /// millisecond: its siblings carry the load, each failure is one takeover, and the output is
     /// every record once.
-    @Test(.timeLimit(.minutes(1))) func anInstanceThatKeepsFailingLosesAndDuplicatesNothing() async throws {
+    @Test(.timeLimit(.minutes(3))) func anInstanceThatKeepsFailingLosesAndDuplicatesNothing() async throws {
         let events = Recorder<JobEvent>()
         let env = try LocalEnvironment("keeps-failing", config: [
             "work_dir": .string(directory.path("work")), "batch_size": 16,
@@ -200,7 +200,7 @@ import TributaryTesting
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func aRegisteredFaultHandlerCanDecideATakeover() async throws {
+    @Test(.timeLimit(.minutes(3))) func aRegisteredFaultHandlerCanDecideATakeover() async throws {
         try FaultToleranceRegistry.register("replica_takeover_test") { _ in ReplicaTakeover() }
         let clock = ManualClock()
         let sink = CollectSink<Int>()
@@ -348,7 +348,7 @@ import TributaryTesting
     /// end of stream, one watermark (the newest), one batch already on its way — but not a
     /// stream of batches: with every instance down, backpressure holds. Wake-ups do not pile up,
     /// and once it is back its lane drains to its capacity before the waiting producer goes on.
-    @Test(.timeLimit(.minutes(1))) func aDownInstancesInboxTakesControlButHoldsBackBatches() async throws {
+    @Test(.timeLimit(.minutes(3))) func aDownInstancesInboxTakesControlButHoldsBackBatches() async throws {
         let inbox = Inbox<Int>(lanes: 1, capacity: 2)
         try await inbox.send(.batch([1]), lane: 0)
         try await inbox.send(.batch([2]), lane: 0)

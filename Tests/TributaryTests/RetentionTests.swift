@@ -67,7 +67,7 @@ import TributaryTesting
 
     /// One completed job, one failed with two checkpoints, one completed that a process holds:
     /// what each policy removes.
-    @Test(.timeLimit(.minutes(1))) func eachPolicyRemovesWhatItSaysAndNeverARunningJobOrAResumeCheckpoint() async throws {
+    @Test(.timeLimit(.minutes(3))) func eachPolicyRemovesWhatItSaysAndNeverARunningJobOrAResumeCheckpoint() async throws {
         try await completed("done")
         try await failed("broken")
         try await completed("held")
@@ -103,7 +103,7 @@ import TributaryTesting
 
     /// A job configured to clean up after itself removes its own folder and checkpoints when it
     /// completes; the `RETENTION` event says so before its last event.
-    @Test(.timeLimit(.minutes(1))) func cleanupOnSuccessRemovesTheJobThatCompleted() async throws {
+    @Test(.timeLimit(.minutes(3))) func cleanupOnSuccessRemovesTheJobThatCompleted() async throws {
         try await completed("older")
         let seen = Recorder<String>()
         try await completed("tidy", retention: ["cleanup_on_success": true]) { env in
@@ -117,7 +117,7 @@ import TributaryTesting
         #expect(seen.values.first { $0.hasPrefix("RETENTION") }?.contains("cleanup_on_success") == true)
     }
 
-    @Test(.timeLimit(.minutes(1))) func pruneListsWhatItWouldRemoveAndRemovesIt() async throws {
+    @Test(.timeLimit(.minutes(3))) func pruneListsWhatItWouldRemoveAndRemovesIt() async throws {
         try await completed("one", retention: ["policy": "keep_all"])
         try await completed("two")
         func prune(_ arguments: [String]) async throws -> (status: Int32, text: String) {

@@ -13,7 +13,7 @@ import TributaryTesting
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/\(name)")
     }
 
-    @Test(.timeLimit(.minutes(1))) func aProcessThatTrapsIsRestartedAndTheOutputIsExactlyOnce() async throws {
+    @Test(.timeLimit(.minutes(3))) func aProcessThatTrapsIsRestartedAndTheOutputIsExactlyOnce() async throws {
         let folder = try TemporaryDirectory()
         let expected = try WordCountInput.write(lines: 3_000, into: folder.url)
         let child = try ChildProcess(

@@ -153,7 +153,7 @@ import TributaryTesting
 
     /// An input that delivers nothing would hold the watermark back forever; after its idle
     /// timeout (job clock) it no longer does, and timers fire while it is still open.
-    @Test(.timeLimit(.minutes(1))) func anIdleInputStopsHoldingTheWatermarkBack() async throws {
+    @Test(.timeLimit(.minutes(3))) func anIdleInputStopsHoldingTheWatermarkBack() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment("idle", config: ["work_dir": .string(directory.path("work")), "batch_size": 10], clock: clock)
         let quiet = HoldingSource(count: 1, holdAt: 0, blocking: false)
@@ -180,7 +180,7 @@ import TributaryTesting
     /// The same with a source that waits in its read (an async sequence with nothing to give):
     /// its loop is woken when the idle timeout runs out on the job clock, not only when a
     /// record comes. A checkpoint shows both sources' loops are running before the clock moves.
-    @Test(.timeLimit(.minutes(1))) func anInputWaitingInItsReadBecomesIdleOnTheJobClock() async throws {
+    @Test(.timeLimit(.minutes(3))) func anInputWaitingInItsReadBecomesIdleOnTheJobClock() async throws {
         let clock = ManualClock()
         let env = try LocalEnvironment(
             "idle-async",

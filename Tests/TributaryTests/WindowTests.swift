@@ -60,7 +60,7 @@ import TributaryTesting
 
     /// Event-time tumbling windows fire as the watermark passes them, while the input is still
     /// open, with the exact count per key and window.
-    @Test(.timeLimit(.minutes(1))) func tumblingWindowsFireAsTheWatermarkPassesThem() async throws {
+    @Test(.timeLimit(.minutes(3))) func tumblingWindowsFireAsTheWatermarkPassesThem() async throws {
         let ticks = (0..<1_000).map { Tick(key: $0 % 3, time: .milliseconds($0 * 7)) }
         let env = try env("tumbling")
         let source = HoldingSource(count: ticks.count, holdAt: 600, blocking: false)
@@ -189,7 +189,7 @@ import TributaryTesting
     }
 
     /// Processing-time windows follow the job clock; the input's end fires what is open.
-    @Test(.timeLimit(.minutes(1))) func processingTimeWindowsFollowTheJobClock() async throws {
+    @Test(.timeLimit(.minutes(3))) func processingTimeWindowsFollowTheJobClock() async throws {
         let clock = ManualClock()
         let env = try env("processing", clock: clock)
         let source = HoldingSource(count: 50, holdAt: 30, blocking: false)

@@ -47,12 +47,19 @@ public struct DataStreamValues<Element: Sendable>: AsyncSequence, Sendable {
         let channel: ValuesChannel<Element>
         /// Runs ended before this iteration began: it ends with the next one.
         let began: Int
+        /// Records taken from the channel in one go, served from here (reversed: the next is last).
+        var taken: [Element] = []
 
         /// The next record; `nil` when the run ended and every record was taken.
         /// - Throws: the job's error when it failed; `CancellationError` when the iterating
         ///   task is cancelled; ``ConcurrentIterationError`` when another task iterates.
         public mutating func next() async throws -> Element? {
-            try await channel.next(began: began)
+            if taken.isEmpty {
+                channel.take(upTo: channel.capacity, into: &taken)
+                taken.reverse()
+            }
+            if let record = taken.popLast() { return record }
+            return try await channel.next(began: began)
         }
     }
 

@@ -39,6 +39,9 @@ final class ValuesChannel<Element: Sendable>: Sendable {
         state.withLock { $0.idle = false }
     }
 
+    /// Writers waiting for the app now (for tests: the job is held back).
+    var waitingWriters: Int { state.withLock { $0.producers.count } }
+
     /// The number of runs ended so far: where a new iteration begins.
     var endedRuns: Int { state.withLock { $0.endedRuns } }
 
@@ -59,10 +62,14 @@ final class ValuesChannel<Element: Sendable>: Sendable {
     }
 
     private nonisolated(nonsending) func waitForRoom() async throws {
-        let id = state.withLock { state -> UInt64 in
+        // Room at once is the common case: no suspension (each one is a trip through the
+        // executor's queue, which under load costs far more than the batch).
+        let id = state.withLock { state -> UInt64? in
+            if state.ready.count < capacity || state.idle { return nil }
             state.nextProducer += 1
             return state.nextProducer
         }
+        guard let id else { return }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let resume = state.withLock { state -> Result<Void, any Error>? in
@@ -133,8 +140,18 @@ final class ValuesChannel<Element: Sendable>: Sendable {
 
     // MARK: The app's side
 
-    /// The next released record; `nil` once a run ended after `began` (the ended runs when the
-    /// iteration began) and every released record was taken.
+    /// Up to `limit` released records, at once and without waiting (the iterator serves them
+    /// one by one: one lock and no suspension per record).
+    func take(upTo limit: Int, into records: inout [Element]) {
+        let producers = state.withLock { state -> [UnsafeContinuation<Void, any Error>] in
+            while records.count < limit, let record = state.ready.popFirst() { records.append(record) }
+            return records.isEmpty ? [] : Self.producersWithRoom(&state, capacity: capacity)
+        }
+        for producer in producers { producer.resume() }
+    }
+
+    /// The next released record, waiting for one; `nil` once a run ended after `began` (the
+    /// ended runs when the iteration began) and every released record was taken.
     /// - Throws: the job's error when it failed; `CancellationError` when the iterating task is
     ///   cancelled.
     nonisolated(nonsending) func next(began: Int) async throws -> Element? {
