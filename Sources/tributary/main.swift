@@ -7,7 +7,8 @@ let usage = """
     tributary — run and inspect Tributary streaming jobs
 
     USAGE:
-      tributary demo [--records N]                 run a stateful pipeline on generated data and report what it did
+      tributary demo [--records N]                 run a stateful pipeline on generated data, failures injected, and
+                                                   report what it did (--records: default 2,000,000)
       tributary jobs list [--json] [--work-dir D]  list the jobs in a work directory (default .tributary)
       tributary jobs prune [--dry-run] [--policy keep_all|keep_failed_only|cleanup_all] [--max-days N] [--json] [--work-dir D]
                                                    remove job folders and checkpoints by a retention policy (default:
@@ -31,12 +32,18 @@ let usage = """
                                                    the command must use a fixed job_id so each start resumes the job;
                                                    an exit status of 64-78 (but 75: a usage or configuration error)
                                                    is not restarted; SIGTERM, SIGINT and SIGHUP are passed to the job
+                                                   (defaults: --restart-strategy fixed, --delay 1 s, --max-attempts 5,
+                                                   --job-dir: none; with the job's folder, each restart reports how soon
+                                                   records flowed again)
       tributary bench [--quick] [--json] [--svg DIR]
                                                    recovery benchmarks of the built-in workload: latency percentiles,
                                                    checkpoints, throughput, an exactly-once check; charts as SVG
+                                                   (1,000,000 records × 3 runs; --quick: 200,000 × 1; no charts
+                                                   unless --svg)
       tributary torture [--seeds N] [--first S] [--seed S] [--small] [--kill]
                                                    random pipelines under random faults, each compared record for record
                                                    with its failure-free run; ends with "N passed, M failed"
+                                                   (defaults: --seeds 100 from --first 0)
       tributary nexmark --query Q (--events FILE | --generate N) --out DIR [--checkpoint-interval S]
                                                    run a Nexmark benchmark query and write its sorted result as CSV
       tributary --help                             show this help
