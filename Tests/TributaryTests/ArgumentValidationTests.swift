@@ -75,9 +75,14 @@ import Tributary
         }
     }
 
-    @Test(arguments: [0, -3])
-    func anAsyncSequenceSourceWithoutRoomFailsTheJobNamingTheValue(capacity: Int) async throws {
-        let env = try LocalEnvironment("async-source")
+    /// Also under checkpoints: the error is unrecoverable, so no restore is tried.
+    @Test(arguments: [(0, false), (-3, true)])
+    func anAsyncSequenceSourceWithoutRoomFailsTheJobNamingTheValue(capacity: Int, checkpoints: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        let env = try LocalEnvironment("async-source", config: [
+            "work_dir": .string(directory.path("work")),
+            "fault_tolerance": checkpoints ? ["strategy": "checkpoint", "checkpoint_dir": .string(directory.path("chk"))] : [:],
+        ])
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         continuation.yield(1)
         continuation.finish()
@@ -87,6 +92,7 @@ import Tributary
         } throws: { error in
             guard let failed = error as? JobFailedError, let cause = failed.cause.error as? AsyncSequenceSourceError else { return false }
             return cause.field == "bufferCapacity" && cause.value == String(capacity) && cause.description.contains("at least 1")
+                && failed.result.recoveries.isEmpty
         }
     }
 

@@ -123,4 +123,38 @@ import TributaryTesting
         let error = await #expect(throws: PipelineError.self) { try await env.submit() }
         #expect(error?.message.contains("values(bufferCapacity: 0)") == true)
     }
+
+    /// An iteration begun after the job completed takes what is left and ends (the job will not
+    /// run again: a second `submit()` throws).
+    @Test(.timeLimit(.minutes(3))) func anIterationBegunAfterTheJobCompletedTakesWhatIsLeftAndEnds() async throws {
+        let env = try environment()
+        let values = env.fromCollection(Array(0..<10)).values
+        #expect(try await env.submit().status == .completed)
+        var seen: [Int] = []
+        for try await value in values { seen.append(value) }
+        #expect(seen == Array(0..<10))
+        var again: [Int] = []
+        for try await value in values { again.append(value) }
+        #expect(again.isEmpty, "taken once")
+    }
+
+    /// Leaving a loop early loses nothing: the next loop goes on with the next record. Reading
+    /// `values` again gives the same sequence (one sink in the graph).
+    @Test(.timeLimit(.minutes(3))) func aLoopLeftEarlyLosesNothingAndValuesIsOneSink() async throws {
+        let env = try environment()
+        let stream = env.fromSource(GeneratorSource(count: 1_000) { $0 })
+        let values = stream.values
+        let same = stream.values
+        #expect(env.graph.withLock { graph in graph.nodes.filter { $0.blueprint.label == "values" }.count } == 1)
+        let job = Task { try await env.submit() }
+        var first: [Int] = []
+        for try await value in values {
+            first.append(value)
+            if first.count == 3 { break }
+        }
+        var rest: [Int] = []
+        for try await value in same { rest.append(value) }
+        #expect(first + rest == Array(0..<1_000))
+        #expect(try await job.value.status == .completed)
+    }
 }

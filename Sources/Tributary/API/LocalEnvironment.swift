@@ -221,23 +221,36 @@ public final class LocalEnvironment: Sendable {
         for start in hooks.start { start() }
         do {
             let result = try await run(control)
-            for end in hooks.end { end(.success(())) }
+            running.withLock { $0 = nil }
+            for end in hooks.end { end(.success(result.status)) }
             return result
         } catch {
+            running.withLock { $0 = nil }
             for end in hooks.end { end(.failure(error)) }
             throw error
         }
     }
 
-    /// Called at the start and at the end of each run (``DataStream/values`` channels).
-    private let runHooks = Mutex<(start: [@Sendable () -> Void], end: [@Sendable (Result<Void, any Error>) -> Void])>(([], []))
+    /// Called at the start and at the end of each run (``DataStream/values`` channels); the end
+    /// hooks after the environment can run again.
+    private let runHooks = Mutex<(start: [@Sendable () -> Void], end: [@Sendable (Result<JobResult.Status, any Error>) -> Void])>(([], []))
 
     func onRunStart(_ hook: @escaping @Sendable () -> Void) {
         runHooks.withLock { $0.start.append(hook) }
     }
 
-    func onRunEnd(_ hook: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+    func onRunEnd(_ hook: @escaping @Sendable (Result<JobResult.Status, any Error>) -> Void) {
         runHooks.withLock { $0.end.append(hook) }
+    }
+
+    /// The ``DataStream/values`` channel of stream `nodeID`, made by `make` the first time.
+    private let valuesChannels = Mutex<[Int: AnyObject]>([:])
+
+    func valuesChannel<Element: Sendable>(of nodeID: Int, make: () -> ValuesChannel<Element>) -> ValuesChannel<Element> {
+        if let existing = valuesChannels.withLock({ $0[nodeID] }) as? ValuesChannel<Element> { return existing }
+        let channel = make()
+        valuesChannels.withLock { $0[nodeID] = channel }
+        return channel
     }
 
     private func run(_ control: JobControl) async throws -> JobResult {

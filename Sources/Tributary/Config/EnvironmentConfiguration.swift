@@ -21,7 +21,8 @@ public struct EnvironmentConfiguration: Sendable, Hashable {
     public var channelCapacity: Int
     /// `fault_injection`: faults to inject [none].
     public var faultInjections: [FaultInjection]
-    /// `restart_completed`: submitting the `job_id` of a job that already completed starts it
+    /// `restart_completed`: submitting (from a new environment) the `job_id` of a job that
+    /// already completed starts it
     /// over from nothing (its checkpoints are removed and its sinks' output replaced) instead of
     /// failing with `PipelineError.Code.jobAlreadyCompleted` [false].
     public var restartCompleted: Bool = false

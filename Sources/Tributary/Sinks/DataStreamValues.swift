@@ -8,8 +8,8 @@ extension DataStream {
     /// _ = try await result
     /// ```
     ///
-    /// Reading it ends the stream in a sink (named `values-N` unless named otherwise through the
-    /// graph) in the job's graph, so read it once, before ``LocalEnvironment/submit()``.
+    /// The first read ends the stream in a sink (`values-N`) in the job's graph, so read it
+    /// before ``LocalEnvironment/submit()``; reading it again gives the same sequence.
     ///
     /// - Records arrive once they are final: at once without checkpoints; with
     ///   `strategy: "checkpoint"`, when the checkpoint that covers them completes, so a record is
@@ -20,7 +20,10 @@ extension DataStream {
     /// - The iteration ends after the last record when the run ends (completed, cancelled or
     ///   stopped) that was running or next to run when the iteration began, and throws the
     ///   job's error when ``LocalEnvironment/submit()`` throws. After a cancel or a stop, a
-    ///   new iteration follows the resumed run. One task iterates at a time
+    ///   new iteration follows the resumed run; after the job completed, a new iteration takes
+    ///   what is left and ends. Do not wait inside the loop for the job to move on (a
+    ///   checkpoint, the end of `submit()`): with the buffer full, it waits for you. One task
+    ///   iterates at a time
     ///   (``ConcurrentIterationError`` otherwise).
     public var values: DataStreamValues<Element> { values(bufferCapacity: 1_024) }
 
@@ -31,10 +34,15 @@ extension DataStream {
             environment.recordProblem(
                 PipelineError(code: .invalidArgument, message: "values(bufferCapacity: \(bufferCapacity)) of '\(name)': the buffer must hold at least 1 record"))
         }
-        let channel = ValuesChannel<Element>(capacity: max(1, bufferCapacity))
-        _ = environment.addNode(ValuesNode(inputs: [nodeID], channel: channel))
-        environment.onRunEnd { outcome in channel.finish(outcome) }
-        environment.onRunStart { channel.begin() }
+        // One sink per stream: reading `values` again gives the same sequence (a second sink
+        // nobody iterates would hold the job back, and change the pipeline a resume expects).
+        let channel = environment.valuesChannel(of: nodeID) {
+            let channel = ValuesChannel<Element>(capacity: max(1, bufferCapacity))
+            _ = environment.addNode(ValuesNode(inputs: [nodeID], channel: channel))
+            environment.onRunEnd { outcome in channel.finish(outcome.map { _ in () }, completed: (try? outcome.get()) == .completed) }
+            environment.onRunStart { channel.begin() }
+            return channel
+        }
         return DataStreamValues(channel: channel)
     }
 }
@@ -47,18 +55,19 @@ public struct DataStreamValues<Element: Sendable>: AsyncSequence, Sendable {
         let channel: ValuesChannel<Element>
         /// Runs ended before this iteration began: it ends with the next one.
         let began: Int
-        /// Records taken from the channel in one go, served from here (reversed: the next is last).
-        var taken: [Element] = []
 
         /// The next record; `nil` when the run ended and every record was taken.
         /// - Throws: the job's error when it failed; `CancellationError` when the iterating
-        ///   task is cancelled; ``ConcurrentIterationError`` when another task iterates.
+        ///   task is cancelled; ``ConcurrentIterationError`` when another task waits too.
         public mutating func next() async throws -> Element? {
-            if taken.isEmpty {
-                channel.take(upTo: channel.capacity, into: &taken)
-                taken.reverse()
-            }
-            if let record = taken.popLast() { return record }
+            if let record = channel.poll() { return record }
+            return try await channel.next(began: began)
+        }
+
+        /// ``next()`` without leaving the caller's actor (a `@MainActor` loop does not hop per
+        /// record).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
+            if let record = channel.poll() { return record }
             return try await channel.next(began: began)
         }
     }

@@ -14,7 +14,8 @@ final class ValuesChannel<Element: Sendable>: Sendable {
         var ready = RingBuffer<Element>()
         var open: [Int: [Element]] = [:]
         var sealed: [(epoch: Int64, instance: Int, records: [Element])] = []
-        var consumer: UnsafeContinuation<Element?, any Error>?
+        var consumer: (id: UInt64, continuation: UnsafeContinuation<Element?, any Error>)?
+        var nextConsumer: UInt64 = 0
         var producers: [UInt64: UnsafeContinuation<Void, any Error>] = [:]
         var nextProducer: UInt64 = 0
         /// How many runs ended, and how the last one did. An iteration ends at the first run end
@@ -23,6 +24,9 @@ final class ValuesChannel<Element: Sendable>: Sendable {
         var lastEnd: Result<Void, any Error> = .success(())
         /// Between a run's end and the next run's start: writers do not wait.
         var idle = true
+        /// Set when a run completed: the job will not run again, so every iteration, also one
+        /// begun afterwards, ends once it took what was released.
+        var completed = false
     }
 
     let capacity: Int
@@ -117,17 +121,18 @@ final class ValuesChannel<Element: Sendable>: Sendable {
 
     /// The run ended: the app takes what was released, then its iteration ends (or throws
     /// `error`). Writers still waiting go on.
-    func finish(_ outcome: Result<Void, any Error>) {
+    func finish(_ outcome: Result<Void, any Error>, completed: Bool) {
         let (consumer, producers) = state.withLock { state -> (UnsafeContinuation<Element?, any Error>?, [UnsafeContinuation<Void, any Error>]) in
             state.endedRuns += 1
             state.lastEnd = outcome
             state.idle = true
+            if completed { state.completed = true }
             state.open = [:]
             let producers = Array(state.producers.values)
             state.producers = [:]
             guard state.ready.isEmpty, let consumer = state.consumer else { return (nil, producers) }
             state.consumer = nil
-            return (consumer, producers)
+            return (consumer.continuation, producers)
         }
         for producer in producers { producer.resume() }
         if let consumer {
@@ -140,14 +145,15 @@ final class ValuesChannel<Element: Sendable>: Sendable {
 
     // MARK: The app's side
 
-    /// Up to `limit` released records, at once and without waiting (the iterator serves them
-    /// one by one: one lock and no suspension per record).
-    func take(upTo limit: Int, into records: inout [Element]) {
-        let producers = state.withLock { state -> [UnsafeContinuation<Void, any Error>] in
-            while records.count < limit, let record = state.ready.popFirst() { records.append(record) }
-            return records.isEmpty ? [] : Self.producersWithRoom(&state, capacity: capacity)
+    /// A released record if one is there, without waiting: one lock and no suspension per
+    /// record (a suspension is a trip through the executor's queue, costly under load).
+    func poll() -> Element? {
+        let (record, producers) = state.withLock { state -> (Element?, [UnsafeContinuation<Void, any Error>]) in
+            guard let record = state.ready.popFirst() else { return (nil, []) }
+            return (record, Self.producersWithRoom(&state, capacity: capacity))
         }
         for producer in producers { producer.resume() }
+        return record
     }
 
     /// The next released record, waiting for one; `nil` once a run ended after `began` (the
@@ -155,28 +161,34 @@ final class ValuesChannel<Element: Sendable>: Sendable {
     /// - Throws: the job's error when it failed; `CancellationError` when the iterating task is
     ///   cancelled.
     nonisolated(nonsending) func next(began: Int) async throws -> Element? {
-        try await withTaskCancellationHandler {
+        let id = state.withLock { state -> UInt64 in
+            state.nextConsumer += 1
+            return state.nextConsumer
+        }
+        return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element?, any Error>) in
                 let (result, producers) = state.withLock { state -> (Result<Element?, any Error>?, [UnsafeContinuation<Void, any Error>]) in
                     if let record = state.ready.popFirst() { return (.success(record), Self.producersWithRoom(&state, capacity: capacity)) }
                     if Task.isCancelled { return (.failure(CancellationError()), []) }
-                    if state.endedRuns > began {
+                    if state.endedRuns > began || state.completed {
                         switch state.lastEnd {
                         case .success: return (.success(nil), [])
                         case .failure(let error): return (.failure(error), [])
                         }
                     }
                     guard state.consumer == nil else { return (.failure(ConcurrentIterationError()), []) }
-                    state.consumer = continuation
+                    state.consumer = (id, continuation)
                     return (nil, [])
                 }
                 for producer in producers { producer.resume() }
                 if let result { continuation.resume(with: result) }
             }
         } onCancel: {
+            // Only this call's own wait: another iteration's stays.
             state.withLock { state -> UnsafeContinuation<Element?, any Error>? in
-                defer { state.consumer = nil }
-                return state.consumer
+                guard let consumer = state.consumer, consumer.id == id else { return nil }
+                state.consumer = nil
+                return consumer.continuation
             }?.resume(throwing: CancellationError())
         }
     }
@@ -185,7 +197,7 @@ final class ValuesChannel<Element: Sendable>: Sendable {
     private static func takeForConsumer(_ state: inout State) -> (UnsafeContinuation<Element?, any Error>, Element)? {
         guard let consumer = state.consumer, let record = state.ready.popFirst() else { return nil }
         state.consumer = nil
-        return (consumer, record)
+        return (consumer.continuation, record)
     }
 
     /// The waiting writers, when the app's backlog dropped below the capacity.
@@ -196,8 +208,9 @@ final class ValuesChannel<Element: Sendable>: Sendable {
     }
 }
 
-/// Two tasks iterated one ``DataStreamValues`` at once; each record goes to one iteration, so
-/// that is not supported: iterate it from one task (and hand records on from there).
+/// Two tasks waited on one ``DataStreamValues`` at once. Each record goes to one iteration (two
+/// tasks iterating split the records between them), so iterate it from one task and hand
+/// records on from there.
 public struct ConcurrentIterationError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         "DataStreamValues is being iterated by another task already: iterate a stream's values from one task at a time"

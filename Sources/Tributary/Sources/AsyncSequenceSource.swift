@@ -61,8 +61,9 @@ public struct AsyncSequenceSource<Base: AsyncSequence & Sendable>: Source where 
     }
 }
 
-/// An ``AsyncSequenceSource`` was made with a value it cannot work with.
-public struct AsyncSequenceSourceError: Error, Sendable, CustomStringConvertible {
+/// An ``AsyncSequenceSource`` was made with a value it cannot work with. Unrecoverable: no
+/// restart or restore can change it, so the job fails at once.
+public struct AsyncSequenceSourceError: UnrecoverableError, Sendable, CustomStringConvertible {
     /// The parameter: `bufferCapacity`.
     public let field: String
     public let value: String

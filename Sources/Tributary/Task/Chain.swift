@@ -452,7 +452,10 @@ extension Chain {
     /// the job's cause.
     nonisolated(nonsending) func escalate(_ failure: OperatorFailure) async -> OperatorFailure {
         _ = await supervision.job.record(failure)
-        await supervision.job.escalate(failure, reason: "'\(failure.operatorName)' cannot be restarted after this failure")
+        // An unrecoverable error (a source made with a value it cannot use) fails the job at
+        // once: no restore could change it.
+        let fatal = failure.error is any UnrecoverableError
+        await supervision.job.escalate(failure, reason: "'\(failure.operatorName)' cannot be restarted after this failure", fatal: fatal)
         return failure
     }
 }
