@@ -19,9 +19,9 @@ extension DataStream {
     ///   cancel the job).
     /// - The iteration ends after the last record when the run ends (completed, cancelled or
     ///   stopped) that was running or next to run when the iteration began, and throws the
-    ///   job's error when ``LocalEnvironment/submit()`` throws. After a cancel or a stop, a
-    ///   new iteration follows the resumed run; after the job completed, a new iteration takes
-    ///   what is left and ends. Do not wait inside the loop for the job to move on (a
+    ///   job's error when ``LocalEnvironment/submit()`` throws (also when the loop began after
+    ///   the failure). After a cancel or a stop, a new iteration follows the resumed run; after
+    ///   the job completed, a new iteration takes what is left and ends. Do not wait inside the loop for the job to move on (a
     ///   checkpoint, the end of `submit()`): with the buffer full, it waits for you. One task
     ///   iterates at a time
     ///   (``ConcurrentIterationError`` otherwise).
@@ -73,6 +73,6 @@ public struct DataStreamValues<Element: Sendable>: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(channel: channel, began: channel.endedRuns)
+        AsyncIterator(channel: channel, began: channel.iterationStart)
     }
 }

@@ -46,8 +46,17 @@ final class ValuesChannel<Element: Sendable>: Sendable {
     /// Writers waiting for the app now (for tests: the job is held back).
     var waitingWriters: Int { state.withLock { $0.producers.count } }
 
-    /// The number of runs ended so far: where a new iteration begins.
-    var endedRuns: Int { state.withLock { $0.endedRuns } }
+    /// Where a new iteration begins: it ends at the first run end after `began`. Begun while
+    /// no run is active after one that failed, it ends with that run (its error): `async let
+    /// result = env.submit()` followed by the loop must not wait for a run that will not come
+    /// when the job failed before the loop began. After a cancelled or stopped run it follows
+    /// the next run (the resume).
+    var iterationStart: Int {
+        state.withLock { state in
+            if state.idle, state.endedRuns > 0, case .failure = state.lastEnd { return state.endedRuns - 1 }
+            return state.endedRuns
+        }
+    }
 
     /// Hands over (`transactional == false`) or stages `records` of sink instance `instance`,
     /// then waits while the app has `capacity` or more records to take.
