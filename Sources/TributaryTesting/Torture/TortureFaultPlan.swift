@@ -63,7 +63,13 @@ public struct TortureFaultPlan: Sendable, CustomStringConvertible {
     public var description: String {
         var lines: [String] = []
         for rule in injections { lines.append("fault_injection: \(rule.kind) in \(rule.operatorName) at records \(rule.atRecords)") }
-        for fault in closureFaults { lines.append("closure throws in \(fault.stageName) on origins \(fault.origins) ×\(fault.times)") }
+        for fault in closureFaults {
+            // The runner makes one injector per stage, with the stage's largest count: say so
+            // where that differs from this fault's own (see TortureRunner.closureFailures).
+            let effective = closureFaults.filter { $0.stageName == fault.stageName }.map(\.times).max() ?? fault.times
+            let merged = effective == fault.times ? "" : " (fails ×\(effective): one injector per stage, with its largest count)"
+            lines.append("closure throws in \(fault.stageName) on origins \(fault.origins) ×\(fault.times)" + merged)
+        }
         lines.append(
             "restart max_attempts \(defaultMaxAttempts), checkpoint_interval \(checkpointInterval) s, checkpoint_timeout \(checkpointTimeout) s, "
                 + "batch_size \(batchSize), manual checkpoints \(manualCheckpoints)")
