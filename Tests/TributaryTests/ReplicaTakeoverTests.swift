@@ -378,4 +378,30 @@ import TributaryTesting
         #expect(received.filter { $0 != "wake" } == ["b1", "b2", "b3", "w2", "c1", "w3", "b4"])
         #expect(received.filter { $0 == "wake" }.count == 2)
     }
+
+    /// A replica that keeps failing does not grow its lanes by a batch per failure: marking it
+    /// down again leaves a producer parked on a lane already one batch past its capacity.
+    @Test(.timeLimit(.minutes(3))) func goingDownAgainDoesNotTakeAnotherBatchIntoAFullLane() async throws {
+        let inbox = Inbox<Int>(lanes: 1, capacity: 2)
+        inbox.setOverflow(true)
+        for value in 1...3 { try await inbox.send(.batch([value]), lane: 0) }
+        inbox.setOverflow(false)
+        let sent = Gate()
+        let producer = Task {
+            try await inbox.send(.batch([4]), lane: 0)
+            sent.open()
+        }
+        while inbox.fill.queued < 4 { await Task.yield() }
+        inbox.setOverflow(true)
+        for _ in 0..<100 { await Task.yield() }
+        #expect(!sent.isOpen, "the producer stays parked: the lane holds its one batch beyond capacity already")
+        #expect(!inbox.offer(.batch([5]), lane: 0))
+        inbox.setOverflow(false)
+        var received: [Int] = []
+        for _ in 0..<4 {
+            if case .batch(let records) = try await inbox.receive().message { received.append(records[0]) }
+        }
+        try await producer.value
+        #expect(received == [1, 2, 3, 4])
+    }
 }

@@ -83,14 +83,24 @@ struct InboxStateMachine<Element: Sendable> {
         return .full
     }
 
-    /// Lets lanes grow past `capacity` (`true`) or bounds them again. Allowing it queues every
-    /// parked producer's message and returns those producers, to be resumed.
+    /// Lets lanes grow past `capacity` (`true`) or bounds them again. Allowing it queues each
+    /// parked producer's message as ``send(_:lane:)`` would take it in overflow (a batch only
+    /// into a lane below `capacity + 1`, so a replica that keeps failing does not grow its
+    /// lanes by a batch per failure) and returns those producers, to be resumed.
     mutating func setOverflow(_ allowed: Bool) -> [UnsafeContinuation<Void, any Error>] {
         overflow = allowed
         guard allowed, closedError == nil else { return [] }
         var producers: [UnsafeContinuation<Void, any Error>] = []
         for index in lanes.indices {
             guard let parked = lanes[index].parkedProducer else { continue }
+            switch parked.message {
+            case .batch, .keyedBatch:
+                // The one batch a lane takes beyond its capacity; a lane already past that keeps
+                // its producer parked.
+                guard lanes[index].queue.count < capacity + 1 else { continue }
+            case .barrier, .watermark, .idle, .endOfStream:
+                break
+            }
             lanes[index].queue.append(parked.message)
             lanes[index].parkedProducer = nil
             producers.append(parked.continuation)
