@@ -8,10 +8,7 @@ import Synchronization
 public final class CollectSink<Element: Sendable>: Sink, Sendable {
     private struct Storage {
         var committed: [Element] = []
-        /// Written since the last seal, per writer instance.
-        var open: [Int: [Element]] = [:]
-        /// Sealed epochs waiting for their commit: (epoch, instance, records).
-        var sealed: [(epoch: Int64, instance: Int, records: [Element])] = []
+        var staging = EpochStaging<Element>()
         var lastCommitted: Int64?
     }
 
@@ -28,18 +25,15 @@ public final class CollectSink<Element: Sendable>: Sink, Sendable {
 
     public func commit(upTo epoch: Int64, context: SinkContext) throws {
         storage.withLock { storage in
-            let ready = storage.sealed.filter { $0.epoch <= epoch }.sorted { ($0.epoch, $0.instance) < ($1.epoch, $1.instance) }
-            storage.sealed.removeAll { $0.epoch <= epoch }
-            for part in ready { storage.committed.append(contentsOf: part.records) }
+            for part in storage.staging.release(upTo: epoch) { storage.committed.append(contentsOf: part) }
             storage.lastCommitted = max(storage.lastCommitted ?? epoch, epoch)
         }
     }
 
     public func recover(lastCompleted epoch: Int64?, context: SinkContext) throws {
-        if let epoch { try commit(upTo: epoch, context: context) }
         storage.withLock { storage in
-            storage.open = [:]
-            storage.sealed.removeAll { $0.epoch > (epoch ?? .min) }
+            for part in storage.staging.recover(lastCompleted: epoch) { storage.committed.append(contentsOf: part) }
+            if let epoch { storage.lastCommitted = max(storage.lastCommitted ?? epoch, epoch) }
         }
     }
 
@@ -51,7 +45,7 @@ public final class CollectSink<Element: Sendable>: Sink, Sendable {
         public mutating func write(_ records: [Element]) throws {
             let instance = self.instance
             if transactional {
-                sink.storage.withLock { $0.open[instance, default: []].append(contentsOf: records) }
+                sink.storage.withLock { $0.staging.stage(records, instance: instance) }
             } else {
                 sink.storage.withLock { $0.committed.append(contentsOf: records) }
             }
@@ -59,10 +53,7 @@ public final class CollectSink<Element: Sendable>: Sink, Sendable {
 
         public mutating func preCommit(epoch: Int64) throws {
             let instance = self.instance
-            sink.storage.withLock { storage in
-                let records = storage.open.removeValue(forKey: instance) ?? []
-                storage.sealed.append((epoch, instance, records))
-            }
+            sink.storage.withLock { $0.staging.seal(epoch: epoch, instance: instance) }
         }
     }
 }

@@ -12,8 +12,7 @@ import Synchronization
 final class ValuesChannel<Element: Sendable>: Sendable {
     private struct State {
         var ready = RingBuffer<Element>()
-        var open: [Int: [Element]] = [:]
-        var sealed: [(epoch: Int64, instance: Int, records: [Element])] = []
+        var staging = EpochStaging<Element>()
         var consumer: (id: UInt64, continuation: UnsafeContinuation<Element?, any Error>)?
         var nextConsumer: UInt64 = 0
         var producers: [UInt64: UnsafeContinuation<Void, any Error>] = [:]
@@ -64,7 +63,7 @@ final class ValuesChannel<Element: Sendable>: Sendable {
     nonisolated(nonsending) func write(_ records: [Element], instance: Int, transactional: Bool) async throws {
         let consumer = state.withLock { state -> (UnsafeContinuation<Element?, any Error>, Element)? in
             if transactional {
-                state.open[instance, default: []].append(contentsOf: records)
+                state.staging.stage(records, instance: instance)
                 return nil
             }
             for record in records { state.ready.append(record) }
@@ -100,32 +99,29 @@ final class ValuesChannel<Element: Sendable>: Sendable {
 
     /// Seals what instance `instance` staged since its last seal as `epoch`'s.
     func seal(epoch: Int64, instance: Int) {
-        state.withLock { state in
-            state.sealed.append((epoch, instance, state.open.removeValue(forKey: instance) ?? []))
-        }
+        state.withLock { $0.staging.seal(epoch: epoch, instance: instance) }
     }
 
     /// Releases what was sealed for epochs up to `epoch`, oldest epoch first.
     func commit(upTo epoch: Int64) {
-        let consumer = state.withLock { state -> (UnsafeContinuation<Element?, any Error>, Element)? in
-            let released = state.sealed.filter { $0.epoch <= epoch }.sorted { ($0.epoch, $0.instance) < ($1.epoch, $1.instance) }
-            state.sealed.removeAll { $0.epoch <= epoch }
-            for part in released {
-                for record in part.records { state.ready.append(record) }
-            }
-            return Self.takeForConsumer(&state)
-        }
-        if let (continuation, record) = consumer { continuation.resume(returning: record) }
+        publish { $0.release(upTo: epoch) }
     }
 
     /// A run restores checkpoint `epoch` (`nil`: starts afresh): releases what was sealed up to
     /// it and drops what was staged or sealed after it.
     func recover(lastCompleted epoch: Int64?) {
-        if let epoch { commit(upTo: epoch) }
-        state.withLock { state in
-            state.open = [:]
-            state.sealed.removeAll { $0.epoch > (epoch ?? .min) }
+        publish { $0.recover(lastCompleted: epoch) }
+    }
+
+    /// Moves the parts `take` returns from the staging to the app.
+    private func publish(_ take: (inout EpochStaging<Element>) -> [[Element]]) {
+        let consumer = state.withLock { state -> (UnsafeContinuation<Element?, any Error>, Element)? in
+            for part in take(&state.staging) {
+                for record in part { state.ready.append(record) }
+            }
+            return Self.takeForConsumer(&state)
         }
+        if let (continuation, record) = consumer { continuation.resume(returning: record) }
     }
 
     /// The run ended: the app takes what was released, then its iteration ends (or throws
@@ -136,7 +132,7 @@ final class ValuesChannel<Element: Sendable>: Sendable {
             state.lastEnd = outcome
             state.idle = true
             if completed { state.completed = true }
-            state.open = [:]
+            state.staging.dropOpen()
             let producers = Array(state.producers.values)
             state.producers = [:]
             guard state.ready.isEmpty, let consumer = state.consumer else { return (nil, producers) }
