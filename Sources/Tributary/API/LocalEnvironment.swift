@@ -26,9 +26,9 @@ public final class LocalEnvironment: Sendable {
     public let jobID: String
 
     let graph = Mutex(GraphState())
-    private let running = Mutex<JobControl?>(nil)
-    /// Set once a ``submit()`` of this environment returned a completed job.
-    private let completed = Mutex(false)
+    /// The running job's control, and whether a ``submit()`` of this environment returned a
+    /// completed job (it runs once).
+    private let runState = Mutex<(running: JobControl?, completed: Bool)>((nil, false))
     /// Replaces standard error for `print_warnings`; set by tests.
     let warningOutput = Mutex<(@Sendable (String) -> Void)?>(nil)
     /// Receives the runtime's internal events; set by tests.
@@ -196,21 +196,19 @@ public final class LocalEnvironment: Sendable {
     ///   pipeline (its cause is then a ``CheckpointStateMismatchError``).
     public func submit() async throws -> JobResult {
         let control = JobControl()
-        let alreadyRunning = running.withLock { current -> Bool in
-            if current != nil { return true }
-            current = control
-            return false
+        let refusal = runState.withLock { state -> PipelineError? in
+            if state.running != nil {
+                return PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
+            }
+            if state.completed {
+                return PipelineError(
+                    code: .jobAlreadyCompleted,
+                    message: "job '\(jobID)' of this environment already completed; submit() runs an environment's job once (again only to resume it after a cancel, a stop or a failure): make a new LocalEnvironment to run the pipeline again")
+            }
+            state.running = control
+            return nil
         }
-        if alreadyRunning {
-            throw PipelineError(code: .alreadyRunning, message: "job '\(jobID)' is already running in this environment; wait for submit() to return")
-        }
-        if completed.withLock({ $0 }) {
-            running.withLock { $0 = nil }
-            throw PipelineError(
-                code: .jobAlreadyCompleted,
-                message: "job '\(jobID)' of this environment already completed; submit() runs an environment's job once (again only to resume it after a cancel, a stop or a failure): make a new LocalEnvironment to run the pipeline again")
-        }
-        defer { running.withLock { $0 = nil } }
+        if let refusal { throw refusal }
         // However this run ends — also with an error before it started — its event and
         // metrics streams end with it.
         defer {
@@ -219,16 +217,20 @@ public final class LocalEnvironment: Sendable {
         }
         let hooks = runHooks.withLock { $0 }
         for start in hooks.start { start() }
+        let outcome: Result<JobResult, any Error>
         do {
-            let result = try await run(control)
-            running.withLock { $0 = nil }
-            for end in hooks.end { end(.success(result.status)) }
-            return result
+            outcome = .success(try await run(control))
         } catch {
-            running.withLock { $0 = nil }
-            for end in hooks.end { end(.failure(error)) }
-            throw error
+            outcome = .failure(error)
         }
+        // The environment can run again before the end hooks run (a loop over `values` that
+        // ends may submit at once).
+        runState.withLock { state in
+            state.running = nil
+            if case .success(let result) = outcome, result.status == .completed { state.completed = true }
+        }
+        for end in hooks.end { end(outcome.map(\.status)) }
+        return try outcome.get()
     }
 
     /// Called at the start and at the end of each run (``DataStream/values`` channels); the end
@@ -247,10 +249,14 @@ public final class LocalEnvironment: Sendable {
     private let valuesChannels = Mutex<[Int: AnyObject]>([:])
 
     func valuesChannel<Element: Sendable>(of nodeID: Int, make: () -> ValuesChannel<Element>) -> ValuesChannel<Element> {
-        if let existing = valuesChannels.withLock({ $0[nodeID] }) as? ValuesChannel<Element> { return existing }
-        let channel = make()
-        valuesChannels.withLock { $0[nodeID] = channel }
-        return channel
+        // Under one lock, so two tasks reading `values` at once make one sink. (`make` takes the
+        // graph's and the hooks' locks, never this one.)
+        valuesChannels.withLock { channels in
+            if let existing = channels[nodeID] as? ValuesChannel<Element> { return existing }
+            let channel = make()
+            channels[nodeID] = channel
+            return channel
+        }
     }
 
     private func run(_ control: JobControl) async throws -> JobResult {
@@ -287,7 +293,6 @@ public final class LocalEnvironment: Sendable {
             faultInjection: configuration.faultInjections.isEmpty ? nil : FaultInjectionState(configuration.faultInjections), metricsHub: metricsHub)
         switch await run.execute() {
         case .completed(let result):
-            if result.status == .completed { completed.withLock { $0 = true } }
             return result
         case .failed(let result, let cause, let history):
             throw JobFailedError(result: result, cause: cause, history: history)
@@ -323,7 +328,7 @@ public final class LocalEnvironment: Sendable {
     /// checkpoint is abandoned, never completed without a source's position). Does nothing
     /// when no job runs.
     public func cancel() {
-        running.withLock { $0 }?.stop(.cancelled)
+        runState.withLock { $0.running }?.stop(.cancelled)
     }
 
     /// Stops the running job with a final checkpoint: every source stops reading where it is,
@@ -336,7 +341,7 @@ public final class LocalEnvironment: Sendable {
     /// committed. Without `strategy: "checkpoint"` the job stops the same way but cannot be
     /// resumed where it stopped. Does nothing when no job runs.
     public func stop() {
-        running.withLock { $0 }?.requestStop()
+        runState.withLock { $0.running }?.requestStop()
     }
 
     /// Locks the job's folder (and checkpoints) for this process, and refuses a `job_id` whose
