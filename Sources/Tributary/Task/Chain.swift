@@ -32,8 +32,6 @@ final class Chain {
     /// The vertex's instances that are down, when its head fails over; this instance marks
     /// itself down while it recovers.
     let replicaHealth: ReplicaHealth?
-    /// This instance is marked down in ``replicaHealth``.
-    private var isDown = false
 
     init(
         head: AnyObject, steps: [Step], emitter: (any ChainEmitter)?, instance: Int, source: (id: Int, name: String)?,
@@ -130,8 +128,7 @@ final class Chain {
             switch await supervisor.handle(current) {
             case .retry(let attempt, let delay, let failover):
                 // Only the head of a failover vertex gets its input round-robin, around it.
-                if failover, index == 0, let replicaHealth, !isDown, replicaHealth.markDown(instance) {
-                    isDown = true
+                if failover, index == 0, let replicaHealth, replicaHealth.markDown(instance) {
                     await supervision.job.failoverStarted(current, siblings: replicaHealth.count - 1, delay: delay)
                 }
                 if let next = try await restart(step, attempt: attempt, delay: delay, after: current, recordIndex: failure.recordIndex) {
@@ -154,9 +151,7 @@ final class Chain {
 
     /// Takes input again after a failover: the retried record went through, or was skipped.
     private nonisolated(nonsending) func comeBack(after failure: OperatorFailure) async {
-        guard isDown, let replicaHealth else { return }
-        isDown = false
-        replicaHealth.markUp(instance)
+        guard let replicaHealth, replicaHealth.markUp(instance) else { return }
         await supervision.job.failoverEnded(failure)
     }
 
