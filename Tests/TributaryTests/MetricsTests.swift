@@ -81,14 +81,22 @@ import TributaryTesting
         #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: work).appendingPathComponent(env.jobID).appendingPathComponent("metrics.jsonl").path))
     }
 
+    /// A job for `tributary top` to watch, held halfway (at record 2,000 of 4,000) until the
+    /// test opens `source.release`; its metrics are sampled every 50 ms.
+    func startWatchedJob(_ jobID: String) async throws -> (source: HoldingSource, job: Task<JobResult, any Error>, samples: AsyncStream<JobMetrics>) {
+        let env = try LocalEnvironment("watched", config: ["work_dir": .string(directory.path("work")), "metrics_interval": 0.05, "job_id": .string(jobID)])
+        let source = HoldingSource(count: 4_000, holdAt: 2_000, blocking: false)
+        env.fromSource(source).named("numbers").keyBy { $0 % 3 }.reduce(+).named("sum").sink(CollectSink<Int>())
+        let samples = env.metrics()
+        let job = Task { try await env.submit() }
+        await source.reached.wait()
+        return (source, job, samples)
+    }
+
     /// `tributary top` follows a running job from its metrics until it ends, then exits 0.
     @Test(.timeLimit(.minutes(3))) func topFollowsARunningJobUntilItEnds() async throws {
         let work = directory.path("work")
-        let env = try LocalEnvironment("watched", config: ["work_dir": .string(work), "metrics_interval": 0.05, "job_id": "watched-1"])
-        let source = HoldingSource(count: 4_000, holdAt: 2_000, blocking: false)
-        env.fromSource(source).named("numbers").keyBy { $0 % 3 }.reduce(+).named("sum").sink(CollectSink<Int>())
-        let job = Task { try await env.submit() }
-        await source.reached.wait()
+        let (source, job, _) = try await startWatchedJob("watched-1")
         let top = try ChildProcess(executable: WatchdogTests.binary("tributary"), arguments: ["top", "watched-1", "--work-dir", work])
         var screen: [String] = []
         var sawRunning = false
@@ -128,34 +136,30 @@ import TributaryTesting
     /// draws one screen in place (the terminal is cleared, not scrolled), redraws it as the job
     /// moves, shows the job's end and exits 0.
     @Test(.enabled(if: tmux != nil), .timeLimit(.minutes(3))) func topDrawsInPlaceInARealTerminal() async throws {
-        let work = directory.path("work")
-        let env = try LocalEnvironment("watched", config: ["work_dir": .string(work), "metrics_interval": 0.05, "job_id": "watched-2"])
-        let source = HoldingSource(count: 4_000, holdAt: 2_000, blocking: false)
-        env.fromSource(source).named("numbers").keyBy { $0 % 3 }.reduce(+).named("sum").sink(CollectSink<Int>())
-        let job = Task { try await env.submit() }
-        await source.reached.wait()
-
+        let (source, job, samples) = try await startWatchedJob("watched-2")
         let session = "tributary-top-\(UUID().uuidString.prefix(8))"
-        let command = "'\(WatchdogTests.binary("tributary").path)' top watched-2 --work-dir '\(work)'; echo \"top exited $?\"; sleep 60"
+        // The pane signals this tmux channel when `top` exited (`wait-for -S`; a signal before
+        // the test waits is kept until it does).
+        let exited = "\(session)-exited"
+        let command = "'\(WatchdogTests.binary("tributary").path)' top watched-2 --work-dir '\(directory.path("work"))'; "
+            + "echo \"top exited $?\"; tmux wait-for -S \(exited); sleep 60"
         _ = try await Self.tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", command])
         defer { Task { _ = try? await Self.tmux(["kill-session", "-t", session]) } }
-        /// The pane's text once it contains `text`, or once `top` exited (polled: the pane is
-        /// another process's).
-        func screen(containing text: String) async throws -> String {
-            while true {
-                let pane = try await Self.tmux(["capture-pane", "-p", "-t", session])
-                if pane.contains(text) || pane.contains("top exited") { return pane }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
+        func pane() async throws -> String { try await Self.tmux(["capture-pane", "-p", "-t", session]) }
 
-        let running = try await screen(containing: "watched-2 — running")
+        // `top` redraws from the job's metrics: look at the pane after each sample the job takes.
+        var running = ""
+        for await _ in samples {
+            running = try await pane()
+            if running.contains("watched-2 — running") || running.contains("top exited") { break }
+        }
         #expect(running.contains("watched-2 — running"), "\(running)")
         #expect(running.components(separatedBy: "tributary top — job watched-2").count == 2, "one screen, drawn in place:\n\(running)")
         #expect(running.split(separator: "\n").contains { $0.hasPrefix("sum ") }, "the operators' rows:\n\(running)")
         source.release.open()
         _ = try await job.value
-        let ended = try await screen(containing: "top exited")
+        _ = try await Self.tmux(["wait-for", exited])
+        let ended = try await pane()
         #expect(ended.contains("top exited 0"), "\(ended)")
         #expect(ended.components(separatedBy: "tributary top — job watched-2").count == 2, "still one screen:\n\(ended)")
         #expect(ended.contains("completed"), "the job's end:\n\(ended)")
