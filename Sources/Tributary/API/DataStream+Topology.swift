@@ -50,6 +50,14 @@ extension DataStream {
         let id = environment.addNode(SinkNode(sink: sink, input: nodeID))
         return DataStreamSink(environment: environment, nodeID: id)
     }
+
+    /// Ends the stream in `sink`, whose writers `await` (see ``AsyncSink`` for how the runtime
+    /// calls them and when their output counts as committed).
+    @discardableResult
+    public func sink<S: AsyncSink>(_ sink: S) -> DataStreamSink where S.Element == Element {
+        let id = environment.addNode(AsyncSinkNode(sink: sink, input: nodeID))
+        return DataStreamSink(environment: environment, nodeID: id)
+    }
 }
 
 /// The sink operator added by ``DataStream/sink(_:)``; lets it be named or run in parallel.

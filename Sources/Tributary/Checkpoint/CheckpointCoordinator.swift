@@ -21,7 +21,7 @@ actor CheckpointCoordinator {
     private let events: EventLog
     private let operators: [String]
     private let fingerprint: String
-    private let commitSinks: @Sendable (Int64) throws -> Void
+    private let commitSinks: @Sendable (Int64) async throws -> Void
     /// The latest checkpoint sources are asked to inject, and the newest abandoned one.
     let trigger: CheckpointTrigger
     /// Wakes ``runPeriodically()`` between its ticks: records due, a write done, a close.
@@ -40,7 +40,7 @@ actor CheckpointCoordinator {
     init(
         jobID: String, configuration: FaultToleranceConfiguration, storage: any CheckpointStorage, clock: JobClock, events: EventLog,
         expected: Set<String>, operators: [String], fingerprint: String, lastCompleted: Int64?,
-        commitSinks: @escaping @Sendable (Int64) throws -> Void
+        commitSinks: @escaping @Sendable (Int64) async throws -> Void
     ) {
         self.jobID = jobID
         self.configuration = configuration
@@ -238,7 +238,7 @@ actor CheckpointCoordinator {
     nonisolated static func write(
         _ checkpoint: CheckpointCoordinatorStateMachine.Complete, began: ContinuousClock.Instant, jobID: String,
         storage: any CheckpointStorage, operators: [String], fingerprint: String, verify: Bool,
-        commitSinks: @Sendable (Int64) throws -> Void
+        commitSinks: @Sendable (Int64) async throws -> Void
     ) async -> Result<CheckpointRecord, any Error> {
         do {
             var files: [CheckpointManifest.File] = []
@@ -253,7 +253,7 @@ actor CheckpointCoordinator {
                 CheckpointManifest(
                     checkpointID: checkpoint.id, jobID: jobID, createdAt: JobEvent.timestampStyle.format(Date()), manual: checkpoint.manual,
                     files: files, durationSeconds: duration.seconds, operators: operators, graphFingerprint: fingerprint))
-            try commitSinks(checkpoint.id)
+            try await commitSinks(checkpoint.id)
             return .success(
                 CheckpointRecord(
                     id: checkpoint.id, duration: ContinuousClock.now - began, alignment: checkpoint.acks.map(\.alignment).max() ?? .zero,

@@ -70,6 +70,6 @@ extension SinkNode: SinkBlueprint {
 
 /// The sink-level two-phase-commit calls, erased.
 protocol SinkBlueprint: Sendable {
-    func commit(upTo epoch: Int64, jobID: String, name: String, parallelism: Int) throws
-    func recover(lastCompleted epoch: Int64?, jobID: String, name: String, parallelism: Int) throws
+    func commit(upTo epoch: Int64, jobID: String, name: String, parallelism: Int) async throws
+    func recover(lastCompleted epoch: Int64?, jobID: String, name: String, parallelism: Int) async throws
 }

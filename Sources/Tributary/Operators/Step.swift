@@ -13,6 +13,10 @@ final class Step {
     @usableFromInline
     typealias AsyncBody = (_ isolation: isolated (any Actor)?, _ start: Int) async -> StepOutcome
 
+    /// A lifecycle call (start, finish, restart) on the instance's executor.
+    @usableFromInline
+    typealias Hook = nonisolated(nonsending) () async throws -> Void
+
     @usableFromInline
     enum Body {
         case sync(SyncBody)
@@ -22,13 +26,18 @@ final class Step {
     let nodeID: Int
     let name: String
     let body: Body
+    /// Called once when the chain is built, before any record: an ``AsyncSink`` makes its
+    /// first writer here (a throw means the operator could not start).
+    let start: Hook?
     /// Called once when the chain's input ends: sinks flush and close here.
-    let finish: () throws -> Void
+    let finish: Hook
     /// Replaces the operator's instance with a fresh one from its factory (a no-op for
     /// closures, which hold no instance state; keyed state is never touched).
-    let restart: () throws -> Void
+    let restart: Hook
     /// The operator's state at a barrier (`nil` result: stateless); for sinks, seals the epoch.
-    let snapshot: ((_ epoch: Int64) throws -> SnapshotPart?)?
+    /// Async because an ``AsyncSinkWriter`` seals with an `await`; it runs on the instance's
+    /// executor like the body.
+    let snapshot: (nonisolated(nonsending) (_ epoch: Int64) async throws -> SnapshotPart?)?
     /// Restores the operator's state from a checkpoint: the parts of every instance, by instance.
     let restore: ((_ parts: [Int: [UInt8]], _ instance: Int, _ parallelism: Int) throws -> Void)?
     /// The operator's timers, when it has any.
@@ -59,8 +68,8 @@ final class Step {
 
     @usableFromInline
     init(
-        nodeID: Int, name: String, body: Body, finish: @escaping () throws -> Void = {}, restart: @escaping () throws -> Void = {},
-        snapshot: ((Int64) throws -> SnapshotPart?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil,
+        nodeID: Int, name: String, body: Body, start: Hook? = nil, finish: @escaping Hook = {}, restart: @escaping Hook = {},
+        snapshot: (nonisolated(nonsending) (Int64) async throws -> SnapshotPart?)? = nil, restore: (([Int: [UInt8]], Int, Int) throws -> Void)? = nil,
         timers: StepTimers? = nil, endOfInput: (() -> StepOutcome)? = nil, advanceWatermark: ((Duration) -> StepOutcome)? = nil,
         watermarkGenerator: WatermarkGenerator? = nil, lateRecordsDropped: (() -> Int)? = nil
     ) {
@@ -70,6 +79,7 @@ final class Step {
         self.nodeID = nodeID
         self.name = name
         self.body = body
+        self.start = start
         self.finish = finish
         self.restart = restart
         self.snapshot = snapshot

@@ -109,7 +109,7 @@ struct JobRun {
         var pacer = RestartPacer(strategy: ft.restartStrategy.withoutLimit, seed: ft.seed)
         var probe = RestoreProbe(pending: restored != nil, checkpoint: restored?.id)
         while true {
-            if checkpointing, let failure = recoverSinks(to: restored?.id) {
+            if checkpointing, let failure = await recoverSinks(to: restored?.id) {
                 _ = await jobSupervisor.record(failure)
                 await jobSupervisor.escalate(failure, reason: "sink '\(failure.operatorName)' cannot recover its output", fatal: true)
                 break
@@ -283,11 +283,11 @@ struct JobRun {
     }
 
     /// Brings every sink's output to what checkpoint `id` committed (fresh output for `nil`).
-    private func recoverSinks(to id: Int64?) -> OperatorFailure? {
+    private func recoverSinks(to id: Int64?) async -> OperatorFailure? {
         for node in plan.nodes {
             guard let sink = node.blueprint as? any SinkBlueprint else { continue }
             do {
-                try sink.recover(lastCompleted: id, jobID: jobID, name: node.name, parallelism: node.parallelism)
+                try await sink.recover(lastCompleted: id, jobID: jobID, name: node.name, parallelism: node.parallelism)
             } catch {
                 return OperatorFailure(operatorName: node.name, instance: 0, recordIndex: nil, record: nil, error: error)
             }
@@ -320,7 +320,7 @@ struct JobRun {
                 jobID: jobID, configuration: ft, storage: storage, clock: clock, events: events, expected: Set(keys),
                 operators: plan.nodes.map(\.name), fingerprint: plan.fingerprint, lastCompleted: restored?.id,
                 commitSinks: { epoch in
-                    for (sink, name, parallelism) in sinks { try sink.commit(upTo: epoch, jobID: jobID, name: name, parallelism: parallelism) }
+                    for (sink, name, parallelism) in sinks { try await sink.commit(upTo: epoch, jobID: jobID, name: name, parallelism: parallelism) }
                 })
         }
         coordinatorSlot.set(coordinator)

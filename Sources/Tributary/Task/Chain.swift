@@ -87,6 +87,9 @@ final class Chain {
                 index += 1
                 start = 0
             case .failed(let failedAt, let recordsIn, _, let error, let record):
+                // An async step (an async sink's write, a call of mapAsync) ended by the job's
+                // cancellation did not fail: the job is stopping.
+                if error is CancellationError, Task.isCancelled { throw error }
                 if let pending = pendingRecovery, pending.step == index, failedAt > pending.position {
                     // The retried record went through; a later one failed.
                     await completeRecovery(step: index)
@@ -163,7 +166,7 @@ final class Chain {
     ) async throws -> OperatorFailure? {
         if delay > .zero { try await supervision.clock.sleep(for: delay) }
         do {
-            try step.restart()
+            try await step.restart()
         } catch {
             return OperatorFailure(operatorName: step.name, instance: instance, recordIndex: recordIndex, record: failure.record, error: error)
         }
@@ -321,7 +324,7 @@ final class Chain {
             parts[step.name + Self.ordinalSuffix] = .bytes((try? StateCoder.encode(step.ordinal)) ?? [])
             guard let snapshot = step.snapshot else { continue }
             do {
-                if let part = try snapshot(epoch) { parts[step.name] = part }
+                if let part = try await snapshot(epoch) { parts[step.name] = part }
             } catch {
                 throw await escalate(OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error))
             }
@@ -396,7 +399,7 @@ final class Chain {
         }
         for step in steps {
             do {
-                try step.finish()
+                try await step.finish()
             } catch {
                 throw await escalate(OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error))
             }

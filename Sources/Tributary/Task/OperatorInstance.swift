@@ -111,6 +111,9 @@ actor OperatorInstance {
             context.sleep = { [clock = setup.supervision.clock] in try await clock.sleep(for: $0) }
             do {
                 let step = try consumer.makeStep(input: current, output: output, context: context)
+                if let start = step.start {
+                    do { try await start() } catch { throw StartFailure(error: error) }
+                }
                 if let injection = setup.faultInjection, injection.rules.contains(where: { $0.operatorName == node.name }) {
                     step.injector = StepInjector(state: injection, operatorName: node.name, instance: setup.instance, clock: setup.supervision.clock)
                 }

@@ -63,12 +63,15 @@ public enum TortureGenerator {
             flow = prefixFlow
             let chain = stages(random.int(branch == 0 && prefix.isEmpty ? 1...3 : 0...3), prefix: "b\(branch)-")
             var kinds: [TorturePipeline.SinkKind]
+            // File or async file by the seed, not by a draw: a seed's plan stays what it was
+            // before the async kind existed, but for the kind of its file sinks.
+            let file: TorturePipeline.SinkKind = (seed &+ UInt64(branch)) % 2 == 1 ? .asyncFile : .file
             if kill {
-                kinds = [.file]
+                kinds = [file]
             } else {
                 switch random.int(0...3) {
-                case 0: kinds = [.file]
-                case 1: kinds = [.collect, .file]
+                case 0: kinds = [file]
+                case 1: kinds = [.collect, file]
                 default: kinds = [.collect]
                 }
             }

@@ -7,6 +7,8 @@ import Tributary
 public final class TortureOutputs: Sendable {
     /// By sink name.
     public let sinks: [String: any Sink<TortureRecord>]
+    /// The ``TorturePipeline/SinkKind/asyncFile`` sinks, by name.
+    public let asyncSinks: [String: any AsyncSink<TortureRecord>]
     private let collected: [String: CollectSink<TortureRecord>]
     private let files: [String: String]
 
@@ -15,6 +17,7 @@ public final class TortureOutputs: Sendable {
     ///   - flakyCommits: wrap the sinks the plan says so in a ``FlakyCommitSink``.
     public init(_ pipeline: TorturePipeline, directory: URL, flakyCommits: Bool) {
         var sinks: [String: any Sink<TortureRecord>] = [:]
+        var asyncSinks: [String: any AsyncSink<TortureRecord>] = [:]
         var collected: [String: CollectSink<TortureRecord>] = [:]
         var files: [String: String] = [:]
         for spec in pipeline.sinks {
@@ -29,9 +32,14 @@ public final class TortureOutputs: Sendable {
                 files[spec.name] = path
                 let sink = FileSink<TortureRecord>(path: path)
                 sinks[spec.name] = failures > 0 ? FlakyCommitSink(sink, failures: failures) : sink
+            case .asyncFile:
+                let path = directory.appendingPathComponent("\(spec.name).txt").path
+                files[spec.name] = path
+                asyncSinks[spec.name] = SuspendingFileSink(path: path, failingCommits: failures)
             }
         }
         self.sinks = sinks
+        self.asyncSinks = asyncSinks
         self.collected = collected
         self.files = files
     }

@@ -44,8 +44,14 @@ extension TorturePipeline {
             var branchStream = stream
             for stage in branch.stages { branchStream = Self.apply(stage, to: branchStream, failures: failures[stage.name]) }
             for spec in branch.sinks {
-                guard let sink = outputs.sinks[spec.name] else { preconditionFailure("no sink '\(spec.name)' in the outputs") }
-                var end = branchStream.sink(sink).named(spec.name)
+                var end: DataStreamSink
+                if let sink = outputs.sinks[spec.name] {
+                    end = branchStream.sink(sink).named(spec.name)
+                } else if let sink = outputs.asyncSinks[spec.name] {
+                    end = branchStream.sink(sink).named(spec.name)
+                } else {
+                    preconditionFailure("no sink '\(spec.name)' in the outputs")
+                }
                 if let policy = spec.policy { end = end.supervised(policy.supervisionPolicy) }
             }
         }

@@ -64,7 +64,8 @@ public struct TorturePipeline: Sendable, CustomStringConvertible {
         public var policy: Policy?
     }
 
-    public enum SinkKind: String, Sendable { case collect, file }
+    /// `asyncFile`: the file through an ``AsyncSink`` whose every call suspends.
+    public enum SinkKind: String, Sendable { case collect, file, asyncFile }
 
     public struct SinkSpec: Sendable {
         public var name: String
