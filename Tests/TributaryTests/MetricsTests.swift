@@ -68,6 +68,25 @@ import TributaryTesting
         #expect(events.contains { $0.kind == .performanceMetric && $0.message.contains("sum ") })
     }
 
+    /// A restore starts a new attempt with new instances; the job's batches and times still
+    /// count the attempts before it. The failure comes at record 990 of 1,000 with no
+    /// checkpoint yet, so the second attempt reads all 1,000 again: 99 batches of 10 before the
+    /// failure, 100 after.
+    @Test(.timeLimit(.minutes(3))) func batchesAndTimesCountEveryAttempt() async throws {
+        let env = try LocalEnvironment("attempts", config: [
+            "work_dir": .string(directory.path("work")), "metrics_interval": 60, "batch_size": 10,
+            "fault_tolerance": ["strategy": "checkpoint", "checkpoint_mode": "manual", "checkpoint_interval": 0,
+                                "checkpoint_dir": .string(directory.path("chk")), "max_attempts": 0, "delay": 0],
+            "fault_injection": ["operator": "double", "inject": "throw", "at_records": [990]],
+        ])
+        env.fromSource(GeneratorSource(count: 1_000) { $0 }).named("numbers").map { $0 * 2 }.named("double").sink(CollectSink<Int>()).named("out")
+        let result = try await env.submit()
+        #expect(result.recoveries.map(\.kind) == [.checkpointRestore])
+        let numbers = try #require(result.metrics?[operator: "numbers"])
+        #expect(numbers.batches >= 199, "both attempts' batches: \(numbers.batches)")
+        #expect(numbers.busySeconds > 0)
+    }
+
     @Test func withoutMetricsThereAreNone() async throws {
         let work = directory.path("work")
         let env = try LocalEnvironment("unmetered", config: ["work_dir": .string(work), "metrics_interval": 0])

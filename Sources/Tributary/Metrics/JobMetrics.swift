@@ -21,10 +21,11 @@ public struct JobMetrics: Sendable, Codable, Equatable {
         public let recordsOutPerSecond: Double
         /// Batches its instances processed, over the job's attempts.
         public let batches: Int
-        /// Seconds its instances spent processing batches (summed over instances), this attempt.
+        /// Seconds its instances spent processing batches (summed over instances), over the
+        /// job's attempts.
         public let busySeconds: Double
         /// Seconds its instances spent handing batches downstream — waiting on a full
-        /// downstream queue (backpressure) and the hand-over itself — this attempt.
+        /// downstream queue (backpressure) and the hand-over itself — over the job's attempts.
         public let backpressureSeconds: Double
         /// Batches waiting in its instances' input queues now, and how many fit.
         public let queuedBatches: Int

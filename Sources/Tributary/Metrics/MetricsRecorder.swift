@@ -58,10 +58,27 @@ actor MetricsRecorder {
         file = FileHandle(forWritingAtPath: path)
         _ = try? file?.seekToEnd()
         previous = (started, ProcessStats.cpuTime(), Array(repeating: (0, 0), count: plan.nodes.count))
+        carried = Array(repeating: (0, .zero, .zero), count: plan.nodes.count)
     }
 
-    /// The attempt whose instances are running now.
+    /// Batches, busy and backpressure time of the attempts before the running one, by node:
+    /// a job's figures cover its whole run, like its records in and out.
+    private var carried: [(batches: Int, busy: Duration, emitting: Duration)]
+
+    /// The attempt whose instances are running now. The previous attempt's instances have
+    /// ended, so its meters hold their final readings.
     func begin(_ attempt: Attempt) {
+        if let previous = self.attempt {
+            for (vertex, meters) in previous.meters.enumerated() {
+                let head = plan.vertices[vertex].nodes[0]
+                for meter in meters {
+                    let reading = meter.current
+                    carried[head].batches += reading.batches
+                    carried[head].busy += reading.busy
+                    carried[head].emitting += reading.emitting
+                }
+            }
+        }
         self.attempt = attempt
     }
 
@@ -151,9 +168,9 @@ actor MetricsRecorder {
         let now = ContinuousClock.now
         let cpu = ProcessStats.cpuTime()
         var records = final ?? attempt?.base ?? Array(repeating: (0, 0), count: plan.nodes.count)
-        var batches = Array(repeating: 0, count: plan.nodes.count)
-        var busy = Array(repeating: Duration.zero, count: plan.nodes.count)
-        var emitting = Array(repeating: Duration.zero, count: plan.nodes.count)
+        var batches = carried.map(\.batches)
+        var busy = carried.map(\.busy)
+        var emitting = carried.map(\.emitting)
         var queued = Array(repeating: 0, count: plan.nodes.count)
         var capacity = Array(repeating: 0, count: plan.nodes.count)
         if let attempt {
