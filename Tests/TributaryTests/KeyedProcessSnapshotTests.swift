@@ -34,6 +34,38 @@ import Testing
         #expect(Self.same(try KeyedProcessSnapshot<Int>.decode(bytes), old))
     }
 
+    /// A checkpoint lists timers in no order. A restore fires them by time and sequence number;
+    /// timers of two instances' parts with equal times and sequence numbers (a change of
+    /// parallelism) fire in an order fixed by the parts, not by how each part lists them.
+    @Test func restoredTimersFireInAFixedOrderWhateverOrderThePartsListThem() {
+        func part(keys: Range<Int>) -> [TimerQueue<Int>.Entry] {
+            keys.enumerated().map { index, key in
+                TimerQueue<Int>.Entry(key: key, time: .seconds(index % 3), domain: index % 2 == 0 ? .eventTime : .processingTime, sequence: UInt64(index))
+            }
+        }
+        let first = part(keys: 0..<200), second = part(keys: 200..<400)
+        func firingOrder(_ queue: TimerQueue<Int>, _ domain: TimeDomain) -> [Int] {
+            var queue = queue
+            var fired: [Int] = []
+            while let (timer, _) = queue.peek(domain) {
+                queue.removePeeked(timer)
+                fired.append(timer.key)
+            }
+            return fired
+        }
+        var generator = SystemRandomNumberGenerator()
+        var orders: Set<[Int]> = []
+        for _ in 0..<6 {
+            var restored = TimerQueue<Int>()
+            restored.restore(first.shuffled(using: &generator), keep: { _ in true })
+            restored.restore(second.shuffled(using: &generator), keep: { _ in true })
+            let order = firingOrder(restored, .eventTime) + firingOrder(restored, .processingTime)
+            #expect(order.count == 400)
+            orders.insert(order)
+        }
+        #expect(orders.count == 1, "one firing order, whatever the listing order: \(orders.count) seen")
+    }
+
     @Test func damagedBytesThrow() throws {
         let bytes = try KeyedProcessSnapshot<Int>(table: Array(repeating: 1, count: 40), timers: Self.timers([1, 2, 3]), watermark: .seconds(3)).encoded()
         for length in stride(from: 1, to: bytes.count, by: 3) {

@@ -46,7 +46,8 @@ enum CheckpointFiles {
         let body = bytes.dropLast(4)
         var stored: UInt32 = 0
         for (index, byte) in bytes.suffix(4).enumerated() { stored |= UInt32(byte) << (8 * UInt32(index)) }
-        guard CRC32.checksum(body) == stored else { throw StateDecodingError(reason: "checksum mismatch") }
+        let computed = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[..<($0.count - 4)])) }
+        guard computed == stored else { throw StateDecodingError(reason: "checksum mismatch") }
         var reader = ByteReader(bytes: Array(body))
         reader.offset = magic.count
         let count = try reader.count()

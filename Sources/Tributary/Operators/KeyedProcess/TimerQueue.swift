@@ -123,20 +123,28 @@ struct TimerQueue<Key: Hashable & Codable & Sendable> {
         pending.keys.reduce(0) { $0 + ($1.domain == domain ? 1 : 0) }
     }
 
-    /// Every pending timer, in firing order per domain.
-    var entries: [Entry] { Self.entries(pending) }
-
-    /// The checkpoint's entries of `pending`, in order. Static, so a snapshot takes the
-    /// pending timers (a copy-on-write dictionary, free at the barrier) and lists them off the
-    /// data path.
+    /// The checkpoint's entries of `pending`, in no particular order (each carries its
+    /// sequence number, which orders it). Static, so a snapshot takes the pending timers (a
+    /// copy-on-write dictionary, free at the barrier) and lists them off the data path. Not
+    /// sorted here: a checkpoint is written far more often than restored, and sorting millions
+    /// of timers was most of a window operator's checkpoint cost.
     static func entries(_ pending: [Timer: UInt64]) -> [Entry] {
         pending.map { Entry(key: $0.key.key, time: $0.key.time, domain: $0.key.domain, sequence: $0.value) }
-            .sorted { ($0.domain.rawValue, $0.time, $0.sequence) < ($1.domain.rawValue, $1.time, $1.sequence) }
     }
 
-    /// Adds checkpointed timers (of any instance) that `keep` selects, keeping their order.
+    /// Adds checkpointed timers (of any instance) that `keep` selects. Within a part, time and
+    /// sequence number order the timers completely; but after a change of parallelism, parts
+    /// of several instances can hold timers with equal times and sequence numbers, and the
+    /// heap breaks those ties by the order it got them in. So they are pushed in firing order
+    /// (domain, time, sequence) whatever order the part lists them in: the ties then fire in an
+    /// order fixed by the parts.
     mutating func restore(_ entries: [Entry], keep: (Key) -> Bool) {
-        for entry in entries where keep(entry.key) {
+        let ordered = entries.filter { keep($0.key) }.sorted { first, second in
+            if first.domain != second.domain { return first.domain.rawValue < second.domain.rawValue }
+            if first.time != second.time { return first.time < second.time }
+            return first.sequence < second.sequence
+        }
+        for entry in ordered {
             let timer = Timer(key: entry.key, time: entry.time, domain: entry.domain)
             guard pending[timer] == nil else { continue }
             pending[timer] = entry.sequence
