@@ -48,9 +48,9 @@ import TributaryTesting
         #expect(result[operator: "ledger"]?.recordsIn == Self.count)
     }
 
-    /// Two checkpoint restores (failures upstream) and two sink failures caught by fault
-    /// injection: the store holds each record once, in order.
-    @Test(.timeLimit(.minutes(3))) func underCheckpointsEachRecordIsPublishedOnceThroughRestoresAndRestarts() async throws {
+    /// Three checkpoint restores (two failures upstream, one of the sink caught by fault
+    /// injection, none restarted in place): the store holds each record once, in order.
+    @Test(.timeLimit(.minutes(3))) func underCheckpointsEachRecordIsPublishedOnceThroughRestores() async throws {
         let ledger = Ledger()
         let env = try environment(
             Self.checkpointed.merging(["max_attempts": 0]) { $1 },
@@ -79,7 +79,7 @@ import TributaryTesting
         #expect(result.status == .completed)
         #expect(await ledger.published == Self.expected)
         #expect(result.restarts.filter { $0.operatorName == "ledger" }.count == 2)
-        #expect(result.recoveries.allSatisfy { $0.kind == .operatorRestart })
+        #expect(result.recoveries.map(\.kind) == [.operatorRestart, .operatorRestart])
         let calls = await ledger.calls
         #expect(calls.makeWriter == 3 && calls.close == 3, "two restarts: each old writer closed, a new one made: \(calls)")
     }
@@ -178,6 +178,69 @@ import TributaryTesting
         #expect(!committed.contains(1_200 * 3))
         #expect(committed == Array(Self.expected.prefix(committed.count)))
         sink.release.open()
+        let resumed = try await env.submit()
+        #expect(resumed.status == .completed)
+        #expect(await ledger.published == Self.expected)
+    }
+
+    /// A restart whose new writer cannot be made is a failed restart, retried under the same
+    /// supervision; the records still reach the store once.
+    @Test(.timeLimit(.minutes(3))) func aRestartWhoseWriterCannotBeMadeIsRetried() async throws {
+        let ledger = Ledger(faults: .init(makeWriter: [2], write: [5]))
+        let env = try environment(Self.checkpointed.merging(["max_attempts": 3]) { $1 })
+        pipeline(env, LedgerSink(ledger))
+        let result = try await env.submit()
+        #expect(result.status == .completed)
+        #expect(await ledger.published == Self.expected)
+        #expect(await ledger.calls.makeWriter == 3, "the start, the failed restart, the one that worked")
+        #expect(result.recoveries.map(\.kind) == [.operatorRestart])
+    }
+
+    /// A `CancellationError` a store throws of its own, with nothing cancelled, is a failure of
+    /// the sink like any other: restarted, not taken for a stop.
+    @Test(.timeLimit(.minutes(3))) func aCancellationErrorWithoutACancelIsAFailure() async throws {
+        let ledger = Ledger(faults: .init(cancellationErrorOnWrite: [7]))
+        let env = try environment(Self.checkpointed)
+        pipeline(env, LedgerSink(ledger))
+        let result = try await env.submit()
+        #expect(result.status == .completed)
+        #expect(result.restarts.map(\.operatorName) == ["ledger"])
+        #expect(await ledger.published == Self.expected)
+    }
+
+    /// Two sink instances under checkpoint restores: each record once.
+    @Test(.timeLimit(.minutes(3))) func parallelInstancesUnderRestoresPublishEachRecordOnce() async throws {
+        let ledger = Ledger()
+        let env = try environment(
+            Self.checkpointed.merging(["max_attempts": 0]) { $1 },
+            faults: ["operator": "triple", "inject": "throw", "at_records": [900, 2_400]])
+        pipeline(env, LedgerSink(ledger), parallelism: 2)
+        let result = try await env.submit()
+        #expect(result.recoveries.filter { $0.kind == .checkpointRestore }.count == 2)
+        #expect(await ledger.published.sorted() == Self.expected)
+    }
+
+    /// A cancel while a seal, a close, a new writer or a commit waits on the store: the job ends
+    /// cancelled (not failed, nothing escalated or restored), and its resume publishes each
+    /// record once.
+    @Test(.timeLimit(.minutes(3)), arguments: [Ledger.Hold.preCommit(call: 3), .close(call: 1), .makeWriter(call: 2), .commit(call: 2)])
+    func aCancelWhileACallWaitsEndsTheJobCancelledAndTheResumeCompletesIt(hold: Ledger.Hold) async throws {
+        // A restart (write #5 fails) makes the second writer.
+        let ledger = Ledger(faults: .init(write: hold == .makeWriter(call: 2) ? [5] : []), hold: hold)
+        let env = try environment(Self.checkpointed)
+        pipeline(env, LedgerSink(ledger))
+        let first = Task { try await env.submit() }
+        await ledger.reached.wait()
+        env.cancel()
+        let cancelled = try await first.value
+        #expect(cancelled.status == .cancelled)
+        #expect(cancelled.recoveries.isEmpty, "nothing restored: \(cancelled.recoveries.map(\.kind))")
+        let events = JobFolder.parseEvents(
+            try String(contentsOfFile: directory.path("work") + "/\(env.jobID)/events.jsonl", encoding: .utf8))
+        #expect(!events.contains { $0.kind == .failureEscalated }, "the cancelled wait escalated nothing")
+        let committed = await ledger.published
+        #expect(committed == Array(Self.expected.prefix(committed.count)))
+        ledger.release.open()
         let resumed = try await env.submit()
         #expect(resumed.status == .completed)
         #expect(await ledger.published == Self.expected)

@@ -60,7 +60,8 @@ extension DataStream {
     }
 }
 
-/// The sink operator added by ``DataStream/sink(_:)``; lets it be named or run in parallel.
+/// The sink operator added by `sink(_:)` (of a ``Sink`` or an ``AsyncSink``); lets it be named
+/// or run in parallel.
 public struct DataStreamSink: Sendable {
     let environment: LocalEnvironment
     let nodeID: Int

@@ -16,7 +16,9 @@ public struct JobResult: Sendable, CustomStringConvertible {
         case stopped
     }
 
-    /// Records counted at one logical operator, summed over its parallel instances.
+    /// Records counted at one logical operator, summed over its parallel instances and over
+    /// the job's attempts: the work done, so records replayed after a checkpoint restore count
+    /// again (what the sinks *committed* is exactly once; these counts are not).
     public struct OperatorMetrics: Sendable, Equatable {
         public let name: String
         /// `source`, `map`, `filter`, `flatMap`, `mapAsync`, `reduce`, `mapWithState`, `union`, `sink`, …

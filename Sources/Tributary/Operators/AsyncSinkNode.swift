@@ -20,8 +20,8 @@ struct AsyncSinkNode<S: AsyncSink>: InputBlueprint {
             jobID: context.jobID, operatorName: context.operatorName, instance: context.instance,
             parallelism: context.parallelism, deliversCommits: context.deliversCommits)
         let sink = self.sink
-        // Made by the step's start hook, before the first record; `nil` only between a failed
-        // restart's close and its new writer (the restart then fails and is retried).
+        // Made by the step's start hook, before the first record; `nil` after a restart whose
+        // `makeWriter` threw (the next batch makes one).
         // The buffer and the writer belong to the one instance actor that runs this step; the
         // async body and hooks run only on that actor (its `isolated` parameter, or nonsending).
         nonisolated(unsafe) let writer = WriterBox<S.Writer?>(nil)
@@ -31,7 +31,7 @@ struct AsyncSinkNode<S: AsyncSink>: InputBlueprint {
             if start > 0 { records.removeFirst(start) }
             let count = records.count
             do {
-                guard writer.value != nil else { throw RuntimeInvariantError("async sink writer missing") }
+                if writer.value == nil { writer.value = try await sink.makeWriter(sinkContext) }
                 try await writer.value?.write(records)
             } catch {
                 // The batch stays in the buffer: the restarted writer writes it again.
@@ -53,7 +53,7 @@ struct AsyncSinkNode<S: AsyncSink>: InputBlueprint {
                 writer.value = try await sink.makeWriter(sinkContext)
             },
             snapshot: { epoch in
-                guard writer.value != nil else { throw RuntimeInvariantError("async sink writer missing") }
+                if writer.value == nil { writer.value = try await sink.makeWriter(sinkContext) }
                 try await writer.value?.preCommit(epoch: epoch)
                 return nil
             })

@@ -110,6 +110,11 @@ struct JobRun {
         var probe = RestoreProbe(pending: restored != nil, checkpoint: restored?.id)
         while true {
             if checkpointing, let failure = await recoverSinks(to: restored?.id) {
+                // `submit()`'s task was cancelled while a sink recovered: a cancel, not a failure.
+                if isJobCancellation(failure.error) {
+                    control.stop(.cancelled)
+                    break
+                }
                 _ = await jobSupervisor.record(failure)
                 await jobSupervisor.escalate(failure, reason: "sink '\(failure.operatorName)' cannot recover its output", fatal: true)
                 break
@@ -372,22 +377,23 @@ struct JobRun {
         }
 
         let control = self.control
-        // The coordinator's writer runs beside the instances, in a group of its own, so that
-        // checkpoints already complete when the attempt ends are still written before the next
-        // attempt (or the job's end) looks at the disk.
-        await withTaskGroup(of: Void.self) { writerGroup in
-            if let coordinator {
-                writerGroup.addTask { await coordinator.runWriter() }
-            }
-            if let recorder, let meters {
-                await recorder.begin(
-                    MetricsRecorder.Attempt(
-                        meters: meters, inboxes: inboxes, base: totals.counters.map { ($0.recordsIn, $0.recordsOut) }, coordinator: coordinator,
-                        checkpointsBefore: (totals.checkpoints.count, totals.failedCheckpoints)))
-            }
-            await runInstances(instances, coordinator: coordinator, totals: &totals, recorder: recorder)
-            await coordinator?.close(reason: control.reason == .failed ? "the job is recovering or failing" : "the job stopped")
+        // The coordinator's writer runs beside the instances and is awaited before the next
+        // attempt (or the job's end) looks at the disk, so checkpoints already complete when
+        // the attempt ends are still written. A task of its own, so that a cancel reaches it
+        // alone: an async sink's commit waiting on a remote store must not keep a cancelled
+        // job from ending. Its file writes are synchronous and finish; only such commits see
+        // the cancellation, and a checkpoint whose commit did not go through is published by
+        // `recover` when the job resumes.
+        let writer = coordinator.map { coordinator in Task { await coordinator.runWriter() } }
+        if let recorder, let meters {
+            await recorder.begin(
+                MetricsRecorder.Attempt(
+                    meters: meters, inboxes: inboxes, base: totals.counters.map { ($0.recordsIn, $0.recordsOut) }, coordinator: coordinator,
+                    checkpointsBefore: (totals.checkpoints.count, totals.failedCheckpoints)))
         }
+        await runInstances(instances, coordinator: coordinator, totals: &totals, recorder: recorder, cancelWriter: { writer?.cancel() })
+        await coordinator?.close(reason: control.reason == .failed ? "the job is recovering or failing" : "the job stopped")
+        await writer?.value
         if let coordinator {
             totals.checkpoints += await coordinator.completed
             totals.failedCheckpoints += await coordinator.failedCount
@@ -395,7 +401,8 @@ struct JobRun {
     }
 
     private func runInstances(
-        _ instances: [OperatorInstance], coordinator: CheckpointCoordinator?, totals: inout Totals, recorder: MetricsRecorder?
+        _ instances: [OperatorInstance], coordinator: CheckpointCoordinator?, totals: inout Totals, recorder: MetricsRecorder?,
+        cancelWriter: @escaping @Sendable () -> Void
     ) async {
         let control = self.control
         await withTaskCancellationHandler {
@@ -403,7 +410,9 @@ struct JobRun {
                 group.addTask {
                     // A stop (a failure, a cancel) abandons the checkpoint collecting, so a
                     // final checkpoint waited on below cannot wait for instances that are gone.
-                    if await control.waitForStop() != .finished { await coordinator?.close(reason: "the job stopped") }
+                    let reason = await control.waitForStop()
+                    if reason == .cancelled { cancelWriter() }
+                    if reason != .finished { await coordinator?.close(reason: "the job stopped") }
                     return nil
                 }
                 if let coordinator {

@@ -12,22 +12,34 @@
 /// ```
 ///
 /// How the runtime calls it, and what that asks of an implementation:
-/// - An instance's writer calls run one at a time, in order, on the instance's executor: a
+/// - An instance's writer calls run one at a time, in order, on the instance's executor (a
+///   writer whose methods are `@concurrent` runs them elsewhere, still one at a time): a
 ///   `write` that suspends holds back that instance's input (backpressure reaches the sources
 ///   through the bounded channels), and the barrier of a checkpoint waits for it.
-/// - A `write` that throws is an operator failure under the sink's supervision: the writer is
-///   closed, a new one made for the same instance, and the same batch written again. So a
-///   failed `write` must leave nothing of its batch staged, and a new writer of an instance
-///   goes on with what its predecessor staged since its last `preCommit` (those records belong
-///   to the epoch still open).
+/// - A `write` that throws is an operator failure under the sink's supervision. When it
+///   restarts the sink, the writer is closed, a new one made for the same instance, and the
+///   same batch written again. So a failed `write` must leave nothing of its batch staged, and
+///   a new writer of an instance goes on with what its predecessor staged since its last
+///   `preCommit` (those records belong to the epoch still open). A `makeWriter` that throws
+///   during a restart is a failed restart, under the same supervision.
 /// - `preCommit(epoch:)` throwing fails that checkpoint's barrier: the job recovers from the
 ///   last completed checkpoint, calling `recover(lastCompleted:)` first.
 /// - `commit(upTo:)` runs after the checkpoint's files are on disk, off the data path. If it
-///   throws, the checkpoint counts as failed and the epoch is published by a later commit,
-///   which is given a higher epoch: committing must publish every sealed epoch up to it, and
-///   be idempotent (a new process calls it again after a crash).
-/// - When the job stops or is cancelled while a call is suspended, the task is cancelled:
-///   a call that honours cancellation ends the wait; nothing it did counts until committed.
+///   throws, the checkpoint counts as failed and its epochs are published by a later commit
+///   (given a higher epoch: committing must publish every sealed epoch up to it, and be
+///   idempotent) or, after a crash, by the new process's `recover`.
+/// - `recover(lastCompleted:)` runs before each run of the job's instances: at the start and
+///   before every checkpoint restore.
+/// - ``LocalEnvironment/stop()`` lets calls in progress finish (the job drains and takes a
+///   final checkpoint). ``LocalEnvironment/cancel()`` cancels the tasks of the instances and
+///   of the checkpoint writer: a call that honours cancellation ends its wait with
+///   `CancellationError`, which is not a failure of the sink; nothing it staged is published
+///   before a checkpoint covers it, and a commit cut short this way is made good by `recover`
+///   when the job resumes. A call that ignores cancellation holds the cancel until it returns:
+///   `operator_timeout` does not apply to sink calls, because abandoning a `write` whose
+///   staging may still land would duplicate its records.
+/// - After a failure, a restore or a cancel, an instance's writer is dropped without `close`
+///   (which means the input ended): release connections in `deinit` of a class it holds.
 ///
 /// When the job takes no checkpoints (``SinkContext/deliversCommits`` is `false`) the runtime
 /// never calls `preCommit`, `commit` or `recover`: each `write` is final, and `close` flushes.
@@ -47,7 +59,8 @@ public protocol AsyncSink<Element>: Sendable {
 
     /// Prepares for a run that restores checkpoint `lastCompleted` (`nil`: a fresh start):
     /// publishes what was sealed for epochs up to it if that was not done yet, and discards
-    /// everything written or sealed after it. Called once per sink before its instances start.
+    /// everything written or sealed after it. Called once per sink before each run of its
+    /// instances (the job's start and every checkpoint restore).
     func recover(lastCompleted epoch: Int64?, context: SinkContext) async throws
 }
 
@@ -69,8 +82,8 @@ public protocol AsyncSinkWriter<Element> {
     /// ``AsyncSink/commit(upTo:context:)`` (possibly in a new process) can publish it.
     nonisolated(nonsending) mutating func preCommit(epoch: Int64) async throws
 
-    /// The input has ended (after a final `preCommit` when commits are delivered), or the
-    /// instance restarts: flush and release resources.
+    /// The input has ended (after a final `preCommit` when commits are delivered), or the sink
+    /// restarts: flush and release resources.
     nonisolated(nonsending) mutating func close() async throws
 }
 

@@ -29,7 +29,8 @@ public protocol Sink<Element>: Sendable {
 
     /// Prepares for a run that restores checkpoint `lastCompleted` (`nil`: a fresh start):
     /// publishes what was sealed for epochs up to it if that was not done yet, and discards
-    /// everything written or sealed after it. Called once per sink before its instances start.
+    /// everything written or sealed after it. Called once per sink before each run of its
+    /// instances (the job's start and every checkpoint restore).
     func recover(lastCompleted epoch: Int64?, context: SinkContext) throws
 }
 

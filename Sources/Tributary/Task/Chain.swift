@@ -89,7 +89,7 @@ final class Chain {
             case .failed(let failedAt, let recordsIn, _, let error, let record):
                 // An async step (an async sink's write, a call of mapAsync) ended by the job's
                 // cancellation did not fail: the job is stopping.
-                if error is CancellationError, Task.isCancelled { throw error }
+                if isJobCancellation(error) { throw error }
                 if let pending = pendingRecovery, pending.step == index, failedAt > pending.position {
                     // The retried record went through; a later one failed.
                     await completeRecovery(step: index)
@@ -168,6 +168,7 @@ final class Chain {
         do {
             try await step.restart()
         } catch {
+            if isJobCancellation(error) { throw error }
             return OperatorFailure(operatorName: step.name, instance: instance, recordIndex: recordIndex, record: failure.record, error: error)
         }
         await supervision.job.restarted(
@@ -326,6 +327,7 @@ final class Chain {
             do {
                 if let part = try await snapshot(epoch) { parts[step.name] = part }
             } catch {
+                if isJobCancellation(error) { throw error }
                 throw await escalate(OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error))
             }
         }
@@ -401,6 +403,7 @@ final class Chain {
             do {
                 try await step.finish()
             } catch {
+                if isJobCancellation(error) { throw error }
                 throw await escalate(OperatorFailure(operatorName: step.name, instance: instance, recordIndex: nil, record: nil, error: error))
             }
         }

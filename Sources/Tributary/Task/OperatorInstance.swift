@@ -112,7 +112,12 @@ actor OperatorInstance {
             do {
                 let step = try consumer.makeStep(input: current, output: output, context: context)
                 if let start = step.start {
-                    do { try await start() } catch { throw StartFailure(error: error) }
+                    do {
+                        try await start()
+                    } catch {
+                        if isJobCancellation(error) { throw error }
+                        throw StartFailure(error: error)
+                    }
                 }
                 if let injection = setup.faultInjection, injection.rules.contains(where: { $0.operatorName == node.name }) {
                     step.injector = StepInjector(state: injection, operatorName: node.name, instance: setup.instance, clock: setup.supervision.clock)

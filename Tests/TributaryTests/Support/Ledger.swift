@@ -22,7 +22,22 @@ actor Ledger {
         var commit: Set<Int> = []
         /// Every commit from this call on fails.
         var commitsFrom: Int?
+        /// Writes that throw `CancellationError` of their own (the task is not cancelled).
+        var cancellationErrorOnWrite: Set<Int> = []
     }
+
+    /// A call that waits for ``release`` (opening ``reached`` first); a cancelled task leaves
+    /// the wait with `CancellationError`.
+    enum Hold: Equatable, Sendable {
+        case preCommit(call: Int)
+        case close(call: Int)
+        case makeWriter(call: Int)
+        case commit(call: Int)
+    }
+
+    private let hold: Hold?
+    nonisolated let reached = Gate()
+    nonisolated let release = CancellableGate()
 
     private(set) var calls = Calls()
     private var faults: Faults
@@ -33,22 +48,32 @@ actor Ledger {
     /// What a reader of the store sees.
     private(set) var published: [Int] = []
 
-    init(faults: Faults = Faults()) {
+    init(faults: Faults = Faults(), hold: Hold? = nil) {
         self.faults = faults
+        self.hold = hold
+    }
+
+    private func wait(at call: Hold) async throws {
+        guard call == hold, !release.isOpen else { return }
+        reached.open()
+        try await release.wait()
     }
 
     private static func check(_ set: Set<Int>, _ call: Int, _ what: String) throws {
         if set.contains(call) { throw InjectedError("ledger \(what) #\(call)") }
     }
 
-    func madeWriter() throws {
+    func madeWriter() async throws {
         calls.makeWriter += 1
-        try Self.check(faults.makeWriter, calls.makeWriter, "makeWriter")
+        let call = calls.makeWriter
+        try await wait(at: .makeWriter(call: call))
+        try Self.check(faults.makeWriter, call, "makeWriter")
     }
 
     func write(_ records: [Int], instance: Int, transactional: Bool) throws {
         calls.write += 1
         try Self.check(faults.write, calls.write, "write")
+        if faults.cancellationErrorOnWrite.contains(calls.write) { throw CancellationError() }
         if transactional {
             open[instance, default: []].append(contentsOf: records)
         } else {
@@ -56,16 +81,20 @@ actor Ledger {
         }
     }
 
-    func seal(epoch: Int64, instance: Int) throws {
+    func seal(epoch: Int64, instance: Int) async throws {
         calls.preCommit += 1
-        try Self.check(faults.preCommit, calls.preCommit, "preCommit")
+        let call = calls.preCommit
+        try await wait(at: .preCommit(call: call))
+        try Self.check(faults.preCommit, call, "preCommit")
         sealed[epoch, default: [:]][instance, default: []].append(contentsOf: open.removeValue(forKey: instance) ?? [])
     }
 
-    func commit(upTo epoch: Int64) throws {
+    func commit(upTo epoch: Int64) async throws {
         calls.commit += 1
-        try Self.check(faults.commit, calls.commit, "commit")
-        if let from = faults.commitsFrom, calls.commit >= from { throw InjectedError("ledger commit #\(calls.commit)") }
+        let call = calls.commit
+        try await wait(at: .commit(call: call))
+        try Self.check(faults.commit, call, "commit")
+        if let from = faults.commitsFrom, call >= from { throw InjectedError("ledger commit #\(call)") }
         publish(upTo: epoch)
     }
 
@@ -76,8 +105,9 @@ actor Ledger {
         open = [:]
     }
 
-    func closed() {
+    func closed() async throws {
         calls.close += 1
+        try await wait(at: .close(call: calls.close))
     }
 
     private func publish(upTo epoch: Int64) {
@@ -132,7 +162,7 @@ struct LedgerSink: AsyncSink {
         }
 
         mutating func close() async throws {
-            await sink.ledger.closed()
+            try await sink.ledger.closed()
         }
     }
 }
