@@ -316,7 +316,7 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
     @inlinable
     func snapshot(epoch: Int64) throws -> SnapshotPart? {
         let table = self.table
-        return KeyedProcessSnapshot.part(encodeTable: { try KeyedStateCodec.encode(table) }, timers: timers, watermark: watermark)
+        return KeyedProcessSnapshot.part(encodeTable: { try WindowTableCodec.encode(table) }, timers: timers, watermark: watermark)
     }
 
     @inlinable
@@ -324,7 +324,7 @@ final class WindowOperatorInstance<Key: Hashable & Codable & Sendable, Input, Ac
         var restored = KeyedStateTable<Key, Panes>()
         defer { table = restored }
         (timers, watermark) = try KeyedProcessSnapshot<Key>.restore(parts, instance: instance, parallelism: parallelism) { bytes, keep in
-            try KeyedStateCodec.decode(bytes, into: &restored, keep: keep)
+            try WindowTableCodec.decode(bytes, into: &restored, keep: keep)
         }
     }
 }
