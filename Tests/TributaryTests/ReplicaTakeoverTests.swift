@@ -352,7 +352,7 @@ import TributaryTesting
         let inbox = Inbox<Int>(lanes: 1, capacity: 2)
         try await inbox.send(.batch([1]), lane: 0)
         try await inbox.send(.batch([2]), lane: 0)
-        inbox.setOverflow(true)
+        inbox.setOverflow(true, handBack: false)
         try await inbox.send(.batch([3]), lane: 0)
         try await inbox.send(.watermark(.seconds(1)), lane: 0)
         try await inbox.send(.watermark(.seconds(2)), lane: 0)
@@ -363,7 +363,7 @@ import TributaryTesting
         #expect(!inbox.offer(.batch([4]), lane: 0), "a second batch beyond the capacity waits")
         let producer = Task { try await inbox.send(.batch([4]), lane: 0) }
         while inbox.fill.queued < 9 { await Task.yield() }
-        inbox.setOverflow(false)
+        inbox.setOverflow(false, handBack: false)
         var received: [String] = []
         for _ in 0..<9 {
             let (lane, message) = try await inbox.receive()
@@ -383,25 +383,91 @@ import TributaryTesting
     /// down again leaves a producer parked on a lane already one batch past its capacity.
     @Test(.timeLimit(.minutes(3))) func goingDownAgainDoesNotTakeAnotherBatchIntoAFullLane() async throws {
         let inbox = Inbox<Int>(lanes: 1, capacity: 2)
-        inbox.setOverflow(true)
+        inbox.setOverflow(true, handBack: false)
         for value in 1...3 { try await inbox.send(.batch([value]), lane: 0) }
-        inbox.setOverflow(false)
+        inbox.setOverflow(false, handBack: false)
         let sent = Gate()
         let producer = Task {
             try await inbox.send(.batch([4]), lane: 0)
             sent.open()
         }
         while inbox.fill.queued < 4 { await Task.yield() }
-        inbox.setOverflow(true)
+        inbox.setOverflow(true, handBack: false)
         for _ in 0..<100 { await Task.yield() }
         #expect(!sent.isOpen, "the producer stays parked: the lane holds its one batch beyond capacity already")
         #expect(!inbox.offer(.batch([5]), lane: 0))
-        inbox.setOverflow(false)
+        inbox.setOverflow(false, handBack: false)
         var received: [Int] = []
         for _ in 0..<4 {
             if case .batch(let records) = try await inbox.receive().message { received.append(records[0]) }
         }
         try await producer.value
         #expect(received == [1, 2, 3, 4])
+    }
+
+    /// A full lane of a down replica hands a round-robin batch back while a sibling is up (the
+    /// producer sends it there); without a sibling up, or from a producer that cannot reroute,
+    /// the lane takes its one batch beyond capacity as before.
+    @Test(.timeLimit(.minutes(3))) func aDownReplicasFullLaneHandsABatchBackWhileASiblingIsUp() async throws {
+        let inboxes = (0..<2).map { _ in Inbox<Int>(lanes: 1, capacity: 1) }
+        let health = ReplicaHealth(inboxes: inboxes)
+        health.markDown(1)
+        try await inboxes[1].send(.batch([1]), lane: 0, reroute: (health, 1))
+        await #expect(throws: ReroutedBatch.self) { try await inboxes[1].send(.batch([2]), lane: 0, reroute: (health, 1)) }
+        #expect(inboxes[1].fill.queued == 1, "the handed-back batch is not in the lane")
+        health.markDown(0)
+        try await inboxes[1].send(.batch([3]), lane: 0, reroute: (health, 1))
+        #expect(inboxes[1].fill.queued == 2, "every replica down: the one batch beyond capacity")
+    }
+
+    /// A producer parked on a replica's full lane when the replica goes down takes its batch
+    /// back and sends it to the sibling that is up.
+    @Test(.timeLimit(.minutes(3))) func aBatchParkedOnAReplicaThatGoesDownGoesToItsSibling() async throws {
+        let inboxes = (0..<2).map { _ in Inbox<Int>(lanes: 1, capacity: 1) }
+        let health = ReplicaHealth(inboxes: inboxes)
+        try await inboxes[1].send(.batch([1]), lane: 0)
+        let sent = Task {
+            let buffer = BatchBuffer<Int>(capacity: 4)
+            buffer.items = [2]
+            let emitter = Emitter(buffer: buffer, edges: [.init(targets: inboxes, lane: 0, route: .roundRobin(next: 1), health: health)], batchCapacity: 4)
+            try await emitter.emit()
+        }
+        // Parked on instance 1's full lane (the parked batch counts as buffered).
+        while inboxes[1].fill.queued < 2 { await Task.yield() }
+        health.markDown(1)
+        try await sent.value
+        #expect(inboxes[1].fill.queued == 1, "only the batch that was in the lane")
+        guard case .batch(let records) = try inboxes[0].tryReceive()?.message else {
+            Issue.record("the batch did not reach instance 0")
+            return
+        }
+        #expect(records == [2])
+    }
+
+    /// With every replica down, a producer parks on one's lane; when another comes back, the
+    /// producer takes its batch back and sends it there instead of waiting for the down one.
+    @Test(.timeLimit(.minutes(3))) func aBatchParkedWhileEveryReplicaIsDownGoesToTheFirstOneBack() async throws {
+        let inboxes = (0..<2).map { _ in Inbox<Int>(lanes: 1, capacity: 1) }
+        let health = ReplicaHealth(inboxes: inboxes)
+        health.markDown(0)
+        health.markDown(1)
+        // Instance 1's lane takes its capacity and, down, one batch more.
+        try await inboxes[1].send(.batch([1]), lane: 0)
+        try await inboxes[1].send(.batch([2]), lane: 0)
+        let sent = Task {
+            let buffer = BatchBuffer<Int>(capacity: 4)
+            buffer.items = [3]
+            let emitter = Emitter(buffer: buffer, edges: [.init(targets: inboxes, lane: 0, route: .roundRobin(next: 1), health: health)], batchCapacity: 4)
+            try await emitter.emit()
+        }
+        while inboxes[1].fill.queued < 3 { await Task.yield() }
+        health.markUp(0)
+        try await sent.value
+        #expect(inboxes[1].fill.queued == 2)
+        guard case .batch(let records) = try inboxes[0].tryReceive()?.message else {
+            Issue.record("the batch did not reach instance 0")
+            return
+        }
+        #expect(records == [3])
     }
 }

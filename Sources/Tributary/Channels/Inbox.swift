@@ -24,28 +24,37 @@ final class Inbox<Element: Sendable>: Sendable {
     }
 
     /// Sends a message on `lane`, suspending while the lane is full.
-    /// - Throws: the error the inbox was closed with, when the job is shutting down.
-    nonisolated(nonsending) func send(_ message: Message<Element>, lane: Int) async throws {
-        let action = state.withLock { $0.send(message, lane: lane) }
+    /// - Parameter reroute: for a round-robin producer around the replicas of a failover
+    ///   vertex: the vertex's health and this inbox's instance. A batch is then handed back
+    ///   (``ReroutedBatch``) instead of waiting here while this instance is down and a sibling
+    ///   is up.
+    /// - Throws: ``ReroutedBatch`` (only with `reroute`): send the batch to another instance;
+    ///   or the error the inbox was closed with, when the job is shutting down.
+    nonisolated(nonsending) func send(_ message: Message<Element>, lane: Int, reroute: (health: ReplicaHealth, instance: Int)? = nil) async throws {
+        let action = state.withLock { $0.send(message, lane: lane, reroute: reroute) }
         switch action {
         case .queued:
             return
         case .deliver(let consumer, let delivery):
             consumer.resume(returning: delivery)
             return
+        case .handBack:
+            throw ReroutedBatch()
         case .fail(let error):
             throw error
         case .full:
             onFull?(lane)
         }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            let park = state.withLock { $0.park(message, lane: lane, continuation: continuation) }
+            let park = state.withLock { $0.park(message, lane: lane, continuation: continuation, reroute: reroute) }
             switch park {
             case .parked:
                 break
             case .resume(let producer, let delivery):
                 if let (consumer, value) = delivery { consumer.resume(returning: value) }
                 producer.resume()
+            case .handBack(let producer):
+                producer.resume(throwing: ReroutedBatch())
             case .fail(let producer, let error):
                 producer.resume(throwing: error)
             }
@@ -106,7 +115,7 @@ final class Inbox<Element: Sendable>: Sendable {
         case .deliver(let consumer, let delivery):
             consumer.resume(returning: delivery)
             return true
-        case .full, .fail:
+        case .full, .handBack, .fail:
             return false
         }
     }
@@ -135,10 +144,20 @@ final class Inbox<Element: Sendable>: Sendable {
     }
 
     /// Lets lanes grow past their capacity while the consumer is down (failover), resuming
-    /// producers parked on a full lane; `false` bounds them again.
+    /// producers parked on a full lane; with `handBack` (a sibling is up) producers of
+    /// reroutable batches take them back instead. `false` bounds the lanes again.
     @usableFromInline
-    func setOverflow(_ allowed: Bool) {
-        for producer in state.withLock({ $0.setOverflow(allowed) }) { producer.resume() }
+    func setOverflow(_ allowed: Bool, handBack: Bool) {
+        let (resume, handedBack) = state.withLock { $0.setOverflow(allowed, handBack: handBack) }
+        for producer in resume { producer.resume() }
+        for producer in handedBack { producer.resume(throwing: ReroutedBatch()) }
+    }
+
+    /// A sibling came back while this consumer is down: producers of reroutable batches parked
+    /// here take them back, to send them to the sibling.
+    @usableFromInline
+    func handBackParked() {
+        for producer in state.withLock({ $0.handBackParked() }) { producer.resume(throwing: ReroutedBatch()) }
     }
 
     /// Fails every waiting and later call with `error`; used to stop a job.
@@ -155,7 +174,8 @@ final class Inbox<Element: Sendable>: Sendable {
 protocol ClosableInbox: Sendable {
     func close(with error: any Error)
     func wake()
-    func setOverflow(_ allowed: Bool)
+    func setOverflow(_ allowed: Bool, handBack: Bool)
+    func handBackParked()
     /// Messages waiting now, and how many the data lanes hold at most (for metrics).
     var fill: (queued: Int, capacity: Int) { get }
 }
@@ -163,3 +183,7 @@ protocol ClosableInbox: Sendable {
 extension Inbox: ClosableInbox {
     @usableFromInline var fill: (queued: Int, capacity: Int) { state.withLock { ($0.bufferedCount, laneCount * $0.capacity) } }
 }
+
+/// Thrown to a round-robin producer by the inbox of a down replica while a sibling is up: the
+/// batch was not taken; send it to another instance (``Emitter``).
+struct ReroutedBatch: Error {}

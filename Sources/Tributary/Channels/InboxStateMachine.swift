@@ -10,7 +10,9 @@ struct InboxStateMachine<Element: Sendable> {
 
     struct Lane {
         var queue = RingBuffer<Message<Element>>()
-        var parkedProducer: (message: Message<Element>, continuation: UnsafeContinuation<Void, any Error>)?
+        /// `reroutable`: the producer routes round-robin around down instances, and takes the
+        /// batch back to send it to another instance when this one is down (``handBack``).
+        var parkedProducer: (message: Message<Element>, continuation: UnsafeContinuation<Void, any Error>, reroutable: Bool)?
     }
 
     private(set) var lanes: [Lane]
@@ -20,8 +22,9 @@ struct InboxStateMachine<Element: Sendable> {
     /// Set while the consumer is down (failover): its producers route batches to its siblings,
     /// so the lanes take, beyond `capacity`, what must still reach it without making a
     /// producer wait — barriers, end of stream, idleness, one watermark (a newer one replaces
-    /// a queued one), and one batch per lane (the one a producer had on its way). Any further
-    /// batch waits as usual: when every sibling is down too, backpressure holds.
+    /// a queued one). A batch that finds its lane full is handed back to a producer that can
+    /// reroute while a sibling is up; otherwise a lane takes one batch beyond `capacity`, and
+    /// any further batch waits as usual: when every sibling is down too, backpressure holds.
     private var overflow = false
     private var waitingConsumer: UnsafeContinuation<Delivery, any Error>?
     private var nextLane = 0
@@ -46,13 +49,19 @@ struct InboxStateMachine<Element: Sendable> {
         case queued
         /// Hand the message straight to the waiting consumer.
         case deliver(UnsafeContinuation<Delivery, any Error>, Delivery)
-        /// The lane is full: the producer must park (call ``park(_:lane:continuation:)``).
+        /// The lane is full: the producer must park (call ``park(_:lane:continuation:reroute:)``).
         case full
+        /// The consumer is down and a sibling is up: the producer sends the batch there instead.
+        case handBack
         /// The inbox was shut down.
         case fail(any Error)
     }
 
-    mutating func send(_ message: Message<Element>, lane: Int) -> SendAction {
+    /// Queues `message` on `lane` if there is room. With `reroute` (a round-robin producer
+    /// around the replicas of a failover vertex, this inbox being instance `reroute.instance`),
+    /// a batch that finds its lane full while the consumer is down and a sibling is up is
+    /// handed back, so that the producer sends it to the sibling rather than wait for this one.
+    mutating func send(_ message: Message<Element>, lane: Int, reroute: (health: ReplicaHealth, instance: Int)? = nil) -> SendAction {
         if let closedError { return .fail(closedError) }
         if !blocked[lane], let consumer = waitingConsumer {
             precondition(lanes[lane].queue.isEmpty, "a consumer waits only while every open lane is empty")
@@ -66,6 +75,7 @@ struct InboxStateMachine<Element: Sendable> {
         if overflow, lane != lanes.count - 1 {
             switch message {
             case .batch, .keyedBatch:
+                if let reroute, reroute.health.hasUp(besides: reroute.instance) { return .handBack }
                 guard lanes[lane].queue.count < capacity + 1 else { return .full }
                 lanes[lane].queue.append(message)
             case .watermark:
@@ -84,17 +94,24 @@ struct InboxStateMachine<Element: Sendable> {
     }
 
     /// Lets lanes grow past `capacity` (`true`) or bounds them again. Allowing it queues each
-    /// parked producer's message as ``send(_:lane:)`` would take it in overflow (a batch only
-    /// into a lane below `capacity + 1`, so a replica that keeps failing does not grow its
-    /// lanes by a batch per failure) and returns those producers, to be resumed.
-    mutating func setOverflow(_ allowed: Bool) -> [UnsafeContinuation<Void, any Error>] {
+    /// parked producer's message as ``send(_:lane:reroute:)`` would take it in overflow (a
+    /// batch only into a lane below `capacity + 1`, so a replica that keeps failing does not
+    /// grow its lanes by a batch per failure) and returns those producers, to be resumed; with
+    /// `handBack` (a sibling is up), reroutable batches are handed back instead.
+    mutating func setOverflow(_ allowed: Bool, handBack: Bool) -> (resume: [UnsafeContinuation<Void, any Error>], handedBack: [UnsafeContinuation<Void, any Error>]) {
         overflow = allowed
-        guard allowed, closedError == nil else { return [] }
+        guard allowed, closedError == nil else { return ([], []) }
         var producers: [UnsafeContinuation<Void, any Error>] = []
+        var handedBack: [UnsafeContinuation<Void, any Error>] = []
         for index in lanes.indices {
             guard let parked = lanes[index].parkedProducer else { continue }
             switch parked.message {
             case .batch, .keyedBatch:
+                if handBack, parked.reroutable {
+                    lanes[index].parkedProducer = nil
+                    handedBack.append(parked.continuation)
+                    continue
+                }
                 // The one batch a lane takes beyond its capacity; a lane already past that keeps
                 // its producer parked.
                 guard lanes[index].queue.count < capacity + 1 else { continue }
@@ -105,24 +122,48 @@ struct InboxStateMachine<Element: Sendable> {
             lanes[index].parkedProducer = nil
             producers.append(parked.continuation)
         }
-        return producers
+        return (producers, handedBack)
+    }
+
+    /// A sibling came back while this consumer is down: the producers of reroutable batches
+    /// parked here take them back (to send them to the sibling). Returns those producers.
+    mutating func handBackParked() -> [UnsafeContinuation<Void, any Error>] {
+        guard overflow, closedError == nil else { return [] }
+        var handedBack: [UnsafeContinuation<Void, any Error>] = []
+        for index in lanes.indices {
+            guard let parked = lanes[index].parkedProducer, parked.reroutable else { continue }
+            switch parked.message {
+            case .batch, .keyedBatch:
+                lanes[index].parkedProducer = nil
+                handedBack.append(parked.continuation)
+            case .barrier, .watermark, .idle, .endOfStream:
+                break
+            }
+        }
+        return handedBack
     }
 
     enum ParkAction {
         case parked
         /// Space appeared or a consumer arrived between the first try and parking.
         case resume(UnsafeContinuation<Void, any Error>, deliver: (UnsafeContinuation<Delivery, any Error>, Delivery)?)
+        /// The consumer went down meanwhile and a sibling is up: send the batch there.
+        case handBack(UnsafeContinuation<Void, any Error>)
         case fail(UnsafeContinuation<Void, any Error>, any Error)
     }
 
-    mutating func park(_ message: Message<Element>, lane: Int, continuation: UnsafeContinuation<Void, any Error>) -> ParkAction {
-        switch send(message, lane: lane) {
+    mutating func park(
+        _ message: Message<Element>, lane: Int, continuation: UnsafeContinuation<Void, any Error>,
+        reroute: (health: ReplicaHealth, instance: Int)? = nil
+    ) -> ParkAction {
+        switch send(message, lane: lane, reroute: reroute) {
         case .queued: return .resume(continuation, deliver: nil)
         case .deliver(let consumer, let delivery): return .resume(continuation, deliver: (consumer, delivery))
+        case .handBack: return .handBack(continuation)
         case .fail(let error): return .fail(continuation, error)
         case .full:
             precondition(lanes[lane].parkedProducer == nil, "one producer per lane")
-            lanes[lane].parkedProducer = (message, continuation)
+            lanes[lane].parkedProducer = (message, continuation, reroute != nil)
             return .parked
         }
     }

@@ -42,9 +42,17 @@ final class Emitter<Element: Sendable>: ChainEmitter {
             case .roundRobin(let next):
                 // Around a down instance, the rotation goes on after the one that got the batch,
                 // so the siblings share the down one's part evenly.
-                let target = edge.health?.target(preferring: next) ?? next
+                var target = edge.health?.target(preferring: next) ?? next
+                while true {
+                    do {
+                        try await edge.targets[target].send(.batch(batch), lane: edge.lane, reroute: edge.health.map { ($0, target) })
+                        break
+                    } catch is ReroutedBatch {
+                        // The instance is down and a sibling is up: the batch goes there.
+                        target = edge.health?.target(preferring: (target + 1) % edge.targets.count) ?? target
+                    }
+                }
                 edges[index].route = .roundRobin(next: (target + 1) % edge.targets.count)
-                try await edge.targets[target].send(.batch(batch), lane: edge.lane)
             case .hash(let partitioner):
                 let parts = partitioner.split(batch, edge.targets.count)
                 for (target, part) in parts.enumerated() where !part.records.isEmpty {

@@ -8,8 +8,11 @@ import Synchronization
 /// and the emitters of every instance feeding it (which read it once per batch). A batch is
 /// routed once and goes to exactly one instance, so rerouting loses and duplicates nothing;
 /// barriers and watermarks still go to every instance, the down one included, whose inbox takes
-/// them (and the one batch a producer may have had on its way) beyond its capacity meanwhile,
-/// so that no producer waits for it while a sibling is up (see ``InboxStateMachine``).
+/// them beyond its capacity meanwhile. A batch that finds a down instance's lane full is handed
+/// back to its producer (``ReroutedBatch``) to go to a sibling that is up, also one parked there
+/// before (when the instance went down, or while every instance was down and a sibling came
+/// back), so that no producer waits for a down instance while a sibling is up (see
+/// ``InboxStateMachine``).
 final class ReplicaHealth: Sendable {
     private let downCount = Atomic<Int>(0)
     private let down: Mutex<[Bool]>
@@ -32,7 +35,8 @@ final class ReplicaHealth: Sendable {
         }
         guard changed else { return false }
         downCount.add(1, ordering: .sequentiallyConsistent)
-        inboxes[instance].setOverflow(true)
+        // A producer parked on this inbox sends its batch to a sibling, if one is up.
+        inboxes[instance].setOverflow(true, handBack: hasUp(besides: instance))
         return true
     }
 
@@ -45,9 +49,21 @@ final class ReplicaHealth: Sendable {
             return true
         }
         guard changed else { return false }
-        inboxes[instance].setOverflow(false)
+        inboxes[instance].setOverflow(false, handBack: false)
         downCount.subtract(1, ordering: .sequentiallyConsistent)
+        // Producers that parked on a down sibling while every instance was down send their
+        // batches here now. Read after this instance is marked up: a producer parking from now
+        // on sees it up and is handed back at once (its inbox checks under its own lock, which
+        // this takes after), so none stays parked on a down instance while this one is up.
+        let stillDown = down.withLock { down in down.indices.filter { down[$0] } }
+        for other in stillDown { inboxes[other].handBackParked() }
         return true
+    }
+
+    /// Whether an instance other than `instance` is up. Called under an inbox's lock; takes
+    /// only this object's lock, which is never held while an inbox's is taken.
+    func hasUp(besides instance: Int) -> Bool {
+        down.withLock { down in down.indices.contains { $0 != instance && !down[$0] } }
     }
 
     /// The instance to send the next batch to: `preferred` when it is up, else the next one up
