@@ -352,7 +352,7 @@ import TributaryTesting
         let inbox = Inbox<Int>(lanes: 1, capacity: 2)
         try await inbox.send(.batch([1]), lane: 0)
         try await inbox.send(.batch([2]), lane: 0)
-        inbox.setOverflow(true, handBack: false)
+        inbox.setOverflow(true, reroute: nil)
         try await inbox.send(.batch([3]), lane: 0)
         try await inbox.send(.watermark(.seconds(1)), lane: 0)
         try await inbox.send(.watermark(.seconds(2)), lane: 0)
@@ -363,7 +363,7 @@ import TributaryTesting
         #expect(!inbox.offer(.batch([4]), lane: 0), "a second batch beyond the capacity waits")
         let producer = Task { try await inbox.send(.batch([4]), lane: 0) }
         while inbox.fill.queued < 9 { await Task.yield() }
-        inbox.setOverflow(false, handBack: false)
+        inbox.setOverflow(false, reroute: nil)
         var received: [String] = []
         for _ in 0..<9 {
             let (lane, message) = try await inbox.receive()
@@ -383,20 +383,20 @@ import TributaryTesting
     /// down again leaves a producer parked on a lane already one batch past its capacity.
     @Test(.timeLimit(.minutes(3))) func goingDownAgainDoesNotTakeAnotherBatchIntoAFullLane() async throws {
         let inbox = Inbox<Int>(lanes: 1, capacity: 2)
-        inbox.setOverflow(true, handBack: false)
+        inbox.setOverflow(true, reroute: nil)
         for value in 1...3 { try await inbox.send(.batch([value]), lane: 0) }
-        inbox.setOverflow(false, handBack: false)
+        inbox.setOverflow(false, reroute: nil)
         let sent = Gate()
         let producer = Task {
             try await inbox.send(.batch([4]), lane: 0)
             sent.open()
         }
         while inbox.fill.queued < 4 { await Task.yield() }
-        inbox.setOverflow(true, handBack: false)
+        inbox.setOverflow(true, reroute: nil)
         for _ in 0..<100 { await Task.yield() }
         #expect(!sent.isOpen, "the producer stays parked: the lane holds its one batch beyond capacity already")
         #expect(!inbox.offer(.batch([5]), lane: 0))
-        inbox.setOverflow(false, handBack: false)
+        inbox.setOverflow(false, reroute: nil)
         var received: [Int] = []
         for _ in 0..<4 {
             if case .batch(let records) = try await inbox.receive().message { received.append(records[0]) }
@@ -415,9 +415,17 @@ import TributaryTesting
         try await inboxes[1].send(.batch([1]), lane: 0, reroute: (health, 1))
         await #expect(throws: ReroutedBatch.self) { try await inboxes[1].send(.batch([2]), lane: 0, reroute: (health, 1)) }
         #expect(inboxes[1].fill.queued == 1, "the handed-back batch is not in the lane")
-        health.markDown(0)
-        try await inboxes[1].send(.batch([3]), lane: 0, reroute: (health, 1))
-        #expect(inboxes[1].fill.queued == 2, "every replica down: the one batch beyond capacity")
+        try await inboxes[1].send(.batch([2]), lane: 0)
+        #expect(inboxes[1].fill.queued == 2, "a producer that cannot reroute: the one batch beyond capacity")
+        try await inboxes[1].send(.barrier(1), lane: 0, reroute: (health, 1))
+        #expect(inboxes[1].fill.queued == 3, "a barrier is never handed back: the down lane takes it")
+        let other = Inbox<Int>(lanes: 1, capacity: 1)
+        let pair = ReplicaHealth(inboxes: [inboxes[0], other])
+        pair.markDown(1)
+        try await other.send(.batch([1]), lane: 0)
+        pair.markDown(0)
+        try await other.send(.batch([3]), lane: 0, reroute: (pair, 1))
+        #expect(other.fill.queued == 2, "every replica down: the one batch beyond capacity")
     }
 
     /// A producer parked on a replica's full lane when the replica goes down takes its batch

@@ -3,7 +3,7 @@ import Synchronization
 /// The bounded, multi-lane input of one operator instance: each upstream instance sends on its
 /// own lane, the instance's single run loop receives from all of them.
 ///
-/// - Important: ``send(_:lane:)`` suspends while the lane holds `capacity` messages, so a slow
+/// - Important: ``send(_:lane:reroute:)`` suspends while the lane holds `capacity` messages, so a slow
 ///   consumer slows its producers down and memory stays bounded (about `capacity + 1` batches per
 ///   lane). Sending and receiving run on the caller's executor (`nonisolated(nonsending)`): the
 ///   fast path takes one lock and never hops threads.
@@ -11,7 +11,7 @@ import Synchronization
 final class Inbox<Element: Sendable>: Sendable {
     private let state: Mutex<InboxStateMachine<Element>>
     let laneCount: Int
-    /// Told each time a producer finds its lane full and suspends (tests observe backpressure
+    /// Told each time a producer finds its lane full and parks (tests observe backpressure
     /// through it).
     private let onFull: (@Sendable (_ lane: Int) -> Void)?
 
@@ -43,13 +43,13 @@ final class Inbox<Element: Sendable>: Sendable {
         case .fail(let error):
             throw error
         case .full:
-            onFull?(lane)
+            break
         }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             let park = state.withLock { $0.park(message, lane: lane, continuation: continuation, reroute: reroute) }
             switch park {
             case .parked:
-                break
+                onFull?(lane)
             case .resume(let producer, let delivery):
                 if let (consumer, value) = delivery { consumer.resume(returning: value) }
                 producer.resume()
@@ -144,11 +144,12 @@ final class Inbox<Element: Sendable>: Sendable {
     }
 
     /// Lets lanes grow past their capacity while the consumer is down (failover), resuming
-    /// producers parked on a full lane; with `handBack` (a sibling is up) producers of
-    /// reroutable batches take them back instead. `false` bounds the lanes again.
+    /// producers parked on a full lane; with `reroute` (this inbox's replica set and instance)
+    /// and a sibling up, producers of reroutable batches take them back instead. `false` bounds
+    /// the lanes again.
     @usableFromInline
-    func setOverflow(_ allowed: Bool, handBack: Bool) {
-        let (resume, handedBack) = state.withLock { $0.setOverflow(allowed, handBack: handBack) }
+    func setOverflow(_ allowed: Bool, reroute: (health: ReplicaHealth, instance: Int)?) {
+        let (resume, handedBack) = state.withLock { $0.setOverflow(allowed, reroute: reroute) }
         for producer in resume { producer.resume() }
         for producer in handedBack { producer.resume(throwing: ReroutedBatch()) }
     }
@@ -174,7 +175,7 @@ final class Inbox<Element: Sendable>: Sendable {
 protocol ClosableInbox: Sendable {
     func close(with error: any Error)
     func wake()
-    func setOverflow(_ allowed: Bool, handBack: Bool)
+    func setOverflow(_ allowed: Bool, reroute: (health: ReplicaHealth, instance: Int)?)
     func handBackParked()
     /// Messages waiting now, and how many the data lanes hold at most (for metrics).
     var fill: (queued: Int, capacity: Int) { get }

@@ -3,8 +3,9 @@
 /// leaving the lock.
 ///
 /// A lane holds at most `capacity` messages; a producer that finds its lane full parks its
-/// message and continuation in the lane (so at most `capacity + 1` messages of a lane are ever
-/// in memory) until the consumer takes one. That suspension is the backpressure.
+/// message and continuation in the lane (so at most `capacity + 1` messages of a lane are in
+/// memory, and while the consumer is down, see `overflow`, one batch more and the control
+/// messages) until the consumer takes one. That suspension is the backpressure.
 struct InboxStateMachine<Element: Sendable> {
     typealias Delivery = (lane: Int, message: Message<Element>)
 
@@ -97,10 +98,16 @@ struct InboxStateMachine<Element: Sendable> {
     /// parked producer's message as ``send(_:lane:reroute:)`` would take it in overflow (a
     /// batch only into a lane below `capacity + 1`, so a replica that keeps failing does not
     /// grow its lanes by a batch per failure) and returns those producers, to be resumed; with
-    /// `handBack` (a sibling is up), reroutable batches are handed back instead.
-    mutating func setOverflow(_ allowed: Bool, handBack: Bool) -> (resume: [UnsafeContinuation<Void, any Error>], handedBack: [UnsafeContinuation<Void, any Error>]) {
+    /// `reroute` (this inbox's replica set and instance) and a sibling up, reroutable batches
+    /// are handed back instead.
+    mutating func setOverflow(
+        _ allowed: Bool, reroute: (health: ReplicaHealth, instance: Int)?
+    ) -> (resume: [UnsafeContinuation<Void, any Error>], handedBack: [UnsafeContinuation<Void, any Error>]) {
         overflow = allowed
         guard allowed, closedError == nil else { return ([], []) }
+        // Read under this inbox's lock: a sibling that comes back after this read finds the
+        // overflow set when it hands back what is parked here (``handBackParked()``).
+        let handBack = reroute.map { $0.health.hasUp(besides: $0.instance) } ?? false
         var producers: [UnsafeContinuation<Void, any Error>] = []
         var handedBack: [UnsafeContinuation<Void, any Error>] = []
         for index in lanes.indices {

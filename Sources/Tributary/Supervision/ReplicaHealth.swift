@@ -11,8 +11,9 @@ import Synchronization
 /// them beyond its capacity meanwhile. A batch that finds a down instance's lane full is handed
 /// back to its producer (``ReroutedBatch``) to go to a sibling that is up, also one parked there
 /// before (when the instance went down, or while every instance was down and a sibling came
-/// back), so that no producer waits for a down instance while a sibling is up (see
-/// ``InboxStateMachine``).
+/// back), so that no producer stays parked on a down instance while a sibling is up. What a
+/// down instance's lanes already hold waits for it (see ``InboxStateMachine``).
+@usableFromInline
 final class ReplicaHealth: Sendable {
     private let downCount = Atomic<Int>(0)
     private let down: Mutex<[Bool]>
@@ -35,8 +36,9 @@ final class ReplicaHealth: Sendable {
         }
         guard changed else { return false }
         downCount.add(1, ordering: .sequentiallyConsistent)
-        // A producer parked on this inbox sends its batch to a sibling, if one is up.
-        inboxes[instance].setOverflow(true, handBack: hasUp(besides: instance))
+        // A producer parked on this inbox sends its batch to a sibling, if one is up (looked
+        // at under the inbox's lock, so a sibling coming back meanwhile is not missed).
+        inboxes[instance].setOverflow(true, reroute: (self, instance))
         return true
     }
 
@@ -49,7 +51,7 @@ final class ReplicaHealth: Sendable {
             return true
         }
         guard changed else { return false }
-        inboxes[instance].setOverflow(false, handBack: false)
+        inboxes[instance].setOverflow(false, reroute: nil)
         downCount.subtract(1, ordering: .sequentiallyConsistent)
         // Producers that parked on a down sibling while every instance was down send their
         // batches here now. Read after this instance is marked up: a producer parking from now
